@@ -1,0 +1,62 @@
+# The README's commands. `make run` serves the demo; `make test` runs every test. Both install what
+# they need first.
+VENV ?= .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+LOCALES := cy ar
+PYBABEL := $(BIN)/pybabel
+
+.PHONY: install run test lint i18n i18n-compile assets chromium audit bench clean
+
+install: $(VENV)/.installed node_modules/.installed assets i18n-compile
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@
+
+# Front-end code comes from npm and is copied here; static/vendor/ is never committed.
+assets: node_modules/.installed
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/htmx-ext-sse/dist/sse.min.js static/vendor/htmx-ext-sse.min.js
+
+i18n-compile: $(VENV)/.installed
+	$(PYBABEL) compile -d i18n -D messages
+
+# Extract every string, update the Welsh and Arabic catalogues, compile them.
+i18n: $(VENV)/.installed
+	$(PYBABEL) extract -F i18n/babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--omit-header -o i18n/messages.pot .
+	for locale in $(LOCALES); do \
+		$(PYBABEL) update -i i18n/messages.pot -d i18n -D messages -l $$locale --no-fuzzy-matching --ignore-obsolete; \
+	done
+	$(MAKE) i18n-compile
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq chromium fonts-noto-core; }
+
+run: install
+	$(BIN)/portal demo
+
+lint: install
+	$(BIN)/ruff check portal tests e2e accessibility bench
+
+test: install chromium lint
+	$(BIN)/pytest
+
+# Run the accessibility audit against a running portal (make run in another terminal).
+audit: install chromium
+	$(BIN)/python -m accessibility.audit --base-url http://localhost:8000
+
+bench: install
+	$(BIN)/python -m bench.pages
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor i18n/*/LC_MESSAGES/*.mo demo.db*

@@ -1,0 +1,1 @@
+"""An accessible self-service customer portal."""

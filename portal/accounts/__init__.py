@@ -1,0 +1,1 @@
+"""Customer accounts: the thing a customer, carer or adviser acts on."""

@@ -1,0 +1,82 @@
+"""create_app(settings): middleware, static files and the feature routers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.middleware import Middleware
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from portal import accounts, demo, help, identity, pages  # noqa: F401  (feature packages)
+from portal.accounts.routes import router as accounts_router
+from portal.db import make_engine
+from portal.demo.routes import router as demo_router
+from portal.help.routes import router as help_router
+from portal.identity.deps import SignInRequired, sign_in_url
+from portal.identity.routes import router as identity_router
+from portal.pages.routes import router as pages_router
+from portal.settings import Settings
+from portal.web import errors
+from portal.web.csrf import CsrfMiddleware
+from portal.web.locale import LocaleMiddleware
+from portal.web.security import SecurityHeadersMiddleware
+from portal.web.sessions import SessionMiddleware, SessionStore
+from portal.web.templating import STATIC_DIR, is_htmx, make_environment
+
+
+class CachedStatic:
+    """Static files: a year's caching for versioned URLs (`?v=`), revalidation for the rest."""
+
+    def __init__(self, app: ASGIApp, max_age: int) -> None:
+        self.app = app
+        self.max_age = max_age
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        versioned = b"v=" in scope.get("query_string", b"")
+
+        async def send_with_cache(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                value = (f"public, max-age={self.max_age}, immutable" if versioned
+                         else "no-cache")
+                message["headers"] = [*message.get("headers", []),
+                                      (b"cache-control", value.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cache)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings.database_url)
+    app = FastAPI(
+        title=settings.service_name,
+        docs_url=None, redoc_url=None, openapi_url=None,
+        middleware=[  # Outermost first.
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(LocaleMiddleware),
+            Middleware(SessionMiddleware, store=SessionStore(engine, settings), settings=settings),
+            Middleware(CsrfMiddleware, settings=settings),
+        ],
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.templates = make_environment(settings)
+
+    app.mount("/static", CachedStatic(StaticFiles(directory=STATIC_DIR),
+                                      settings.static_max_age_seconds), name="static")
+    for router in (pages_router, help_router, identity_router, accounts_router):
+        app.include_router(router)
+    if settings.demo:
+        app.include_router(demo_router)
+
+    errors.install(app)
+
+    @app.exception_handler(SignInRequired)
+    async def to_sign_in(request: Request, exc: SignInRequired) -> Response:
+        target = sign_in_url(exc.return_to)
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    return app

@@ -1,0 +1,57 @@
+"""The `portal` command."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+import uvicorn
+from sqlmodel import Session
+
+from portal import db as database
+from portal.settings import ROOT, Settings
+
+app = typer.Typer(help="Run and look after the customer portal.", no_args_is_help=True)
+db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+DEMO_DATABASE = ROOT / "demo.db"
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, proxy_headers: bool = False) -> None:
+    """Serve the portal with the settings from PORTAL_* environment variables."""
+    from portal.app import create_app
+
+    uvicorn.run(create_app(Settings()), host=host, port=port, proxy_headers=proxy_headers)
+
+
+@app.command()
+def demo(host: str = "127.0.0.1", port: int = 8000, database_file: Path = DEMO_DATABASE) -> None:
+    """Start again with a fresh demo database full of sample people, then serve it."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database_file}{suffix}").unlink(missing_ok=True)
+    os.environ["PORTAL_DEMO"] = "1"
+    os.environ["PORTAL_DATABASE_URL"] = f"sqlite:///{database_file}"
+    settings = Settings()  # Refuses demo mode in production.
+    database.upgrade(settings.database_url)
+    seed_demo(settings)
+    typer.echo(f"Demo ready at http://localhost:{port} (choose a person at /demo)")
+    from portal.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port)
+
+
+def seed_demo(settings: Settings) -> None:
+    from portal.demo.service import seed
+
+    with Session(database.make_engine(settings.database_url)) as session:
+        seed(session)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Bring the database up to date."""
+    database.upgrade(Settings().database_url, revision)
+    typer.echo("Database is up to date.")

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import ClassVar
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from portal.deps import SessionDep
+from portal.demo import service
+from portal.demo.personas import PERSONAS, persona
+from portal.i18n import lazy_gettext as _l
+from portal.web.forms import Field, Form
+from portal.web.navigation import local_path
+from portal.web.sessions import SessionState
+from portal.web.templating import TEMPLATES_DIR, is_htmx, render
+
+router = APIRouter(prefix="/demo")
+COMPONENT_EXAMPLES = TEMPLATES_DIR / "components" / "examples"
+
+
+@dataclass
+class PersonaForm(Form):
+    fields: ClassVar = (
+        Field("persona", required=_l("Choose who to sign in as"),
+              choices=lambda: [p.key for p in PERSONAS]),
+    )
+
+
+def _page(request: Request, form: PersonaForm, next_path: str, status: int = 200) -> Response:
+    return render(request, "demo/personas.html",
+                  {"form": form, "personas": PERSONAS, "next": next_path},
+                  status_code=status, htmx_main=True)
+
+
+@router.get("", response_class=HTMLResponse)
+def personas(request: Request, next: str = "/account") -> Response:  # noqa: A002
+    return _page(request, PersonaForm.blank(), local_path(next, "/account"))
+
+
+@router.post("", response_class=HTMLResponse)
+async def choose_persona(request: Request, db: SessionDep, next: str = "/account") -> Response:  # noqa: A002
+    next_path = local_path(next, "/account")
+    form = await PersonaForm.from_request(request)
+    if not form.validate():
+        return _page(request, form, next_path, status=422)
+    chosen = persona(form.values["persona"])
+    assert chosen is not None
+    person = service.sign_in_as(db, chosen)
+    state: SessionState = request.state.session
+    assert person.id is not None
+    state.sign_in(person.id)
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": next_path})
+    return RedirectResponse(next_path, status_code=303)
+
+
+def component_examples() -> dict[str, list[dict]]:
+    return {path.stem: json.loads(path.read_text(encoding="utf-8"))
+            for path in sorted(COMPONENT_EXAMPLES.glob("*.json"))}
+
+
+@router.get("/components", response_class=HTMLResponse)
+def components(request: Request) -> HTMLResponse:
+    return render(request, "demo/components.html", {"components": component_examples()})
+
+
+@router.get("/components/{name}", response_class=HTMLResponse)
+def component(request: Request, name: str) -> HTMLResponse:
+    examples = component_examples()
+    if name not in examples:
+        raise HTTPException(status_code=404)
+    return render(request, "demo/component.html", {"name": name, "examples": examples[name]})

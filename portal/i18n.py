@@ -1,0 +1,112 @@
+"""Languages: which one a request gets, the Babel catalogues, and locale-aware formatting.
+
+The locale of the current request lives in a context variable, so templates and Python code share one
+`gettext` without passing the request around.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextvars import ContextVar
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import NamedTuple
+
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_time as babel_format_time
+from babel.numbers import format_currency
+from babel.support import LazyProxy, NullTranslations, Translations
+
+I18N_DIR = Path(__file__).resolve().parent.parent / "i18n"
+LOCALE_COOKIE = "portal_lang"
+
+
+class Language(NamedTuple):
+    code: str
+    native_name: str  # Shown in the language's own words, as people look for their own language.
+    direction: str
+
+
+LANGUAGES: dict[str, Language] = {
+    "en": Language("en", "English", "ltr"),
+    "cy": Language("cy", "Cymraeg", "ltr"),
+    "ar": Language("ar", "العربية", "rtl"),
+}
+DEFAULT_LOCALE = "en"
+
+_current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_LOCALE)
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    if locale == DEFAULT_LOCALE:
+        return NullTranslations()
+    return Translations.load(str(I18N_DIR), [locale], domain="messages")
+
+
+def set_locale(locale: str) -> None:
+    _current_locale.set(locale if locale in LANGUAGES else DEFAULT_LOCALE)
+
+
+def get_locale() -> str:
+    return _current_locale.get()
+
+
+def current_language() -> Language:
+    return LANGUAGES[get_locale()]
+
+
+def gettext(message: str, **variables: object) -> str:
+    text = translations(get_locale()).gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    text = translations(get_locale()).ngettext(singular, plural, n)
+    return text % {"num": n, **variables}
+
+
+def lazy_gettext(message: str) -> LazyProxy:
+    """For strings defined at import time and translated when shown."""
+    return LazyProxy(gettext, message, enable_cache=False)
+
+
+def negotiate(cookie_value: str | None, accept_language: str | None) -> str:
+    """A chosen language (cookie) wins; otherwise the browser's Accept-Language; otherwise English."""
+    if cookie_value in LANGUAGES:
+        return cookie_value
+    if accept_language:
+        weighted = []
+        for position, part in enumerate(accept_language.split(",")):
+            tag, _, params = part.strip().partition(";")
+            quality = 1.0
+            if params.strip().startswith("q="):
+                try:
+                    quality = float(params.strip()[2:])
+                except ValueError:
+                    quality = 0.0
+            weighted.append((-quality, position, tag.strip().lower()))
+        for negative_quality, _, tag in sorted(weighted):
+            primary = tag.split("-")[0]
+            if negative_quality < 0 and primary in LANGUAGES:
+                return primary
+    return DEFAULT_LOCALE
+
+
+def format_date(value: dt.date, format: str = "long") -> str:  # noqa: A002
+    return babel_format_date(value, format=format, locale=get_locale())
+
+
+def format_time(value: dt.time, format: str = "short") -> str:  # noqa: A002
+    return babel_format_time(value, format=format, locale=get_locale())
+
+
+def format_money(amount: Decimal | int | float, currency: str = "GBP") -> str:
+    return format_currency(amount, currency, locale=get_locale())
+
+
+def day_name(day_index: int) -> str:
+    """Monday is 0, as in Python's datetime."""
+    return Locale.parse(get_locale()).days["format"]["wide"][day_index]

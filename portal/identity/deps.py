@@ -1,0 +1,46 @@
+"""Request dependencies for who is acting and whose account it is."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+from sqlmodel import Session
+
+from portal.deps import SessionDep
+from portal.identity.access import Actor
+from portal.identity.models import Person
+from portal.web.sessions import SessionState
+
+
+class SignInRequired(Exception):
+    def __init__(self, return_to: str) -> None:
+        self.return_to = return_to
+
+
+def current_actor(request: Request, db: SessionDep) -> Actor:
+    state: SessionState = request.state.session
+    person = db.get(Person, state.person_id) if state.person_id else None
+    if person is None or person.id is None:
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInRequired(path)
+    return Actor(person_id=person.id, name=person.name)
+
+
+def optional_actor(request: Request, db: Session) -> Actor | None:
+    try:
+        return current_actor(request, db)
+    except SignInRequired:
+        return None
+
+
+def sign_in_url(return_to: str) -> str:
+    return f"/sign-in?next={quote(return_to, safe='/')}"
+
+
+def forbid() -> HTTPException:
+    return HTTPException(status_code=403)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -1,0 +1,1 @@
+"""Public pages: start, statements, language choice and the health check."""

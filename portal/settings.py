@@ -1,0 +1,106 @@
+"""Typed settings, read from PORTAL_* environment variables.
+
+Production refuses the development secret and demo mode, so neither can slip into a live service.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+def contrast_ratio(colour: str, other: str = "#ffffff") -> float:
+    """WCAG contrast ratio between two #rrggbb colours."""
+
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(colour), luminance(other)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PORTAL_", env_file=None, extra="ignore")
+
+    env: Environment = Environment.development
+    secret_key: str = DEVELOPMENT_SECRET
+    demo: bool = False
+    database_url: str = f"sqlite:///{ROOT / 'portal.db'}"
+    # Where people reach the service; used for the Origin check and, later, WebAuthn.
+    base_url: str = "http://localhost:8000"
+
+    # The organisation running the portal, so another one can run it too.
+    organisation_name: str = "Northfield Utilities"
+    service_name: str = "Your account"
+    help_phone: str = "0300 123 4567"
+    help_phone_international: str = "+44 300 123 4567"
+    # Opening hours as "days start-end" groups; days are mon..sun, e.g. "mon-fri 08:00-20:00".
+    help_hours: list[str] = Field(default=["mon-fri 08:00-20:00", "sat 09:00-13:00"])
+    help_call_cost: str = ""
+    brand_colour: str = "#1d4f91"
+    time_zone: str = "Europe/London"
+
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    max_body_bytes: int = 1_000_000
+    static_max_age_seconds: int = 31_536_000
+
+    @field_validator("brand_colour")
+    @classmethod
+    def _brand_colour_readable(cls, value: str) -> str:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ValueError("brand_colour must look like #1d4f91")
+        # White text sits on the brand colour, so it must pass WCAG AA for normal text.
+        if contrast_ratio(value) < 4.5:
+            raise ValueError("brand_colour needs a contrast ratio of at least 4.5:1 with white")
+        return value.lower()
+
+    @field_validator("help_hours")
+    @classmethod
+    def _hours_parse(cls, value: list[str]) -> list[str]:
+        for group in value:
+            if not re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))? "
+                                r"\d\d:\d\d-\d\d:\d\d", group):
+                raise ValueError(f"help_hours entry {group!r} should look like 'mon-fri 08:00-20:00'")
+        return value
+
+    @model_validator(mode="after")
+    def _safe_in_production(self) -> Settings:
+        if self.env is Environment.production:
+            if self.demo:
+                raise ValueError("Demo mode cannot be switched on in production (unset PORTAL_DEMO).")
+            if self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32:
+                raise ValueError("Set PORTAL_SECRET_KEY to a random value of at least 32 characters.")
+            if not self.base_url.startswith("https://"):
+                raise ValueError("PORTAL_BASE_URL must use https in production.")
+        return self
+
+    @cached_property
+    def origin(self) -> str:
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,1 @@
+"""Cross-cutting HTTP: templating, security headers, sessions, CSRF, forms and error pages."""

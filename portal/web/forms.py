@@ -1,0 +1,95 @@
+"""Server-side form validation in the GOV.UK error pattern.
+
+A form keeps every value the person typed, collects one plain-language error per field in field order,
+and gives the error summary its links. Templates pass `form.values[...]` and `form.errors[...]` to
+the components.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self
+
+from fastapi import HTTPException, Request
+from starlette.datastructures import FormData
+
+Message = Any  # A string or a lazy gettext proxy, translated when shown.
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    required: Message | None = None  # The error when it is left empty; None means optional.
+    max_length: int = 500
+    too_long: Message | None = None
+    choices: Callable[[], Sequence[str]] | None = None  # Allowed values, for radios and checkboxes.
+    pattern: str | None = None
+    invalid: Message | None = None  # The error for a value outside `choices` or `pattern`.
+    many: bool = False  # Checkboxes: several values.
+    normalise: Callable[[str], str] = str.strip
+
+
+@dataclass
+class Form:
+    fields: ClassVar[tuple[Field, ...]] = ()
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, Message] = field(default_factory=dict)
+
+    @classmethod
+    def blank(cls, **initial: Any) -> Self:
+        values = {f.name: ([] if f.many else "") for f in cls.fields}
+        values.update(initial)
+        return cls(values=values)
+
+    @classmethod
+    async def from_request(cls, request: Request) -> Self:
+        try:
+            data = await request.form(max_files=0, max_fields=200)
+        except Exception as exc:  # Malformed bodies are the sender's problem, not a 500.
+            raise HTTPException(status_code=400) from exc
+        return cls.from_data(data)
+
+    @classmethod
+    def from_data(cls, data: FormData | Mapping[str, Any]) -> Self:
+        values: dict[str, Any] = {}
+        for f in cls.fields:
+            if isinstance(data, FormData):
+                raw = [v for v in data.getlist(f.name) if isinstance(v, str)]
+            else:
+                item = data.get(f.name, [])
+                raw = item if isinstance(item, list) else [item]
+            cleaned = [f.normalise(v) for v in raw if f.normalise(v)]
+            values[f.name] = cleaned if f.many else (cleaned[0] if cleaned else "")
+        return cls(values=values)
+
+    def validate(self) -> bool:
+        for f in self.fields:
+            value = self.values.get(f.name)
+            if not value:
+                if f.required is not None:
+                    self.errors[f.name] = f.required
+                continue
+            items = value if f.many else [value]
+            if any(len(item) > f.max_length for item in items):
+                self.errors[f.name] = f.too_long or f.invalid or f.required
+            elif f.choices is not None and any(item not in f.choices() for item in items):
+                self.errors[f.name] = f.invalid or f.required
+            elif f.pattern is not None and not all(re.fullmatch(f.pattern, i) for i in items):
+                self.errors[f.name] = f.invalid or f.required
+        self.check()
+        return not self.errors
+
+    def check(self) -> None:
+        """Rules across fields; subclasses call `self.error(name, message)`."""
+
+    def error(self, name: str, message: Message) -> None:
+        self.errors.setdefault(name, message)
+
+    @property
+    def error_list(self) -> list[dict[str, Any]]:
+        """For the error summary: each error links to its field, in the order the fields appear."""
+        order = [f.name for f in self.fields]
+        names = sorted(self.errors, key=lambda n: order.index(n) if n in order else len(order))
+        return [{"href": f"#{name}", "text": self.errors[name]} for name in names]

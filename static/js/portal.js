@@ -1,0 +1,45 @@
+// Small enhancements. Every task works without this file; it only makes things smoother.
+(function () {
+  "use strict";
+
+  // Error summary links: put focus in the field and show its label or legend too, not just the box.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest(".error-summary a[href^='#']");
+    if (!link) return;
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) return;
+    event.preventDefault();
+    var legend = field.closest("fieldset") && field.closest("fieldset").querySelector("legend");
+    var label = legend || document.querySelector("label[for='" + field.id + "']") || field;
+    label.scrollIntoView();
+    field.focus({ preventScroll: true });
+  });
+
+  // A second press of a button marked data-prevent-double-click within a second is ignored, so a
+  // slow connection does not send a form twice (the server refuses duplicates too).
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    if (!button || button.getAttribute("data-prevent-double-click") !== "true") return;
+    if (button.dataset.sentAt && Date.now() - Number(button.dataset.sentAt) < 1000) {
+      event.preventDefault();
+      return;
+    }
+    button.dataset.sentAt = String(Date.now());
+  });
+
+  // After htmx swaps in a new main element, move focus into it so screen reader and keyboard users
+  // know the page changed. An error summary takes focus by itself (autofocus).
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var main = document.getElementById("main-content");
+    if (!main || !main.contains(event.detail.elt) && event.detail.elt !== main) return;
+    if (main.querySelector("[autofocus]")) {
+      main.querySelector("[autofocus]").focus();
+      return;
+    }
+    var heading = main.querySelector("h1");
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();
+    }
+  });
+})();
