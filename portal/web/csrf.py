@@ -20,6 +20,7 @@ from portal.settings import Settings
 from portal.web.sessions import SessionState
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+MAX_FIELDS = 200  # No form of ours comes near this; more is an attack or a mistake.
 
 
 def csrf_token(request: Request) -> str:
@@ -30,6 +31,10 @@ def csrf_token(request: Request) -> str:
 
 
 class BodyTooLarge(Exception):
+    pass
+
+
+class MalformedBody(Exception):
     pass
 
 
@@ -56,7 +61,12 @@ class CsrfMiddleware:
             return {"type": "http.request", "body": chunk, "more_body": False}
 
         request = StarletteRequest(scope, replay)
-        if not self._same_origin(request) or not await self._token_matches(request, body):
+        try:
+            allowed = self._same_origin(request) and await self._token_matches(request, body)
+        except MalformedBody:
+            await error_response_for_scope(scope, 400)(scope, receive, send)
+            return
+        if not allowed:
             await error_response_for_scope(scope, 403)(scope, receive, send)
             return
         await self.app(scope, replay, send)
@@ -102,9 +112,9 @@ class CsrfMiddleware:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("application/x-www-form-urlencoded"):
             try:
-                fields = parse_qs(body.decode("latin-1"), max_num_fields=1000)
-            except ValueError:
-                return None
+                fields = parse_qs(body.decode("latin-1"), max_num_fields=MAX_FIELDS)
+            except ValueError as exc:
+                raise MalformedBody from exc
             values = fields.get("csrf_token")
             return values[0] if values else None
         return None

@@ -15,6 +15,8 @@ from typing import Any, ClassVar, Self
 from fastapi import HTTPException, Request
 from starlette.datastructures import FormData
 
+from portal.web.csrf import MAX_FIELDS
+
 Message = Any  # A string or a lazy gettext proxy, translated when shown.
 
 
@@ -46,7 +48,7 @@ class Form:
     @classmethod
     async def from_request(cls, request: Request) -> Self:
         try:
-            data = await request.form(max_files=0, max_fields=200)
+            data = await request.form(max_files=0, max_fields=MAX_FIELDS)
         except Exception as exc:  # Malformed bodies are the sender's problem, not a 500.
             raise HTTPException(status_code=400) from exc
         return cls.from_data(data)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session, SQLModel
+
+import portal.models  # noqa: F401  (registers every table)
+from portal.app import create_app
+from portal.demo.service import seed
+from portal.settings import Settings
+from tests.page_checks import check_page
+
+
+class PageCheckingClient(TestClient):
+    """A test client that checks every full HTML page it receives (see page_checks.py)."""
+
+    def request(self, *args: Any, **kwargs: Any) -> httpx.Response:  # type: ignore[override]
+        response = super().request(*args, **kwargs)
+        content_type = response.headers.get("content-type", "")
+        if content_type.startswith("text/html") and response.text.lstrip().startswith("<!DOCTYPE"):
+            check_page(response.text, response.headers.get("content-security-policy", ""))
+        return response
+
+    def csrf_token(self, path: str = "/demo") -> str:
+        """The token from a form on `path`, as a browser would have it."""
+        match = re.search(r'name="csrf_token" value="([^"]+)"', self.get(path).text)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"env": "test", "demo": True,
+                              "database_url": f"sqlite:///{tmp_path / 'portal.db'}",
+                              "base_url": "http://testserver"}
+    values.update(overrides)
+    return Settings(**values)
+
+
+def make_app(settings: Settings) -> FastAPI:
+    app = create_app(settings)
+    SQLModel.metadata.create_all(app.state.engine)
+    with Session(app.state.engine) as db:
+        seed(db)
+    return app
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[FastAPI]:
+    app = make_app(settings)
+    yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[PageCheckingClient]:
+    with PageCheckingClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def db(app: FastAPI) -> Iterator[Session]:
+    with Session(app.state.engine) as session:
+        yield session
+
+
+def sign_in(client: PageCheckingClient, persona: str = "sam") -> httpx.Response:
+    token = client.csrf_token("/demo")
+    return client.post("/demo", data={"persona": persona, "csrf_token": token})
+
+
+@pytest.fixture
+def signed_in_client(client: PageCheckingClient) -> PageCheckingClient:
+    response = sign_in(client)
+    assert response.url.path == "/account"
+    return client
+
+
+def postgres_url() -> str:
+    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("PostgreSQL tests skipped: set PORTAL_TEST_DATABASE_URL to run them "
+                    "(CI sets it).")
+    return url
