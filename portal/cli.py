@@ -55,3 +55,7 @@ def db_upgrade(revision: str = "head") -> None:
     """Bring the database up to date."""
     database.upgrade(Settings().database_url, revision)
     typer.echo("Database is up to date.")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,42 @@
+"""Steps shared by the audit and the browser tests: sign in as a demo person, prepare a state."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from accessibility.inventory import PageState
+
+
+def sign_in_as(page: Page, persona_name: str = "Sam Taylor") -> None:
+    page.goto("/demo")
+    page.get_by_label(persona_name).check()
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/account")
+
+
+def sign_in_quietly(page: Page, persona: str = "sam") -> None:
+    """Sign in without loading pages in the tab, for tests about the page that comes after."""
+    form = page.request.get("/demo").text()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token, "no sign-in form at /demo: is demo mode on?"
+    response = page.request.post("/demo", form={"persona": persona,
+                                                 "csrf_token": token.group(1)})
+    assert response.ok, f"sign-in failed: {response.status}"
+
+
+def set_language(page: Page, base_url: str, locale: str) -> None:
+    page.context.add_cookies([{"name": "portal_lang", "value": locale, "url": base_url}])
+
+
+def open_state(page: Page, state: PageState) -> None:
+    if state.signed_in:
+        sign_in_quietly(page)
+    response = page.goto(state.path)
+    expected = 200 if state.submit_empty else state.status  # The errors come from the POST.
+    assert response is not None and response.status == expected, (
+        f"{state.path} answered {response and response.status}, not {expected}")
+    if state.submit_empty:
+        page.locator("main form button[type=submit]").click()
+        expect(page.locator(".error-summary")).to_be_visible()

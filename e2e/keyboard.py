@@ -1,0 +1,19 @@
+"""Moving around with the keyboard alone, as a person would."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page
+
+from accessibility.checks import focused_description
+
+
+def tab_to(page: Page, text: str, limit: int = 40) -> None:
+    """Press Tab until the focused element's text starts with `text`."""
+    seen = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = focused_description(page)
+        seen.append(focused)
+        if focused.split(" ", 1)[-1].startswith(text):
+            return
+    raise AssertionError(f"never reached {text!r} with Tab; passed through {seen}")

@@ -1,0 +1,35 @@
+"""htmx enhances the form: errors arrive without a page load, focus goes to them, and the title says
+there is an error. The same form works without JavaScript (test_keyboard)."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+
+def test_errors_swap_in_without_a_page_load(page: Page, a11y) -> None:
+    page.goto("/demo")
+    a11y.check(page)
+    page.evaluate("() => { window.stillTheSamePage = true; }")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator(".error-summary")).to_be_focused()
+    assert page.evaluate("() => window.stillTheSamePage === true"), "the page was reloaded"
+    expect(page).to_have_title("Error: Choose who to sign in as – Your account – Northfield Utilities")
+    expect(page.locator("#persona-error")).to_contain_text("Choose who to sign in as")
+    a11y.check(page)
+
+    page.get_by_label("Gareth Jones").check()
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/account")
+    expect(page.locator("main")).to_contain_text("Gareth Jones")
+    a11y.check(page)
+
+
+def test_double_click_sends_the_form_once(page: Page, a11y) -> None:
+    page.goto("/demo")
+    a11y.check(page)
+    posts = []
+    page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
+    page.locator("main form button[type=submit]").dblclick()
+    expect(page.locator(".error-summary")).to_be_visible()
+    a11y.check(page)
+    assert len(posts) == 1
