@@ -36,7 +36,8 @@ def test_help_page_opening_times_are_in_welsh(client: PageCheckingClient) -> Non
     client.cookies.set("portal_lang", "cy")
     root = parse(client.get("/help").text)
     rows = [text_of(row) for row in root.findall(".//dl/div")]
-    assert rows[0].startswith("Dydd Llun i Dydd Gwener")
+    assert rows[0].startswith("Dydd Llun – Dydd Gwener")
+    assert "20:00" in rows[0]
 
 
 def test_unknown_page_is_a_404_in_the_layout_with_help(client: PageCheckingClient) -> None:

@@ -43,7 +43,7 @@ PAGES = {
         _l("Go back and send something smaller."),
     )),
     500: ErrorPage(_l("Sorry, there is a problem with the service"), (
-        _l("We could not do what you asked. Nothing you sent has been lost."),
+        _l("We could not do what you asked."),
         _l("Try again later."),
     )),
 }
