@@ -48,12 +48,12 @@ def test_sign_in_journey_by_keyboard(any_page: Page) -> None:
     tab_to(page, "Sign in")
     page.keyboard.press("Enter")
     expect(page.locator(".error-summary")).to_be_focused()
-    expect(page).to_have_title("Error: Choose who to sign in as – Your account – Northfield Utilities")
+    expect(page).to_have_title("Error: Choose who to sign in as – Manage your account – Northfield Utilities")
     a11y.check(page)
 
     # The error links to the first choice; choose it and send again.
     page.keyboard.press("Tab")
-    assert "Choose who to sign in as" in focused_description(page)
+    assert "Choose a person to sign in as" in focused_description(page)
     page.keyboard.press("Enter")
     expect(page.locator("#persona")).to_be_focused()
     page.keyboard.press("Space")

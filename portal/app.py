@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
     app = FastAPI(
-        title=settings.service_name,
+        title=settings.organisation_name,
         docs_url=None, redoc_url=None, openapi_url=None,
         middleware=[  # Outermost first.
             Middleware(SecurityHeadersMiddleware),

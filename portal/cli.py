@@ -34,6 +34,8 @@ def demo(host: str = "127.0.0.1", port: int = 8000, database_file: Path = DEMO_D
         Path(f"{database_file}{suffix}").unlink(missing_ok=True)
     os.environ["PORTAL_DEMO"] = "1"
     os.environ["PORTAL_DATABASE_URL"] = f"sqlite:///{database_file}"
+    # Forms check the Origin, so it must match the address people browse to.
+    os.environ.setdefault("PORTAL_BASE_URL", f"http://localhost:{port}")
     settings = Settings()  # Refuses demo mode in production.
     database.upgrade(settings.database_url)
     seed_demo(settings)

@@ -48,7 +48,7 @@ class Settings(BaseSettings):
 
     # The organisation running the portal, so another one can run it too.
     organisation_name: str = "Northfield Utilities"
-    service_name: str = "Your account"
+    service_name: str = ""  # Empty: "Manage your account", in the reader's language.
     help_phone: str = "0300 123 4567"
     help_phone_international: str = "+44 300 123 4567"
     # Opening hours as "days start-end" groups; days are mon..sun, e.g. "mon-fri 08:00-20:00".
@@ -96,6 +96,16 @@ class Settings(BaseSettings):
     def origin(self) -> str:
         parts = urlsplit(self.base_url)
         return f"{parts.scheme}://{parts.netloc}"
+
+    @cached_property
+    def allowed_origins(self) -> frozenset[str]:
+        """Where forms may be sent from. Outside production, localhost and 127.0.0.1 are one."""
+        origins = {self.origin}
+        if self.env is not Environment.production:
+            for a, b in (("//localhost", "//127.0.0.1"), ("//127.0.0.1", "//localhost")):
+                if a in self.origin:
+                    origins.add(self.origin.replace(a, b))
+        return frozenset(origins)
 
     @property
     def secure_cookies(self) -> bool:

@@ -21,9 +21,9 @@ def test_empty_choice_shows_error_summary_linked_to_field(client: PageCheckingCl
     assert summary.get("autofocus") is not None
     link = summary.find(".//a")
     assert link.get("href") == "#persona"
-    assert text_of(link) == "Choose who to sign in as"
+    assert text_of(link) == "Choose a person to sign in as"
     inline = root.find(".//p[@id='persona-error']")
-    assert text_of(inline) == "Error: Choose who to sign in as"
+    assert text_of(inline) == "Error: Choose a person to sign in as"
     assert "persona-error" in root.find(".//fieldset").get("aria-describedby")
 
 

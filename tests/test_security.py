@@ -137,3 +137,13 @@ def test_too_many_fields_is_refused_not_a_500(client: PageCheckingClient) -> Non
     response = client.post("/demo", content=body,
                            headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert response.status_code == 400
+
+
+def test_htmx_gets_the_error_as_a_fragment_for_main(client: PageCheckingClient) -> None:
+    client.get("/demo")
+    response = client.post("/demo", data={"persona": "sam"}, headers={"HX-Request": "true"})
+    assert response.status_code == 403
+    assert response.headers["hx-retarget"] == "#main-content"
+    assert response.headers["hx-reswap"] == "outerHTML"
+    assert response.text.lstrip().startswith("<title>This form has expired")
+    assert "<footer" not in response.text

@@ -55,3 +55,11 @@ def test_contrast_ratio_matches_wcag_examples() -> None:
 def test_opening_hours_must_be_readable() -> None:
     with pytest.raises(ValidationError, match="mon-fri 08:00-20:00"):
         Settings(help_hours=["weekdays 8 till 8"])
+
+
+def test_loopback_aliases_are_one_origin_only_outside_production() -> None:
+    development = Settings(base_url="http://localhost:8000")
+    assert development.allowed_origins == {"http://localhost:8000", "http://127.0.0.1:8000"}
+    production = Settings(env="production", secret_key=STRONG_SECRET,
+                          base_url="https://localhost:8443")
+    assert production.allowed_origins == {"https://localhost:8443"}

@@ -23,7 +23,7 @@ COMPONENT_EXAMPLES = TEMPLATES_DIR / "components" / "examples"
 @dataclass
 class PersonaForm(Form):
     fields: ClassVar = (
-        Field("persona", required=_l("Choose who to sign in as"),
+        Field("persona", required=_l("Choose a person to sign in as"),
               choices=lambda: [p.key for p in PERSONAS]),
     )
 

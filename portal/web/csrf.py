@@ -94,7 +94,7 @@ class CsrfMiddleware:
     def _same_origin(self, request: StarletteRequest) -> bool:
         origin = request.headers.get("origin")
         if origin is not None:
-            return origin == self.settings.origin
+            return origin in self.settings.allowed_origins
         fetch_site = request.headers.get("sec-fetch-site")
         return fetch_site in (None, "same-origin", "none")
 

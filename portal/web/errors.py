@@ -12,7 +12,7 @@ from starlette.types import Scope
 
 from portal import i18n
 from portal.i18n import lazy_gettext as _l
-from portal.web.templating import render
+from portal.web.templating import is_htmx, render
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,11 @@ def error_page(request: Request, status: int, headers: dict[str, str] | None = N
     page = _page_for(status)
     response = render(request, "errors/error.html",
                       {"heading": page.heading, "paragraphs": page.paragraphs, "status": status},
-                      status_code=status, headers=headers)
-    if request.headers.get("HX-Request") == "true":
-        # htmx does not swap error responses; ask it to show the whole error page instead.
-        response.headers["HX-Retarget"] = "body"
-        response.headers["HX-Reswap"] = "innerHTML"
+                      status_code=status, headers=headers, htmx_main=True)
+    if is_htmx(request):
+        # Whatever the request meant to update, the error replaces the main content.
+        response.headers["HX-Retarget"] = "#main-content"
+        response.headers["HX-Reswap"] = "outerHTML"
     return response
 
 

@@ -59,6 +59,7 @@ def make_environment(settings: Settings) -> Environment:
         csrf_input=csrf_input,
         options=options,
         signed_in=signed_in,
+        service_name=lambda: settings.service_name or i18n.gettext("Manage your account"),
         format_date=i18n.format_date,
         format_money=i18n.format_money,
     )
