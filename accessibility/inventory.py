@@ -5,7 +5,6 @@ errors. The meta-test in tests/ fails when a page exists that is not listed here
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -8,7 +8,6 @@ from starlette.middleware import Middleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal import accounts, demo, help, identity, pages  # noqa: F401  (feature packages)
 from portal.accounts.routes import router as accounts_router
 from portal.db import make_engine
 from portal.demo.routes import router as demo_router

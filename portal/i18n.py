@@ -95,11 +95,11 @@ def negotiate(cookie_value: str | None, accept_language: str | None) -> str:
     return DEFAULT_LOCALE
 
 
-def format_date(value: dt.date, format: str = "long") -> str:  # noqa: A002
+def format_date(value: dt.date, format: str = "long") -> str:
     return babel_format_date(value, format=format, locale=get_locale())
 
 
-def format_time(value: dt.time, format: str = "short") -> str:  # noqa: A002
+def format_time(value: dt.time, format: str = "short") -> str:
     return babel_format_time(value, format=format, locale=get_locale())
 
 

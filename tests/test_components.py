@@ -5,7 +5,6 @@ The browser tests also open /demo/components/<name> and check each with axe."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from jinja2 import Environment

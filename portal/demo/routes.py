@@ -7,9 +7,9 @@ from typing import ClassVar
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from portal.deps import SessionDep
 from portal.demo import service
 from portal.demo.personas import PERSONAS, persona
+from portal.deps import SessionDep
 from portal.i18n import lazy_gettext as _l
 from portal.web.forms import Field, Form
 from portal.web.navigation import local_path
@@ -35,12 +35,12 @@ def _page(request: Request, form: PersonaForm, next_path: str, status: int = 200
 
 
 @router.get("", response_class=HTMLResponse)
-def personas(request: Request, next: str = "/account") -> Response:  # noqa: A002
+def personas(request: Request, next: str = "/account") -> Response:
     return _page(request, PersonaForm.blank(), local_path(next, "/account"))
 
 
 @router.post("", response_class=HTMLResponse)
-async def choose_persona(request: Request, db: SessionDep, next: str = "/account") -> Response:  # noqa: A002
+async def choose_persona(request: Request, db: SessionDep, next: str = "/account") -> Response:
     next_path = local_path(next, "/account")
     form = await PersonaForm.from_request(request)
     if not form.validate():

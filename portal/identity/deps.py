@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request
-from sqlmodel import Session
+from fastapi import Depends, Request
 
 from portal.deps import SessionDep
 from portal.identity.access import Actor
@@ -28,19 +27,8 @@ def current_actor(request: Request, db: SessionDep) -> Actor:
     return Actor(person_id=person.id, name=person.name)
 
 
-def optional_actor(request: Request, db: Session) -> Actor | None:
-    try:
-        return current_actor(request, db)
-    except SignInRequired:
-        return None
-
-
 def sign_in_url(return_to: str) -> str:
     return f"/sign-in?next={quote(return_to, safe='/')}"
-
-
-def forbid() -> HTTPException:
-    return HTTPException(status_code=403)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

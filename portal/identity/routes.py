@@ -13,7 +13,7 @@ router = APIRouter()
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
-def sign_in(request: Request, next: str = "/account") -> HTMLResponse:  # noqa: A002
+def sign_in(request: Request, next: str = "/account") -> HTMLResponse:
     return render(request, "identity/sign_in.html", {"next": local_path(next, "/account")})
 
 

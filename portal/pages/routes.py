@@ -33,7 +33,7 @@ def cookies(request: Request) -> HTMLResponse:
 
 
 @router.get("/language/{code}")
-def choose_language(code: str, settings: SettingsDep, next: str = "/") -> RedirectResponse:  # noqa: A002
+def choose_language(code: str, settings: SettingsDep, next: str = "/") -> RedirectResponse:
     """A plain link switches language and remembers it for a year; no JavaScript needed."""
     if code not in i18n.LANGUAGES:
         raise HTTPException(status_code=404)

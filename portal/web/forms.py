@@ -32,6 +32,11 @@ class Field:
     many: bool = False  # Checkboxes: several values.
     normalise: Callable[[str], str] = str.strip
 
+    def accepts(self, item: str) -> bool:
+        if self.choices is not None and item not in self.choices():
+            return False
+        return self.pattern is None or re.fullmatch(self.pattern, item) is not None
+
 
 @dataclass
 class Form:
@@ -76,9 +81,7 @@ class Form:
             items = value if f.many else [value]
             if any(len(item) > f.max_length for item in items):
                 self.errors[f.name] = f.too_long or f.invalid or f.required
-            elif f.choices is not None and any(item not in f.choices() for item in items):
-                self.errors[f.name] = f.invalid or f.required
-            elif f.pattern is not None and not all(re.fullmatch(f.pattern, i) for i in items):
+            elif not all(f.accepts(item) for item in items):
                 self.errors[f.name] = f.invalid or f.required
         self.check()
         return not self.errors
