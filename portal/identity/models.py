@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from sqlmodel import Field, SQLModel
 
@@ -14,7 +15,53 @@ class Person(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
-    email: str = Field(default="", max_length=320)
+    email: str = Field(default="", max_length=320, index=True)
     phone: str = Field(default="", max_length=40)
     preferred_language: str = Field(default="en", max_length=8)
+    # The WebAuthn user handle: random, so it says nothing about the person.
+    webauthn_user_id: bytes = Field(default_factory=lambda: secrets.token_bytes(32), unique=True)
     created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Passkey(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
+    credential_id: bytes = Field(unique=True, index=True)
+    public_key: bytes
+    sign_count: int = 0
+    aaguid: str = Field(default="", max_length=36)
+    name: str = Field(max_length=100)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_used_at: dt.datetime | None = None
+
+
+class WebAuthnChallenge(SQLModel, table=True):
+    """A challenge lives on the server, belongs to one session, and can be used once."""
+
+    __tablename__ = "webauthn_challenge"
+
+    id: int | None = Field(default=None, primary_key=True)
+    challenge: bytes
+    purpose: str = Field(max_length=20)  # "register" or "authenticate"
+    session_hash: str = Field(max_length=64, index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="CASCADE")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    used_at: dt.datetime | None = None
+
+
+class OneTimeCode(SQLModel, table=True):
+    """A 6-digit code sent to the email or phone on record. Only a keyed hash is stored; the code is
+    bound to the session that asked for it, works once, and expires after 10 minutes."""
+
+    __tablename__ = "one_time_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    purpose: str = Field(max_length=20)  # "set_up" or "sign_in"
+    code_hash: str = Field(max_length=64)
+    session_hash: str = Field(max_length=64, index=True)
+    account_id: int | None = Field(default=None, foreign_key="customer_account.id",
+                                   ondelete="CASCADE")
+    person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="CASCADE")
+    attempts: int = 0
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    used_at: dt.datetime | None = None

@@ -51,9 +51,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_customer_account_holder_person_id"), ["holder_person_id"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_customer_account_reference"), ["reference"], unique=True
-        )
+        batch_op.create_index(batch_op.f("ix_customer_account_reference"), ["reference"], unique=True)
 
     op.create_table(
         "web_session",
