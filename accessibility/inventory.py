@@ -18,6 +18,7 @@ class PageState:
     path: str
     signed_in: bool = False
     submit_empty: bool = False  # Press the form's button without filling anything in.
+    clear_field: str | None = None  # Empty this field first (for forms that come filled in).
     status: int = 200
     demo_only: bool = False
 
@@ -29,6 +30,19 @@ PAGES: tuple[PageState, ...] = (
     PageState("privacy", "/privacy"),
     PageState("cookies", "/cookies"),
     PageState("sign in", "/sign-in"),
+    PageState("sign in with an error", "/sign-in", submit_empty=True, status=422),
+    PageState("sign in: enter code", "/sign-in/code"),
+    PageState("sign in: code with an error", "/sign-in/code", submit_empty=True, status=422),
+    PageState("set up", "/set-up"),
+    PageState("set up with errors", "/set-up", submit_empty=True, status=422),
+    PageState("set up: enter code", "/set-up/code"),
+    PageState("set up: code with an error", "/set-up/code", submit_empty=True, status=422),
+    PageState("set up: create a passkey", "/set-up/passkey", signed_in=True),
+    PageState("sign-in and security", "/account/security", signed_in=True),
+    PageState("rename a passkey", "/account/security/passkeys/1/rename", signed_in=True),
+    PageState("rename a passkey with an error", "/account/security/passkeys/1/rename",
+              signed_in=True, clear_field="name", submit_empty=True, status=422),
+    PageState("remove a passkey", "/account/security/passkeys/1/remove", signed_in=True),
     PageState("signed out", "/signed-out"),
     PageState("page not found", "/no-such-page", status=404),
     PageState("account", "/account", signed_in=True),
@@ -36,6 +50,7 @@ PAGES: tuple[PageState, ...] = (
     PageState("demo personas with an error", "/demo", submit_empty=True, status=422,
               demo_only=True),
     PageState("components", "/demo/components", demo_only=True),
+    PageState("demo outbox", "/demo/outbox", demo_only=True),
 )
 
 
@@ -52,4 +67,6 @@ def all_states() -> tuple[PageState, ...]:
 def covered_paths() -> set[str]:
     """Route paths the inventory visits (for the meta-test)."""
     paths = {state.path for state in all_states()}
+    paths |= {"/account/security/passkeys/{passkey_id}/rename",
+              "/account/security/passkeys/{passkey_id}/remove"}
     return paths | ({"/demo/components/{name}"} if component_pages() else set())

@@ -37,6 +37,8 @@ def open_state(page: Page, state: PageState) -> None:
     expected = 200 if state.submit_empty else state.status  # The errors come from the POST.
     assert response is not None and response.status == expected, (
         f"{state.path} answered {response and response.status}, not {expected}")
+    if state.clear_field:
+        page.locator(f"main form [name='{state.clear_field}']").fill("")
     if state.submit_empty:
-        page.locator("main form button[type=submit]").click()
+        page.locator("main form button[type=submit]").first.click()
         expect(page.locator(".error-summary")).to_be_visible()

@@ -14,6 +14,9 @@ from portal.demo.routes import router as demo_router
 from portal.help.routes import router as help_router
 from portal.identity.deps import SignInRequired, sign_in_url
 from portal.identity.routes import router as identity_router
+from portal.identity.security_routes import router as security_router
+from portal.identity.set_up_routes import router as set_up_router
+from portal.identity.webauthn_routes import router as webauthn_router
 from portal.pages.routes import router as pages_router
 from portal.settings import Settings
 from portal.web import errors
@@ -64,7 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", CachedStatic(StaticFiles(directory=STATIC_DIR),
                                       settings.static_max_age_seconds), name="static")
-    for router in (pages_router, help_router, identity_router, accounts_router):
+    for router in (pages_router, help_router, identity_router, set_up_router, webauthn_router,
+                   security_router, accounts_router):
         app.include_router(router)
     if settings.demo:
         app.include_router(demo_router)

@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     brand_colour: str = "#1d4f91"
     time_zone: str = "Europe/London"
 
+    # Email goes over SMTP when smtp_host is set; otherwise it waits in the outbox (demo, tests).
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "no-reply@example.org"
+
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     max_body_bytes: int = 1_000_000
@@ -106,6 +114,11 @@ class Settings(BaseSettings):
                 if a in self.origin:
                     origins.add(self.origin.replace(a, b))
         return frozenset(origins)
+
+    @property
+    def rp_id(self) -> str:
+        """The WebAuthn relying party: the host people browse to, without scheme or port."""
+        return urlsplit(self.base_url).hostname or "localhost"
 
     @property
     def secure_cookies(self) -> bool:

@@ -99,4 +99,5 @@ def test_demo_is_absent_when_demo_mode_is_off(tmp_path) -> None:
     with PageCheckingClient(app) as client:
         assert client.get("/demo").status_code == 404
         assert client.get("/demo/components").status_code == 404
-        assert "Signing in online is not ready yet." in client.get("/sign-in").text
+        page = client.get("/sign-in").text
+        assert 'href="/demo' not in page and 'name="identifier"' in page

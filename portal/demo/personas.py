@@ -36,5 +36,26 @@ PERSONAS = (
 )
 
 
+@dataclass(frozen=True)
+class NewCustomer:
+    """A customer who has not set up online access yet, for trying /set-up."""
+
+    reference: str
+    name: str
+    address: str
+    postcode: str
+    date_of_birth: dt.date
+    email: str
+    phone: str
+
+
+NEW_CUSTOMERS = (
+    NewCustomer("NF-200100", "Priya Shah", "7 Canal Street, Northfield", "NF4 1GH",
+                dt.date(1985, 3, 27), "priya@example.org", "07700 900321"),
+    NewCustomer("NF-200200", "Tom Evans", "21 Hill View, Northfield", "NF5 3JK",
+                dt.date(1949, 8, 9), "tom@example.org", ""),
+)
+
+
 def persona(key: str) -> Persona | None:
     return next((p for p in PERSONAS if p.key == key), None)

@@ -56,6 +56,12 @@ async def choose_persona(request: Request, db: SessionDep, next: str = "/account
     return RedirectResponse(next_path, status_code=303)
 
 
+@router.get("/outbox", response_class=HTMLResponse)
+def outbox(request: Request, db: SessionDep) -> HTMLResponse:
+    """What the portal would have emailed or texted: where testers find their codes."""
+    return render(request, "demo/outbox.html", {"messages": service.outbox(db)})
+
+
 def component_examples() -> dict[str, list[dict]]:
     return {path.stem: json.loads(path.read_text(encoding="utf-8"))
             for path in sorted(COMPONENT_EXAMPLES.glob("*.json"))}

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import secrets
+
 from sqlmodel import Session, select
 
 from portal.accounts.models import CustomerAccount
 from portal.activity import service as activity
-from portal.demo.personas import PERSONAS, Persona
-from portal.identity.models import Person
+from portal.demo.personas import NEW_CUSTOMERS, PERSONAS, Persona
+from portal.identity.models import Passkey, Person
+from portal.notify.models import OutboxMessage
 
 
 def seed(db: Session) -> None:
@@ -20,7 +23,28 @@ def seed(db: Session) -> None:
         db.add(CustomerAccount(reference=p.reference, holder_name=p.name, holder_person_id=person.id,
                                address=p.address, postcode=p.postcode,
                                date_of_birth=p.date_of_birth, email=p.email, phone=p.phone))
+    for c in NEW_CUSTOMERS:
+        if not db.exec(select(CustomerAccount).where(CustomerAccount.reference == c.reference)).first():
+            db.add(CustomerAccount(reference=c.reference, holder_name=c.name, address=c.address,
+                                   postcode=c.postcode, date_of_birth=c.date_of_birth,
+                                   email=c.email, phone=c.phone))
+    _sample_passkey(db)
     db.commit()
+
+
+def _sample_passkey(db: Session) -> None:
+    """Sam has a passkey to look at on the security page. Its private key was never kept, so it
+    cannot sign anyone in."""
+    sam = person_for(db, PERSONAS[2])
+    if db.exec(select(Passkey).where(Passkey.person_id == sam.id)).first():
+        return
+    db.add(Passkey(person_id=sam.id, credential_id=secrets.token_bytes(32),
+                   public_key=secrets.token_bytes(77), name="Sam's phone"))
+
+
+def outbox(db: Session) -> list[OutboxMessage]:
+    return list(db.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc())  # type: ignore[union-attr]
+                        .limit(20)).all())
 
 
 def person_for(db: Session, p: Persona) -> Person:

@@ -1,20 +1,79 @@
+"""Signing in (with a passkey, or a code as the fallback) and signing out."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from portal.activity import service as activity
-from portal.deps import SessionDep
+from portal.deps import SessionDep, SettingsDep
+from portal.i18n import gettext as _
+from portal.identity import service
+from portal.identity.forms import CodeForm, IdentifierForm
+from portal.identity.signing_in import client_address, complete_sign_in
+from portal.notify.service import deliver_pending
 from portal.web.navigation import local_path
+from portal.web.ratelimit import allow
 from portal.web.sessions import SessionState
 from portal.web.templating import render
 
 router = APIRouter()
 
 
+def _too_many(settings) -> str:
+    return _("You have tried too many times. Wait 15 minutes and try again, or call us on "
+             "%(phone)s.", phone=settings.help_phone)
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
-def sign_in(request: Request, next: str = "/account") -> HTMLResponse:
-    return render(request, "identity/sign_in.html", {"next": local_path(next, "/account")})
+def sign_in(request: Request, next: str = "/account") -> Response:
+    return render(request, "identity/sign_in.html",
+                  {"form": IdentifierForm.blank(), "next": local_path(next, "/account")})
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+async def send_sign_in_code(request: Request, db: SessionDep, settings: SettingsDep,
+                            background: BackgroundTasks, next: str = "/account") -> Response:
+    next_path = local_path(next, "/account")
+    form = await IdentifierForm.from_request(request)
+    if form.validate() and not (
+            allow(db, service.SIGN_IN_PER_CLIENT, client_address(request))
+            and allow(db, service.CODES_PER_IDENTIFIER, form.values["identifier"].lower())):
+        form.error("identifier", _too_many(settings))
+    if form.errors:
+        return render(request, "identity/sign_in.html", {"form": form, "next": next_path},
+                      status_code=422)
+    state: SessionState = request.state.session
+    code_id = service.start_code_sign_in(db, settings, state.id, form.values["identifier"])
+    state.set("sign_in_code", code_id)
+    background.add_task(deliver_pending, request.app.state.engine, settings)
+    return RedirectResponse(f"/sign-in/code?next={next_path}", status_code=303)
+
+
+@router.get("/sign-in/code", response_class=HTMLResponse)
+def enter_sign_in_code(request: Request, next: str = "/account") -> Response:
+    return render(request, "identity/sign_in_code.html",
+                  {"form": CodeForm.blank(), "next": local_path(next, "/account")})
+
+
+@router.post("/sign-in/code", response_class=HTMLResponse)
+async def check_sign_in_code(request: Request, db: SessionDep, settings: SettingsDep,
+                             next: str = "/account") -> Response:
+    next_path = local_path(next, "/account")
+    form = await CodeForm.from_request(request)
+    state: SessionState = request.state.session
+    person = None
+    if form.validate():
+        person = service.finish_code_sign_in(db, settings, state.id,
+                                             state.data.get("sign_in_code"), form.values["code"])
+        if person is None:
+            form.error("code", _("That code is wrong or has expired. Check it, or ask for a new "
+                                 "code."))
+    if person is None:
+        return render(request, "identity/sign_in_code.html", {"form": form, "next": next_path},
+                      status_code=422)
+    complete_sign_in(request, db, person, "one-time code")
+    return RedirectResponse(next_path, status_code=303)
 
 
 @router.post("/sign-out")
@@ -32,3 +91,13 @@ def sign_out(request: Request, db: SessionDep) -> RedirectResponse:
 @router.get("/signed-out", response_class=HTMLResponse)
 def signed_out(request: Request) -> HTMLResponse:
     return render(request, "identity/signed_out.html")
+
+
+@router.post("/session/extend")
+def extend_session(request: Request) -> Response:
+    """The "Stay signed in" button: any request resets the idle timer; this one does nothing else."""
+    state: SessionState = request.state.session
+    if state.person_id is None:
+        return Response(status_code=401)
+    state.mark()
+    return Response(status_code=204)

@@ -57,6 +57,7 @@ def make_environment(settings: Settings) -> Environment:
         languages=i18n.LANGUAGES,
         current_language=i18n.current_language,
         csrf_input=csrf_input,
+        csrf_token=lambda request: _csrf_token(request),
         options=options,
         signed_in=signed_in,
         service_name=lambda: settings.service_name or i18n.gettext("Manage your account"),
@@ -82,10 +83,14 @@ def options(value: Any) -> Any:
     return value
 
 
-def csrf_input(request: Request) -> Markup:
+def _csrf_token(request: Request) -> str:
     from portal.web.csrf import csrf_token
 
-    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(csrf_token(request))
+    return csrf_token(request)
+
+
+def csrf_input(request: Request) -> Markup:
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(_csrf_token(request))
 
 
 def signed_in(request: Request) -> bool:

@@ -1,0 +1,59 @@
+"""One-time codes: 6 digits, sent to the email or phone on record, bound to the session that asked,
+single use, 10 minutes at most, and 5 tries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from sqlmodel import Session, update
+
+from portal.clock import utcnow
+from portal.identity.models import OneTimeCode
+from portal.settings import Settings
+from portal.web.sessions import hash_id
+
+LIFETIME = dt.timedelta(minutes=10)
+MAX_TRIES = 5
+
+
+def _digest(settings: Settings, purpose: str, session_id: str, code: str) -> str:
+    message = f"{purpose}:{hash_id(session_id)}:{code}".encode()
+    return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def issue(db: Session, settings: Settings, *, purpose: str, session_id: str,
+          account_id: int | None = None, person_id: int | None = None) -> tuple[OneTimeCode, str]:
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    row = OneTimeCode(purpose=purpose, code_hash=_digest(settings, purpose, session_id, code),
+                      session_hash=hash_id(session_id), account_id=account_id, person_id=person_id)
+    db.add(row)
+    db.flush()
+    return row, code
+
+
+def redeem(db: Session, settings: Settings, *, code_id: int | None, purpose: str, session_id: str,
+           typed: str) -> OneTimeCode | None:
+    """The code's record if `typed` is right, still fresh, and not used before; otherwise None."""
+    row = db.get(OneTimeCode, code_id) if code_id else None
+    if (row is None or row.purpose != purpose or row.session_hash != hash_id(session_id)
+            or row.used_at is not None or row.attempts >= MAX_TRIES
+            or utcnow() - row.created_at.replace(tzinfo=dt.UTC) > LIFETIME):
+        return None
+    row.attempts += 1
+    db.add(row)
+    db.commit()
+    if not hmac.compare_digest(row.code_hash, _digest(settings, purpose, session_id, typed)):
+        return None
+    # Mark it used only if nobody else did in the meantime: a code works once, even when raced.
+    claimed = db.exec(update(OneTimeCode).where(OneTimeCode.id == row.id,  # type: ignore[call-overload]
+                                                OneTimeCode.used_at.is_(None))
+                      .values(used_at=utcnow()))
+    db.commit()
+    return row if claimed.rowcount == 1 else None
+
+
+def tries_left(row: OneTimeCode | None) -> int:
+    return 0 if row is None else max(0, MAX_TRIES - row.attempts)

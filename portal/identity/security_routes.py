@@ -1,0 +1,100 @@
+"""Your sign-in and security: passkeys and where you are signed in."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from portal.deps import SessionDep, SettingsDep
+from portal.i18n import gettext as _
+from portal.identity import service
+from portal.identity.deps import CurrentActor
+from portal.identity.forms import PasskeyNameForm
+from portal.identity.models import Passkey, Person
+from portal.web.sessions import SessionState, hash_id
+from portal.web.templating import render
+
+router = APIRouter(prefix="/account/security")
+
+FLASH = {
+    "passkey_added": lambda: _("Your passkey was added"),
+    "passkey_renamed": lambda: _("Your passkey was renamed"),
+    "passkey_removed": lambda: _("Your passkey was removed"),
+    "sessions_ended": lambda: _("You were signed out everywhere else"),
+}
+
+
+def _person(db: SessionDep, actor: CurrentActor) -> Person:
+    person = db.get(Person, actor.person_id)
+    assert person is not None
+    return person
+
+
+def _own_passkey(db: SessionDep, actor: CurrentActor, passkey_id: int) -> Passkey:
+    passkey = service.passkey_of(db, actor.person_id, passkey_id)
+    if passkey is None:
+        raise HTTPException(status_code=404)
+    return passkey
+
+
+@router.get("", response_class=HTMLResponse)
+def security(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
+    state: SessionState = request.state.session
+    flash = state.data.pop("flash", None)
+    if flash:
+        state.mark()
+    sessions = [{"device": service.describe_device(s.user_agent), "started": s.created_at,
+                 "last_seen": s.last_seen_at, "current": s.id_hash == hash_id(state.id)}
+                for s in service.sessions_of(db, actor.person_id)]
+    return render(request, "identity/security.html", {
+        "actor": actor, "passkeys": service.passkeys_of(db, actor.person_id),
+        "sessions": sessions, "flash": FLASH[flash]() if flash in FLASH else None,
+        "person": _person(db, actor)})
+
+
+@router.get("/passkeys/{passkey_id}/rename", response_class=HTMLResponse)
+def rename(request: Request, passkey_id: int, actor: CurrentActor, db: SessionDep) -> Response:
+    passkey = _own_passkey(db, actor, passkey_id)
+    return render(request, "identity/passkey_rename.html",
+                  {"passkey": passkey, "form": PasskeyNameForm.blank(name=passkey.name)})
+
+
+@router.post("/passkeys/{passkey_id}/rename", response_class=HTMLResponse)
+async def save_name(request: Request, passkey_id: int, actor: CurrentActor,
+                    db: SessionDep) -> Response:
+    passkey = _own_passkey(db, actor, passkey_id)
+    form = await PasskeyNameForm.from_request(request)
+    if not form.validate():
+        return render(request, "identity/passkey_rename.html",
+                      {"passkey": passkey, "form": form}, status_code=422)
+    service.rename_passkey(db, _person(db, actor), passkey, form.values["name"])
+    request.state.session.set("flash", "passkey_renamed")
+    return RedirectResponse("/account/security", status_code=303)
+
+
+@router.get("/passkeys/{passkey_id}/remove", response_class=HTMLResponse)
+def confirm_remove(request: Request, passkey_id: int, actor: CurrentActor,
+                   db: SessionDep) -> Response:
+    passkey = _own_passkey(db, actor, passkey_id)
+    return render(request, "identity/passkey_remove.html", {"passkey": passkey, "refused": False})
+
+
+@router.post("/passkeys/{passkey_id}/remove", response_class=HTMLResponse)
+def remove(request: Request, passkey_id: int, actor: CurrentActor, db: SessionDep,
+           settings: SettingsDep) -> Response:
+    passkey = _own_passkey(db, actor, passkey_id)
+    try:
+        service.remove_passkey(db, settings, _person(db, actor), passkey)
+    except service.LastWayIn:
+        return render(request, "identity/passkey_remove.html",
+                      {"passkey": passkey, "refused": True}, status_code=409)
+    request.state.session.set("flash", "passkey_removed")
+    return RedirectResponse("/account/security", status_code=303)
+
+
+@router.post("/sessions/end-others")
+def end_others(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
+    state: SessionState = request.state.session
+    service.end_other_sessions(db, actor.person_id, state.id)
+    state.set("flash", "sessions_ended")
+    return RedirectResponse("/account/security", status_code=303)

@@ -1,0 +1,193 @@
+"""Setting up online access, signing in with a code, and looking after passkeys and sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlmodel import Session, delete, func, select
+
+from portal.accounts.models import CustomerAccount
+from portal.activity import service as activity
+from portal.i18n import gettext as _
+from portal.identity import codes
+from portal.identity.models import Passkey, Person
+from portal.notify import service as notify
+from portal.settings import Settings
+from portal.web.ratelimit import Limit
+from portal.web.sessions import WebSession, hash_id
+
+# Short windows: enough to make guessing slow, never a lock-out that lasts.
+SET_UP_PER_CLIENT = Limit("set-up-client", 10, dt.timedelta(minutes=15))
+SET_UP_PER_REFERENCE = Limit("set-up-reference", 5, dt.timedelta(minutes=15))
+CODES_PER_IDENTIFIER = Limit("send-code", 5, dt.timedelta(minutes=15))
+SIGN_IN_PER_CLIENT = Limit("sign-in-client", 30, dt.timedelta(minutes=15))
+
+
+class LastWayIn(Exception):
+    """Removing this passkey would leave no way to sign in."""
+
+
+def normalise_reference(value: str) -> str:
+    compact = re.sub(r"[\s-]", "", value).upper()
+    return f"{compact[:2]}-{compact[2:]}" if len(compact) > 2 else compact
+
+
+def normalise_postcode(value: str) -> str:
+    return re.sub(r"\s", "", value).upper()
+
+
+def _send_code(db: Session, settings: Settings, email: str, phone: str, code: str) -> None:
+    subject = _("Your code for %(organisation)s", organisation=settings.organisation_name)
+    body = _("Your code is %(code)s. It lasts 10 minutes. If you did not ask for it, ignore this "
+             "message or call us on %(phone)s.", code=code, phone=settings.help_phone)
+    if email:
+        notify.queue_email(db, email, subject, body)
+    if phone:
+        notify.queue_sms(db, phone, body)
+
+
+def start_set_up(db: Session, settings: Settings, session_id: str, reference: str,
+                 postcode: str, date_of_birth: dt.date | None) -> int:
+    """Send a code if the details match an account. The caller shows the same page either way."""
+    account = db.exec(select(CustomerAccount).where(
+        CustomerAccount.reference == normalise_reference(reference))).first()
+    matches = account is not None and (
+        (bool(postcode) and normalise_postcode(postcode) == normalise_postcode(account.postcode))
+        or (date_of_birth is not None and date_of_birth == account.date_of_birth))
+    row, code = codes.issue(db, settings, purpose="set_up", session_id=session_id,
+                            account_id=account.id if matches and account else None)
+    if matches and account:
+        _send_code(db, settings, account.email, account.phone, code)
+    db.commit()
+    assert row.id is not None
+    return row.id
+
+
+def finish_set_up(db: Session, settings: Settings, session_id: str, code_id: int | None,
+                  typed: str) -> Person | None:
+    row = codes.redeem(db, settings, code_id=code_id, purpose="set_up", session_id=session_id,
+                       typed=typed)
+    account = db.get(CustomerAccount, row.account_id) if row and row.account_id else None
+    if account is None:
+        return None
+    person = db.get(Person, account.holder_person_id) if account.holder_person_id else None
+    if person is None:
+        person = Person(name=account.holder_name, email=account.email, phone=account.phone)
+        db.add(person)
+        db.flush()
+        account.holder_person_id = person.id
+        db.add(account)
+        activity.record(db, actor_person_id=person.id, subject_account_id=account.id,
+                        action="set_up_online_access")
+    else:
+        # Setting up again is how someone who lost their passkeys gets back in: tell them.
+        activity.record(db, actor_person_id=person.id, subject_account_id=account.id,
+                        action="recovered_access", detail="set-up with a code")
+        notify.tell(db, person, _("You got back into your account"),
+                    _("Someone used a code sent to you to get back into your account. If this was "
+                      "not you, call us on %(phone)s.", phone=settings.help_phone))
+    db.commit()
+    return person
+
+
+def find_person(db: Session, identifier: str) -> Person | None:
+    """By email address, or by customer reference."""
+    identifier = identifier.strip()
+    if "@" in identifier:
+        return db.exec(select(Person).where(
+            func.lower(Person.email) == identifier.lower())).first()
+    account = db.exec(select(CustomerAccount).where(
+        CustomerAccount.reference == normalise_reference(identifier))).first()
+    return db.get(Person, account.holder_person_id) if account and account.holder_person_id else None
+
+
+def start_code_sign_in(db: Session, settings: Settings, session_id: str, identifier: str) -> int:
+    person = find_person(db, identifier)
+    row, code = codes.issue(db, settings, purpose="sign_in", session_id=session_id,
+                            person_id=person.id if person else None)
+    if person:
+        _send_code(db, settings, person.email, person.phone, code)
+    db.commit()
+    assert row.id is not None
+    return row.id
+
+
+def finish_code_sign_in(db: Session, settings: Settings, session_id: str, code_id: int | None,
+                        typed: str) -> Person | None:
+    row = codes.redeem(db, settings, code_id=code_id, purpose="sign_in", session_id=session_id,
+                       typed=typed)
+    return db.get(Person, row.person_id) if row and row.person_id else None
+
+
+def record_sign_in(db: Session, person: Person, how: str) -> None:
+    activity.record(db, actor_person_id=person.id, action="signed_in", detail=how)
+    db.commit()
+
+
+def record_refusal(db: Session, person_id: int | None, reason: str) -> None:
+    activity.record(db, actor_person_id=person_id, action="sign_in_refused", detail=reason[:500])
+    db.commit()
+
+
+def passkeys_of(db: Session, person_id: int) -> list[Passkey]:
+    return list(db.exec(select(Passkey).where(Passkey.person_id == person_id)
+                        .order_by(Passkey.created_at)).all())
+
+
+def passkey_of(db: Session, person_id: int, passkey_id: int) -> Passkey | None:
+    passkey = db.get(Passkey, passkey_id)
+    return passkey if passkey and passkey.person_id == person_id else None
+
+
+def added_passkey(db: Session, settings: Settings, person: Person, passkey: Passkey) -> None:
+    activity.record(db, actor_person_id=person.id, action="passkey_added", detail=passkey.name)
+    notify.tell(db, person, _("A passkey was added to your account"),
+                _("A passkey called %(name)s was added. If this was not you, call us on "
+                  "%(phone)s.", name=passkey.name, phone=settings.help_phone))
+    db.commit()
+
+
+def rename_passkey(db: Session, person: Person, passkey: Passkey, name: str) -> None:
+    passkey.name = name
+    db.add(passkey)
+    activity.record(db, actor_person_id=person.id, action="passkey_renamed", detail=name)
+    db.commit()
+
+
+def remove_passkey(db: Session, settings: Settings, person: Person, passkey: Passkey) -> None:
+    others = [p for p in passkeys_of(db, person.id or 0) if p.id != passkey.id]
+    if not others and not (person.email or person.phone):
+        raise LastWayIn
+    db.delete(passkey)
+    activity.record(db, actor_person_id=person.id, action="passkey_removed", detail=passkey.name)
+    notify.tell(db, person, _("A passkey was removed from your account"),
+                _("The passkey called %(name)s was removed. If this was not you, call us on "
+                  "%(phone)s.", name=passkey.name, phone=settings.help_phone))
+    db.commit()
+
+
+def sessions_of(db: Session, person_id: int) -> list[WebSession]:
+    return list(db.exec(select(WebSession).where(WebSession.person_id == person_id)
+                        .order_by(WebSession.last_seen_at.desc())).all())  # type: ignore[attr-defined]
+
+
+def end_other_sessions(db: Session, person_id: int, current_session_id: str) -> int:
+    result = db.exec(delete(WebSession).where(  # type: ignore[call-overload]
+        WebSession.person_id == person_id, WebSession.id_hash != hash_id(current_session_id)))
+    activity.record(db, actor_person_id=person_id, action="signed_out_other_sessions")
+    db.commit()
+    return result.rowcount
+
+
+def describe_device(user_agent: str) -> str:
+    """A short, plain description like "Chrome on Android"; good enough to spot a stranger."""
+    browsers = [("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+                ("Safari/", "Safari")]
+    systems = [("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+               ("Windows", "Windows"), ("Mac OS X", "Mac"), ("Linux", "Linux")]
+    browser = next((name for token, name in browsers if token in user_agent), None)
+    system = next((name for token, name in systems if token in user_agent), None)
+    if browser and system:
+        return _("%(browser)s on %(system)s", browser=browser, system=system)
+    return browser or system or _("Unknown device")

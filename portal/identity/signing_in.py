@@ -1,0 +1,22 @@
+"""The last step of every way of signing in: a new session id, the log entry, and back to where the
+person was going."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from sqlmodel import Session
+
+from portal.identity import service
+from portal.identity.models import Person
+from portal.web.sessions import SessionState
+
+
+def complete_sign_in(request: Request, db: Session, person: Person, how: str) -> None:
+    state: SessionState = request.state.session
+    assert person.id is not None
+    state.sign_in(person.id)
+    service.record_sign_in(db, person, how)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

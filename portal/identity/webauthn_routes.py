@@ -1,0 +1,93 @@
+"""JSON endpoints for the passkey ceremonies, called by static/js/passkeys.js.
+
+Every refusal is a 400 with a plain message for the page's live region, never a 500."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from portal.deps import SessionDep, SettingsDep
+from portal.i18n import gettext as _
+from portal.identity import passkeys, service
+from portal.identity.deps import CurrentActor
+from portal.identity.models import Person
+from portal.identity.signing_in import client_address, complete_sign_in
+from portal.web.navigation import local_path
+from portal.web.ratelimit import allow
+from portal.web.sessions import SessionState
+
+router = APIRouter(prefix="/webauthn")
+
+
+def _options(options_json: str) -> Response:
+    return Response(f'{{"publicKey": {options_json}}}', media_type="application/json")
+
+
+def _refused(message: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _credential(request: Request) -> dict[str, Any] | None:
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+@router.post("/authenticate/options")
+def authenticate_options(request: Request, db: SessionDep, settings: SettingsDep) -> Response:
+    if not allow(db, service.SIGN_IN_PER_CLIENT, client_address(request)):
+        return _refused(_("You have tried too many times. Wait 15 minutes and try again."), 429)
+    state: SessionState = request.state.session
+    state.mark()  # The challenge belongs to this session, so the session must exist.
+    return _options(passkeys.authentication_options(db, settings, state.id))
+
+
+@router.post("/authenticate/verify")
+async def authenticate_verify(request: Request, db: SessionDep, settings: SettingsDep,
+                              next: str = "/account") -> Response:
+    credential = await _credential(request)
+    if credential is None:
+        return _refused(_("Something went wrong with your passkey. Try again."))
+    state: SessionState = request.state.session
+    try:
+        signed_in = passkeys.authenticate(db, settings, state.id, credential)
+    except passkeys.PasskeyRefused as refusal:
+        service.record_refusal(db, None, refusal.reason)
+        return _refused(str(refusal))
+    complete_sign_in(request, db, signed_in.person, f"passkey: {signed_in.passkey.name}")
+    return JSONResponse({"redirect": local_path(next, "/account")})
+
+
+@router.post("/register/options")
+def register_options(request: Request, actor: CurrentActor, db: SessionDep,
+                     settings: SettingsDep) -> Response:
+    person = db.get(Person, actor.person_id)
+    assert person is not None
+    state: SessionState = request.state.session
+    return _options(passkeys.registration_options(db, settings, person, state.id))
+
+
+@router.post("/register/verify")
+async def register_verify(request: Request, actor: CurrentActor, db: SessionDep,
+                          settings: SettingsDep, next: str = "/account/security") -> Response:
+    credential = await _credential(request)
+    if credential is None:
+        return _refused(_("Your passkey could not be saved. Try again."))
+    person = db.get(Person, actor.person_id)
+    assert person is not None
+    state: SessionState = request.state.session
+    try:
+        passkey = passkeys.register(db, settings, person, state.id, credential)
+    except passkeys.PasskeyRefused as refusal:
+        db.rollback()
+        service.record_refusal(db, person.id, refusal.reason)
+        return _refused(str(refusal))
+    service.added_passkey(db, settings, person, passkey)
+    state.set("flash", "passkey_added")
+    return JSONResponse({"redirect": local_path(next, "/account/security")})

@@ -1,0 +1,99 @@
+"""Sign-in and security: passkeys listed, renamed and removed; sessions listed and ended."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from portal.identity.models import Passkey, Person
+from portal.notify.models import InboxMessage
+from portal.web.sessions import WebSession
+from tests.conftest import PageCheckingClient, sign_in
+from tests.page_checks import parse, text_of
+
+
+def sams_passkey(db: Session) -> Passkey:
+    return db.exec(select(Passkey).where(Passkey.name == "Sam's phone")).one()
+
+
+def test_security_page_lists_passkeys_and_this_session(signed_in_client) -> None:
+    root = parse(signed_in_client.get("/account/security").text)
+    assert [text_of(h) for h in root.findall(".//h3")] == ["Sam's phone"]
+    keys = [text_of(dt) for dt in root.findall(".//dt")]
+    assert any("(this device)" in key for key in keys)
+
+
+def test_rename_keeps_input_on_error_and_saves(signed_in_client, db: Session) -> None:
+    passkey = sams_passkey(db)
+    path = f"/account/security/passkeys/{passkey.id}/rename"
+    token = signed_in_client.csrf_token(path)
+    response = signed_in_client.post(path, data={"csrf_token": token, "name": "x" * 61})
+    assert response.status_code == 422 and "60 characters or fewer" in response.text
+    assert 'value="' + "x" * 61 in response.text
+    response = signed_in_client.post(path, data={"csrf_token": token, "name": "Work laptop"})
+    assert response.url.path == "/account/security"
+    assert "Your passkey was renamed" in response.text and "Work laptop" in response.text
+    # The message shows once.
+    assert "Your passkey was renamed" not in signed_in_client.get("/account/security").text
+
+
+def test_remove_asks_first_then_removes_and_tells(signed_in_client, db: Session) -> None:
+    passkey = sams_passkey(db)
+    path = f"/account/security/passkeys/{passkey.id}/remove"
+    assert "Remove Sam" in signed_in_client.get(path).text
+    response = signed_in_client.post(path, data={"csrf_token": signed_in_client.csrf_token(path)})
+    assert "Your passkey was removed" in response.text
+    assert db.exec(select(Passkey).where(Passkey.id == passkey.id)).first() is None
+    assert db.exec(select(InboxMessage).where(
+        InboxMessage.subject == "A passkey was removed from your account")).one()
+
+
+def test_cannot_remove_the_last_way_in(signed_in_client, db: Session) -> None:
+    passkey = sams_passkey(db)
+    person = db.get(Person, passkey.person_id)
+    person.email, person.phone = "", ""
+    db.add(person)
+    db.commit()
+    path = f"/account/security/passkeys/{passkey.id}/remove"
+    response = signed_in_client.post(path, data={"csrf_token": signed_in_client.csrf_token(path)})
+    assert response.status_code == 409
+    assert "You cannot remove your only way to sign in" in response.text
+    assert db.get(Passkey, passkey.id) is not None
+
+
+def test_someone_elses_passkey_is_not_found(app, db: Session) -> None:
+    passkey = sams_passkey(db)
+    with PageCheckingClient(app) as amina:
+        sign_in(amina, "amina")
+        assert amina.get(f"/account/security/passkeys/{passkey.id}/remove").status_code == 404
+        response = amina.post(f"/account/security/passkeys/{passkey.id}/remove",
+                              data={"csrf_token": amina.csrf_token("/account")})
+        assert response.status_code == 404
+    assert db.get(Passkey, passkey.id) is not None
+
+
+def test_sign_out_everywhere_else(app, signed_in_client, db: Session) -> None:
+    with PageCheckingClient(app, headers={"User-Agent": "Mozilla/5.0 (Linux; Android 14) "
+                                          "Chrome/156.0 Mobile Safari/537.36"}) as phone:
+        sign_in(phone, "sam")
+        page = signed_in_client.get("/account/security").text
+        assert "Chrome on Android" in page
+        token = signed_in_client.csrf_token("/account/security")
+        response = signed_in_client.post("/account/security/sessions/end-others",
+                                         data={"csrf_token": token})
+        assert "You were signed out everywhere else" in response.text
+        assert phone.get("/account", follow_redirects=False).status_code == 303
+    assert signed_in_client.get("/account").url.path == "/account"
+    assert len(db.exec(select(WebSession).where(WebSession.person_id.is_not(None))).all()) == 1
+
+
+def test_stay_signed_in_resets_the_idle_timer(signed_in_client) -> None:
+    token = signed_in_client.csrf_token("/account")
+    assert signed_in_client.post("/session/extend", headers={"X-CSRF-Token": token}).status_code == 204
+    page = parse(signed_in_client.get("/account").text)
+    dialog = page.find(".//dialog")
+    assert dialog.get("data-idle-seconds") == "1800" and dialog.get("data-warn-seconds") == "120"
+
+
+def test_stay_signed_in_after_expiry_says_so(client: PageCheckingClient) -> None:
+    token = client.csrf_token("/sign-in")
+    assert client.post("/session/extend", headers={"X-CSRF-Token": token}).status_code == 401
