@@ -12,11 +12,12 @@ def horizontal_overflow(page: Page) -> int:
 
 
 def focused_description(page: Page) -> str:
-    return page.evaluate("""() => {
+    return page.evaluate(r"""() => {
       const el = document.activeElement;
       if (!el || el === document.body) return "body";
       return el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + " " +
-             (el.innerText || el.value || "").trim().slice(0, 60);
+             (el.innerText || (el.labels && el.labels.length ? el.labels[0].innerText : "") || el.value || "")
+               .replace(/\s+/g, " ").trim().slice(0, 60);
     }""")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from playwright.sync_api import Page
 
 from accessibility.checks import focused_description
@@ -17,3 +19,8 @@ def tab_to(page: Page, text: str, limit: int = 40) -> None:
         if focused.split(" ", 1)[-1].startswith(text):
             return
     raise AssertionError(f"never reached {text!r} with Tab; passed through {seen}")
+
+
+def arrive(page: Page, path: str) -> None:
+    """Wait until the browser is on exactly this path (a query string like ?next=/x is no match)."""
+    page.wait_for_url(lambda url: urlsplit(url).path == path)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from e2e.keyboard import arrive
+
 
 def test_errors_swap_in_without_a_page_load(page: Page, a11y) -> None:
     page.goto("/demo")
@@ -19,7 +21,7 @@ def test_errors_swap_in_without_a_page_load(page: Page, a11y) -> None:
 
     page.get_by_label("Gareth Jones").check()
     page.locator("main form button[type=submit]").click()
-    page.wait_for_url("**/account")
+    arrive(page, "/account")
     expect(page.locator("main")).to_contain_text("Gareth Jones")
     a11y.check(page)
 

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accessibility.checks import focused_description
-from e2e.keyboard import tab_to
+from e2e.keyboard import arrive, tab_to
 
 
 def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(page: Page, a11y) -> None:
@@ -37,9 +37,9 @@ def test_sign_in_journey_by_keyboard(any_page: Page) -> None:
     a11y.check(page)
     tab_to(page, "Sign in")
     page.keyboard.press("Enter")
-    page.wait_for_url("**/sign-in")
+    arrive(page, "/sign-in")
     a11y.check(page)
-    tab_to(page, "Choose a sample person")
+    tab_to(page, "Sign in as a sample person")
     page.keyboard.press("Enter")
     page.wait_for_url("**/demo?next=/account")
     a11y.check(page)
@@ -60,14 +60,14 @@ def test_sign_in_journey_by_keyboard(any_page: Page) -> None:
     expect(page.locator("#persona")).to_be_checked()
     tab_to(page, "Sign in")
     page.keyboard.press("Enter")
-    page.wait_for_url("**/account")
+    arrive(page, "/account")
     expect(page.locator("h1")).to_have_text("Your account")
     expect(page.locator("main")).to_contain_text("Amina Haddad")
     a11y.check(page)
 
     tab_to(page, "Sign out")
     page.keyboard.press("Enter")
-    page.wait_for_url("**/signed-out")
+    arrive(page, "/signed-out")
     expect(page.locator("h1")).to_have_text("You have signed out")
     a11y.check(page)
     a11y.verify()

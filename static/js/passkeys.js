@@ -29,6 +29,8 @@
   function explain(box, status, error) {
     if (error && error.fromServer) {
       status.textContent = error.message;
+    } else if (error && error.name === "InvalidStateError" && box.dataset.messageExists) {
+      status.textContent = box.dataset.messageExists;
     } else if (error && (error.name === "NotAllowedError" || error.name === "AbortError")) {
       status.textContent = box.dataset.messageCancelled;
     } else {
