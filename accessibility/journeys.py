@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
@@ -30,7 +31,9 @@ def set_language(page: Page, base_url: str, locale: str) -> None:
     page.context.add_cookies([{"name": "portal_lang", "value": locale, "url": base_url}])
 
 
-def open_state(page: Page, state: PageState) -> None:
+def open_state(page: Page, state: PageState,
+               check_before_leaving: Callable[[Page], None] | None = None) -> None:
+    """Bring the page into this state. `check_before_leaving` sees any page passed on the way."""
     if state.signed_in:
         sign_in_quietly(page)
     response = page.goto(state.path)
@@ -40,5 +43,7 @@ def open_state(page: Page, state: PageState) -> None:
     if state.clear_field:
         page.locator(f"main form [name='{state.clear_field}']").fill("")
     if state.submit_empty:
+        if check_before_leaving:
+            check_before_leaving(page)
         page.locator("main form button[type=submit]").first.click()
         expect(page.locator(".error-summary")).to_be_visible()

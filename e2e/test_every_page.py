@@ -17,7 +17,7 @@ STATES = all_states()
 @pytest.mark.parametrize("state", STATES, ids=[s.name for s in STATES])
 def test_page_at_320px(page: Page, a11y, live_server: str, state: PageState, locale: str) -> None:
     set_language(page, live_server, locale)
-    open_state(page, state)
+    open_state(page, state, a11y.check)
     html = page.locator("html")
     expect(html).to_have_attribute("lang", locale)
     expect(html).to_have_attribute("dir", "rtl" if locale == "ar" else "ltr")
@@ -28,7 +28,7 @@ def test_page_at_320px(page: Page, a11y, live_server: str, state: PageState, loc
 @pytest.mark.parametrize("state", STATES, ids=[s.name for s in STATES])
 def test_page_on_a_wide_screen(page: Page, a11y, state: PageState) -> None:
     page.set_viewport_size(WIDE)
-    open_state(page, state)
+    open_state(page, state, a11y.check)
     a11y.check(page)
 
 

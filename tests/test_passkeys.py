@@ -142,8 +142,11 @@ def test_sign_count_going_backwards_is_refused_and_reported(registered, authenti
     sign_out(registered)
     _, cloned = assertion(registered, authenticator, sign_count=3)
     refused(post_json(registered, "/webauthn/authenticate/verify", cloned), "For your safety")
-    assert db.exec(select(ActivityEntry).where(
-        ActivityEntry.detail.contains("cloned"))).first() is not None  # type: ignore[attr-defined]
+    entry = db.exec(select(ActivityEntry).where(
+        ActivityEntry.detail.contains("cloned"))).one()  # type: ignore[attr-defined]
+    assert entry.actor_person_id is not None
+    assert db.exec(select(InboxMessage).where(
+        InboxMessage.subject == "We stopped a sign-in with one of your passkeys")).one()
 
 
 def test_another_persons_user_handle_is_refused(registered, authenticator) -> None:

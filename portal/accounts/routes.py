@@ -6,6 +6,7 @@ from fastapi.responses import HTMLResponse
 from portal.accounts import service
 from portal.deps import SessionDep
 from portal.identity.deps import CurrentActor
+from portal.notify import service as notify
 from portal.web.templating import render
 
 router = APIRouter()
@@ -14,4 +15,5 @@ router = APIRouter()
 @router.get("/account", response_class=HTMLResponse)
 def overview(request: Request, actor: CurrentActor, db: SessionDep) -> HTMLResponse:
     return render(request, "account/overview.html",
-                  {"actor": actor, "accounts": service.accounts_for(db, actor)})
+                  {"actor": actor, "accounts": service.accounts_for(db, actor),
+                   "messages": notify.recent_messages(db, actor.person_id)})

@@ -43,9 +43,12 @@ CEREMONY_TIMEOUT_MS = 300_000  # Five minutes: time enough with a screen reader 
 class PasskeyRefused(Exception):
     """A ceremony that cannot go on. The message is for the person, in plain words."""
 
-    def __init__(self, message: str, *, reason: str) -> None:
+    def __init__(self, message: str, *, reason: str, person_id: int | None = None,
+                 suspicious: bool = False) -> None:
         super().__init__(message)
         self.reason = reason  # For the activity log; never the assertion itself.
+        self.person_id = person_id
+        self.suspicious = suspicious  # The owner should hear about it (a cloned passkey, say).
 
 
 @dataclass(frozen=True)
@@ -172,9 +175,10 @@ def authenticate(db: Session, settings: Settings, session_id: str,
             raise PasskeyRefused(
                 _("For your safety we could not accept this passkey. Sign in with a code, then "
                   "talk to us."), reason="sign count went backwards: possible cloned passkey",
-            ) from exc
+                person_id=person.id, suspicious=True) from exc
         raise PasskeyRefused(_("Your passkey could not be checked. Try again."),
-                             reason=f"assertion refused: {type(exc).__name__}") from exc
+                             reason=f"assertion refused: {type(exc).__name__}",
+                             person_id=person.id) from exc
     except (KeyError, TypeError, ValueError) as exc:
         raise PasskeyRefused(_("Something went wrong with your passkey. Try again."),
                              reason="malformed response") from exc

@@ -130,6 +130,17 @@ def record_refusal(db: Session, person_id: int | None, reason: str) -> None:
     db.commit()
 
 
+def warn_about_passkey(db: Session, settings: Settings, person_id: int) -> None:
+    person = db.get(Person, person_id)
+    if person is None:
+        return
+    notify.tell(db, person, _("We stopped a sign-in with one of your passkeys"),
+                _("Someone tried to sign in with a passkey that looked like a copy of yours. We "
+                  "stopped it. Call us on %(phone)s so we can help you keep your account safe.",
+                  phone=settings.help_phone))
+    db.commit()
+
+
 def passkeys_of(db: Session, person_id: int) -> list[Passkey]:
     return list(db.exec(select(Passkey).where(Passkey.person_id == person_id)
                         .order_by(Passkey.created_at)).all())

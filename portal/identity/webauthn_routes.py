@@ -58,7 +58,9 @@ async def authenticate_verify(request: Request, db: SessionDep, settings: Settin
     try:
         signed_in = passkeys.authenticate(db, settings, state.id, credential)
     except passkeys.PasskeyRefused as refusal:
-        service.record_refusal(db, None, refusal.reason)
+        service.record_refusal(db, refusal.person_id, refusal.reason)
+        if refusal.suspicious and refusal.person_id:
+            service.warn_about_passkey(db, settings, refusal.person_id)
         return _refused(str(refusal))
     complete_sign_in(request, db, signed_in.person, f"passkey: {signed_in.passkey.name}")
     return JSONResponse({"redirect": local_path(next, "/account")})

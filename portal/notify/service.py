@@ -38,6 +38,11 @@ def tell(db: Session, person: Person, subject: str, body: str) -> None:
         queue_email(db, person.email, subject, body)
 
 
+def recent_messages(db: Session, person_id: int, limit: int = 5) -> list[InboxMessage]:
+    return list(db.exec(select(InboxMessage).where(InboxMessage.person_id == person_id)
+                        .order_by(InboxMessage.id.desc()).limit(limit)).all())  # type: ignore[union-attr]
+
+
 def deliver_pending(engine: Engine, settings: Settings) -> int:
     """Send waiting email over SMTP. Returns how many were sent; failures are retried later."""
     if not settings.smtp_host:

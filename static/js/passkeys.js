@@ -45,9 +45,11 @@
   function setUpRegistration(box) {
     var button = box.querySelector("[data-passkey-button]");
     var status = box.querySelector("[data-passkey-status]");
+    var busy = false;  // Not `disabled`: a disabled button drops keyboard focus to the page.
     box.hidden = false;
     button.addEventListener("click", function () {
-      button.disabled = true;
+      if (busy) return;
+      busy = true;
       status.textContent = box.dataset.messageWorking;
       postJSON("/webauthn/register/options", {}, box.dataset.csrf)
         .then(function (options) {
@@ -58,7 +60,7 @@
           return postJSON(withNext("/webauthn/register/verify", box.dataset.next), credential.toJSON(), box.dataset.csrf);
         })
         .then(function (result) { window.location.assign(result.redirect); })
-        .catch(function (error) { explain(box, status, error); button.disabled = false; });
+        .catch(function (error) { explain(box, status, error); busy = false; });
     });
   }
 
@@ -80,6 +82,7 @@
     var button = box.querySelector("[data-passkey-button]");
     var status = box.querySelector("[data-passkey-status]");
     var autofill = null;
+    var busy = false;
     box.hidden = false;
 
     // Passkeys offered in the field's autofill list, for those whose browser can.
@@ -94,10 +97,11 @@
     }
 
     button.addEventListener("click", function () {
+      if (busy) return;
+      busy = true;
       if (autofill) autofill.abort();
-      button.disabled = true;
       status.textContent = box.dataset.messageWorking;
-      signIn(box).catch(function (error) { explain(box, status, error); button.disabled = false; });
+      signIn(box).catch(function (error) { explain(box, status, error); busy = false; });
     });
   }
 
