@@ -16,6 +16,7 @@ from typing import NamedTuple
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
+from babel.dates import get_timezone
 from babel.numbers import format_currency
 from babel.support import LazyProxy, NullTranslations, Translations
 
@@ -95,18 +96,35 @@ def negotiate(cookie_value: str | None, accept_language: str | None) -> str:
     return DEFAULT_LOCALE
 
 
+# Our English readers are in the UK: dates like "1 December 2026", not "December 1, 2026".
+FORMAT_LOCALES = {"en": "en_GB", "cy": "cy_GB", "ar": "ar"}
+
+
+def _format_locale() -> str:
+    return FORMAT_LOCALES[get_locale()]
+
+
 def format_date(value: dt.date, format: str = "long") -> str:
-    return babel_format_date(value, format=format, locale=get_locale())
+    return babel_format_date(value, format=format, locale=_format_locale())
+
+
+def format_datetime(value: dt.datetime, time_zone: str = "Europe/London") -> str:
+    """A moment in the organisation's time zone, like "25 Nov 2026, 14:05"."""
+    local = value.astimezone(get_timezone(time_zone))
+    joiner = Locale.parse(_format_locale()).datetime_formats["medium"]  # Like "{1}, {0}".
+    return str(joiner).replace("{1}", babel_format_date(local, "medium", locale=_format_locale())
+                               ).replace("{0}", babel_format_time(local, "short",
+                                                                  locale=_format_locale()))
 
 
 def format_time(value: dt.time, format: str = "short") -> str:
-    return babel_format_time(value, format=format, locale=get_locale())
+    return babel_format_time(value, format=format, locale=_format_locale())
 
 
 def format_money(amount: Decimal | int | float, currency: str = "GBP") -> str:
-    return format_currency(amount, currency, locale=get_locale())
+    return format_currency(amount, currency, locale=_format_locale())
 
 
 def day_name(day_index: int) -> str:
     """Monday is 0, as in Python's datetime."""
-    return Locale.parse(get_locale()).days["format"]["wide"][day_index]
+    return Locale.parse(_format_locale()).days["format"]["wide"][day_index]

@@ -74,12 +74,14 @@ def test_language_switch_cannot_redirect_off_site(client: PageCheckingClient) ->
 def test_money_and_dates_follow_the_language() -> None:
     i18n.set_locale("en")
     assert i18n.format_money(Decimal("1234.5")) == "£1,234.50"
-    assert i18n.format_date(dt.date(2026, 12, 1)) == "December 1, 2026"
+    assert i18n.format_date(dt.date(2026, 12, 1)) == "1 December 2026"
     i18n.set_locale("cy")
     assert i18n.format_date(dt.date(2026, 12, 1)) == "1 Rhagfyr 2026"
     i18n.set_locale("ar")
     assert "ديسمبر" in i18n.format_date(dt.date(2026, 12, 1))
     i18n.set_locale("en")
+    summer = dt.datetime(2026, 7, 1, 12, 30, tzinfo=dt.UTC)  # 13:30 in London (summer time).
+    assert i18n.format_datetime(summer) == "1 Jul 2026, 13:30"
 
 
 def catalogue(locale: str):
