@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from e2e.keyboard import arrive
+from e2e.steps import arrive
 
 
 def test_errors_swap_in_without_a_page_load(page: Page, a11y) -> None:

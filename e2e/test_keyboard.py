@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accessibility.checks import focused_description
-from e2e.keyboard import arrive, tab_to
+from e2e.steps import arrive, tab_to
 
 
 def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(page: Page, a11y) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from accessibility.browser import WIDE
-from e2e.keyboard import tab_to
+from e2e.steps import tab_to
 
 
 def test_choose_welsh_then_arabic(page: Page, a11y) -> None:

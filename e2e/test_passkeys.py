@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.keyboard import arrive, tab_to
+from e2e.steps import arrive, demo_sign_in, tab_to
 
 VIRTUAL_PLATFORM_AUTHENTICATOR = {
     "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
@@ -101,12 +101,7 @@ def test_set_up_with_a_passkey_then_sign_out_and_back_in(page: Page, a11y, authe
 
 
 def test_add_a_second_passkey_and_remove_one(page: Page, a11y, authenticator) -> None:
-    page.goto("/demo")
-    a11y.check(page)
-    page.get_by_label("Gareth Jones").check()
-    page.locator("main form button[type=submit]").click()
-    arrive(page, "/account")
-    a11y.check(page)
+    demo_sign_in(page, a11y, "Gareth Jones")
 
     page.goto("/account/security")
     a11y.check(page)
@@ -161,12 +156,7 @@ def test_sign_in_with_a_code_when_there_is_no_passkey(page: Page, a11y) -> None:
 
 def test_idle_warning_lets_people_stay_signed_in(page: Page, a11y) -> None:
     page.clock.install()
-    page.goto("/demo")
-    a11y.check(page)
-    page.get_by_label("Sam Taylor").check()
-    page.locator("main form button[type=submit]").click()
-    arrive(page, "/account")
-    a11y.check(page)
+    demo_sign_in(page, a11y, "Sam Taylor")
     dialog = page.locator("dialog[data-session-warning]")
     expect(dialog).to_be_hidden()
     page.clock.run_for("28:01")
@@ -183,12 +173,7 @@ def test_idle_warning_lets_people_stay_signed_in(page: Page, a11y) -> None:
 
 
 def test_passkey_offered_in_autofill_signs_in(page: Page, a11y, authenticator) -> None:
-    page.goto("/demo")
-    a11y.check(page)
-    page.get_by_label("Amina Haddad").check()
-    page.locator("main form button[type=submit]").click()
-    arrive(page, "/account")
-    a11y.check(page)
+    demo_sign_in(page, a11y, "Amina Haddad")
     page.goto("/set-up/passkey")
     a11y.check(page)
     page.get_by_role("button", name="Create a passkey").click()

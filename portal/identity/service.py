@@ -37,14 +37,25 @@ def normalise_postcode(value: str) -> str:
     return re.sub(r"\s", "", value).upper()
 
 
-def _send_code(db: Session, settings: Settings, email: str, phone: str, code: str) -> None:
-    subject = _("Your code for %(organisation)s", organisation=settings.organisation_name)
-    body = _("Your code is %(code)s. It lasts 10 minutes. If you did not ask for it, ignore this "
-             "message or call us on %(phone)s.", code=code, phone=settings.help_phone)
-    if email:
-        notify.queue_email(db, email, subject, body)
-    if phone:
-        notify.queue_sms(db, phone, body)
+def _issue_code(db: Session, settings: Settings, session_id: str, purpose: str, *,
+                account: CustomerAccount | None = None, person: Person | None = None) -> int:
+    """Make a code and send it to whoever matched, if anyone did. The work is the same either way
+    but for the messages, which only leave through the outbox after the response."""
+    row, code = codes.issue(db, settings, purpose=purpose, session_id=session_id,
+                            account_id=account.id if account else None,
+                            person_id=person.id if person else None)
+    contact = account or person
+    if contact is not None:
+        subject = _("Your code for %(organisation)s", organisation=settings.organisation_name)
+        body = _("Your code is %(code)s. It lasts 10 minutes. If you did not ask for it, ignore "
+                 "this message or call us on %(phone)s.", code=code, phone=settings.help_phone)
+        if contact.email:
+            notify.queue_email(db, contact.email, subject, body)
+        if contact.phone:
+            notify.queue_sms(db, contact.phone, body)
+    db.commit()
+    assert row.id is not None
+    return row.id
 
 
 def start_set_up(db: Session, settings: Settings, session_id: str, reference: str,
@@ -55,13 +66,7 @@ def start_set_up(db: Session, settings: Settings, session_id: str, reference: st
     matches = account is not None and (
         (bool(postcode) and normalise_postcode(postcode) == normalise_postcode(account.postcode))
         or (date_of_birth is not None and date_of_birth == account.date_of_birth))
-    row, code = codes.issue(db, settings, purpose="set_up", session_id=session_id,
-                            account_id=account.id if matches and account else None)
-    if matches and account:
-        _send_code(db, settings, account.email, account.phone, code)
-    db.commit()
-    assert row.id is not None
-    return row.id
+    return _issue_code(db, settings, session_id, "set_up", account=account if matches else None)
 
 
 def finish_set_up(db: Session, settings: Settings, session_id: str, code_id: int | None,
@@ -103,14 +108,7 @@ def find_person(db: Session, identifier: str) -> Person | None:
 
 
 def start_code_sign_in(db: Session, settings: Settings, session_id: str, identifier: str) -> int:
-    person = find_person(db, identifier)
-    row, code = codes.issue(db, settings, purpose="sign_in", session_id=session_id,
-                            person_id=person.id if person else None)
-    if person:
-        _send_code(db, settings, person.email, person.phone, code)
-    db.commit()
-    assert row.id is not None
-    return row.id
+    return _issue_code(db, settings, session_id, "sign_in", person=find_person(db, identifier))
 
 
 def finish_code_sign_in(db: Session, settings: Settings, session_id: str, code_id: int | None,

@@ -1,4 +1,4 @@
-"""Moving around with the keyboard alone, as a person would."""
+"""Steps the journeys share: moving with the keyboard alone, waiting to arrive, signing in."""
 
 from __future__ import annotations
 
@@ -24,3 +24,13 @@ def tab_to(page: Page, text: str, limit: int = 40) -> None:
 def arrive(page: Page, path: str) -> None:
     """Wait until the browser is on exactly this path (a query string like ?next=/x is no match)."""
     page.wait_for_url(lambda url: urlsplit(url).path == path)
+
+
+def demo_sign_in(page: Page, a11y, person: str) -> None:
+    """Sign in as a demo person through the page, checking each page on the way."""
+    page.goto("/demo")
+    a11y.check(page)
+    page.get_by_label(person).check()
+    page.locator("main form button[type=submit]").click()
+    arrive(page, "/account")
+    a11y.check(page)
