@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
@@ -22,9 +23,16 @@ def sign_in_quietly(page: Page, persona: str = "sam") -> None:
     form = page.request.get("/demo").text()
     token = re.search(r'name="csrf_token" value="([^"]+)"', form)
     assert token, "no sign-in form at /demo: is demo mode on?"
-    response = page.request.post("/demo", form={"persona": persona,
-                                                 "csrf_token": token.group(1)})
+    response = page.request.post("/demo", form={"persona": persona, "csrf_token": token.group(1)},
+                                 headers={"Origin": _origin(page)})
     assert response.ok, f"sign-in failed: {response.status}"
+
+
+def _origin(page: Page) -> str:
+    """The site's origin, from the context's base URL (the page may not have loaded anything)."""
+    response = page.request.get("/healthz")
+    parts = urlsplit(response.url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def set_language(page: Page, base_url: str, locale: str) -> None:

@@ -22,6 +22,11 @@ from tests.page_checks import check_page
 class PageCheckingClient(TestClient):
     """A test client that checks every full HTML page it receives (see page_checks.py)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Browsers send Origin with every form post and fetch; so does this client.
+        self.headers["Origin"] = str(self.base_url).rstrip("/")
+
     def request(self, *args: Any, **kwargs: Any) -> httpx.Response:  # type: ignore[override]
         response = super().request(*args, **kwargs)
         content_type = response.headers.get("content-type", "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import PageCheckingClient, make_app, make_settings
@@ -79,10 +80,28 @@ def test_post_from_another_origin_is_refused_even_with_token(client: PageCheckin
     assert response.status_code == 403
 
 
-def test_cross_site_fetch_without_origin_is_refused(client: PageCheckingClient) -> None:
+@pytest.mark.parametrize(("fetch_site", "status"), [
+    ("cross-site", 403), ("same-site", 403), ("none", 403), (None, 403), ("same-origin", 200)])
+def test_without_origin_only_same_origin_fetches_pass(client: PageCheckingClient, fetch_site,
+                                                       status: int) -> None:
     token = client.csrf_token()
-    response = client.post("/demo", data={"persona": "sam", "csrf_token": token},
-                           headers={"Sec-Fetch-Site": "cross-site"})
+    del client.headers["Origin"]
+    headers = {"Sec-Fetch-Site": fetch_site} if fetch_site else {}
+    response = client.post("/demo", data={"persona": "sam", "csrf_token": token}, headers=headers)
+    assert response.status_code == status
+
+
+def test_a_token_that_is_not_ascii_is_refused_not_a_500(client: PageCheckingClient) -> None:
+    client.get("/demo")
+    response = client.post("/demo", data={"persona": "sam"}, headers={"X-CSRF-Token": "é".encode()})
+    assert response.status_code == 403
+    response = client.post("/demo", content="csrf_token=%C3%A9&persona=sam",
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 403
+
+
+def test_posting_to_a_static_file_is_refused_not_a_500(client: PageCheckingClient) -> None:
+    response = client.post("/static/css/portal.css", data={"x": "1"})
     assert response.status_code == 403
 
 

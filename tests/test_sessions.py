@@ -92,3 +92,18 @@ def test_sign_out_button_only_when_signed_in(client: PageCheckingClient) -> None
     assert 'action="/sign-out"' not in client.get("/").text
     sign_in(client)
     assert 'action="/sign-out"' in client.get("/").text
+
+
+def test_a_session_ended_during_a_request_is_not_brought_back(app, signed_in_client, db) -> None:
+    """A request that loaded the session before it was ended must not save it again."""
+    from portal.web.sessions import SessionStore
+
+    store = SessionStore(app.state.engine, app.state.settings)
+    raw = signed_in_client.cookies["portal_session"]
+    state, _ = store.load(raw)
+    db.delete(db.get(WebSession, hash_id(raw)))  # Signed out elsewhere meanwhile.
+    db.commit()
+    state.set("something", "changed")
+    store.save(state, "test")
+    db.expire_all()
+    assert db.get(WebSession, hash_id(raw)) is None

@@ -55,10 +55,14 @@ class CsrfMiddleware:
             await error_response_for_scope(scope, 413)(scope, receive, send)
             return
 
+        replayed = False
+
         async def replay() -> Message:
-            nonlocal body
-            chunk, body = body, b""
-            return {"type": "http.request", "body": chunk, "more_body": False}
+            nonlocal replayed
+            if replayed:
+                return await receive()  # Only a disconnect can come now; wait for it.
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
         request = StarletteRequest(scope, replay)
         try:
@@ -92,20 +96,21 @@ class CsrfMiddleware:
         return b"".join(chunks)
 
     def _same_origin(self, request: StarletteRequest) -> bool:
+        """Browsers send Origin on every unsafe request (and Sec-Fetch-Site); a request with
+        neither did not come from a page of ours."""
         origin = request.headers.get("origin")
         if origin is not None:
             return origin in self.settings.allowed_origins
-        fetch_site = request.headers.get("sec-fetch-site")
-        return fetch_site in (None, "same-origin", "none")
+        return request.headers.get("sec-fetch-site") == "same-origin"
 
     async def _token_matches(self, request: StarletteRequest, body: bytes) -> bool:
-        state: SessionState = request.state.session
-        if state.is_new:
-            return False  # No session cookie came with the request, so no token can be right.
+        state: SessionState | None = request.scope.get("state", {}).get("session")
+        if state is None or state.is_new:
+            return False  # No session came with the request, so no token can be right.
         sent = request.headers.get("x-csrf-token") or self._token_from_body(request, body)
         if not sent:
             return False
-        return hmac.compare_digest(sent, csrf_token(request))  # type: ignore[arg-type]
+        return hmac.compare_digest(sent.encode(), csrf_token(request).encode())
 
     @staticmethod
     def _token_from_body(request: StarletteRequest, body: bytes) -> str | None:

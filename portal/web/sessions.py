@@ -108,8 +108,13 @@ class SessionStore:
             if state.ended:
                 db.exec(delete(WebSession).where(WebSession.id_hash == hash_id(state.id)))
             else:
-                record = db.get(WebSession, hash_id(state.id)) or WebSession(
-                    id_hash=hash_id(state.id), user_agent=user_agent[:300])
+                record = db.get(WebSession, hash_id(state.id))
+                if record is None and not state.is_new:
+                    # Ended elsewhere while this request ran (signed out, or "sign out everywhere
+                    # else"): never bring it back.
+                    db.commit()
+                    return
+                record = record or WebSession(id_hash=hash_id(state.id), user_agent=user_agent[:300])
                 record.data = json.dumps(state.data)
                 record.person_id = state.person_id
                 record.last_seen_at = utcnow()
