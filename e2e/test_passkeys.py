@@ -172,6 +172,17 @@ def test_idle_warning_lets_people_stay_signed_in(page: Page, a11y) -> None:
     expect(page).to_have_url(re.compile(r"/account$"))
 
 
+def test_when_time_runs_out_sign_in_brings_people_back(page: Page, a11y) -> None:
+    page.clock.install()
+    demo_sign_in(page, a11y, "Sam Taylor")
+    page.goto("/account/security?from=timeout")
+    a11y.check(page)
+    page.clock.run_for("30:01")
+    arrive(page, "/sign-in")
+    assert "next=%2Faccount%2Fsecurity%3Ffrom%3Dtimeout" in page.url
+    a11y.check(page)
+
+
 def test_passkey_offered_in_autofill_signs_in(page: Page, a11y, authenticator) -> None:
     demo_sign_in(page, a11y, "Amina Haddad")
     page.goto("/set-up/passkey")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.middleware import Middleware
@@ -12,6 +16,7 @@ from portal.accounts.routes import router as accounts_router
 from portal.db import make_engine
 from portal.demo.routes import router as demo_router
 from portal.help.routes import router as help_router
+from portal.housekeeping import purge_forever
 from portal.identity.deps import SignInRequired, sign_in_url
 from portal.identity.routes import router as identity_router
 from portal.identity.security_routes import router as security_router
@@ -51,7 +56,15 @@ class CachedStatic:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        housekeeping = asyncio.create_task(purge_forever(engine, settings))
+        yield
+        housekeeping.cancel()
+
     app = FastAPI(
+        lifespan=lifespan,
         title=settings.organisation_name,
         docs_url=None, redoc_url=None, openapi_url=None,
         middleware=[  # Outermost first.

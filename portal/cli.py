@@ -52,6 +52,17 @@ def seed_demo(settings: Settings) -> None:
         seed(session)
 
 
+@app.command()
+def purge() -> None:
+    """Remove expired sessions, challenges, codes and rate-limit records now."""
+    from portal.housekeeping import purge_expired
+
+    settings = Settings()
+    removed = purge_expired(database.make_engine(settings.database_url), settings)
+    typer.echo(", ".join(f"{count} {name.replace('_', ' ')}" for name, count in removed.items())
+               + " removed.")
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Bring the database up to date."""

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from portal.demo import service
@@ -40,9 +40,10 @@ def personas(request: Request, next: str = "/account") -> Response:
 
 
 @router.post("", response_class=HTMLResponse)
-async def choose_persona(request: Request, db: SessionDep, next: str = "/account") -> Response:
+def choose_persona(request: Request, db: SessionDep,
+                   form: Annotated[PersonaForm, Depends(PersonaForm.from_request)],
+                   next: str = "/account") -> Response:
     next_path = local_path(next, "/account")
-    form = await PersonaForm.from_request(request)
     if not form.validate():
         return _page(request, form, next_path, status=422)
     chosen = persona(form.values["persona"])

@@ -39,12 +39,15 @@ def redeem(db: Session, settings: Settings, *, code_id: int | None, purpose: str
     """The code's record if `typed` is right, still fresh, and not used before; otherwise None."""
     row = db.get(OneTimeCode, code_id) if code_id else None
     if (row is None or row.purpose != purpose or row.session_hash != hash_id(session_id)
-            or row.used_at is not None or row.attempts >= MAX_TRIES
-            or utcnow() - row.created_at.replace(tzinfo=dt.UTC) > LIFETIME):
+            or utcnow() - row.created_at > LIFETIME):
         return None
-    row.attempts += 1
-    db.add(row)
+    # Count the try first, in one statement, so parallel guesses cannot share a try.
+    counted = db.exec(update(OneTimeCode).where(  # type: ignore[call-overload]
+        OneTimeCode.id == row.id, OneTimeCode.attempts < MAX_TRIES,
+        OneTimeCode.used_at.is_(None)).values(attempts=OneTimeCode.attempts + 1))
     db.commit()
+    if counted.rowcount != 1:
+        return None
     if not hmac.compare_digest(row.code_hash, _digest(settings, purpose, session_id, typed)):
         return None
     # Mark it used only if nobody else did in the meantime: a code works once, even when raced.

@@ -31,7 +31,7 @@ class SetUpForm(Form):
         try:
             return dt.date(int(self.values["dob-year"]), int(self.values["dob-month"]),
                            int(self.values["dob-day"]))
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, OverflowError):
             return None
 
     def check(self) -> None:

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select, update
 from webauthn import (
     generate_authentication_options,
@@ -134,7 +135,12 @@ def register(db: Session, settings: Settings, person: Person, session_id: str,
                       public_key=verified.credential_public_key, sign_count=verified.sign_count,
                       aaguid=verified.aaguid, name=name[:100])
     db.add(passkey)
-    db.flush()
+    try:
+        db.flush()
+    except IntegrityError as exc:  # The same credential saved by a racing request.
+        db.rollback()
+        raise PasskeyRefused(_("This passkey is already saved."),
+                             reason="duplicate credential id") from exc
     return passkey
 
 
@@ -152,7 +158,8 @@ def authenticate(db: Session, settings: Settings, session_id: str,
     challenge = _claim_challenge(db, credential, "authenticate", session_id)
     try:
         credential_id = _b64url_decode(credential["rawId"])
-        user_handle = credential["response"].get("userHandle")
+        handle = credential["response"].get("userHandle")
+        user_handle = _b64url_decode(handle) if isinstance(handle, str) and handle else None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PasskeyRefused(_("Something went wrong with your passkey. Try again."),
                              reason="malformed response") from exc
@@ -161,7 +168,7 @@ def authenticate(db: Session, settings: Settings, session_id: str,
     if passkey is None or person is None:
         raise PasskeyRefused(_("We do not recognise this passkey. Sign in with a code instead."),
                              reason="unknown credential")
-    if not user_handle or _b64url_decode(user_handle) != person.webauthn_user_id:
+    if user_handle != person.webauthn_user_id:
         raise PasskeyRefused(_("We do not recognise this passkey. Sign in with a code instead."),
                              reason="user handle does not match")
     try:

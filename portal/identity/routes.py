@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from portal.activity import service as activity
@@ -32,13 +34,15 @@ def sign_in(request: Request, next: str = "/account") -> Response:
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
-async def send_sign_in_code(request: Request, db: SessionDep, settings: SettingsDep,
-                            background: BackgroundTasks, next: str = "/account") -> Response:
+def send_sign_in_code(request: Request, db: SessionDep, settings: SettingsDep,
+                      background: BackgroundTasks,
+                      form: Annotated[IdentifierForm, Depends(IdentifierForm.from_request)],
+                      next: str = "/account") -> Response:
     next_path = local_path(next, "/account")
-    form = await IdentifierForm.from_request(request)
     if form.validate() and not (
             allow(db, service.SIGN_IN_PER_CLIENT, client_address(request))
-            and allow(db, service.CODES_PER_IDENTIFIER, form.values["identifier"].lower())):
+            and allow(db, service.CODES_PER_IDENTIFIER,
+                      service.canonical_identifier(form.values["identifier"]))):
         form.error("identifier", _too_many(settings))
     if form.errors:
         return render(request, "identity/sign_in.html", {"form": form, "next": next_path},
@@ -57,10 +61,10 @@ def enter_sign_in_code(request: Request, next: str = "/account") -> Response:
 
 
 @router.post("/sign-in/code", response_class=HTMLResponse)
-async def check_sign_in_code(request: Request, db: SessionDep, settings: SettingsDep,
-                             next: str = "/account") -> Response:
+def check_sign_in_code(request: Request, db: SessionDep, settings: SettingsDep,
+                       form: Annotated[CodeForm, Depends(CodeForm.from_request)],
+                       next: str = "/account") -> Response:
     next_path = local_path(next, "/account")
-    form = await CodeForm.from_request(request)
     state: SessionState = request.state.session
     person = None
     if form.validate():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from portal.deps import SessionDep, SettingsDep
@@ -15,6 +17,8 @@ from portal.web.sessions import SessionState, hash_id
 from portal.web.templating import render
 
 router = APIRouter(prefix="/account/security")
+# Ids beyond what the database holds are a 400, not a crash.
+PasskeyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 FLASH = {
     "passkey_added": lambda: _("Your passkey was added"),
@@ -38,14 +42,15 @@ def _own_passkey(db: SessionDep, actor: CurrentActor, passkey_id: int) -> Passke
 
 
 @router.get("", response_class=HTMLResponse)
-def security(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
+def security(request: Request, actor: CurrentActor, db: SessionDep,
+             settings: SettingsDep) -> Response:
     state: SessionState = request.state.session
     flash = state.data.pop("flash", None)
     if flash:
         state.mark()
     sessions = [{"device": service.describe_device(s.user_agent), "started": s.created_at,
                  "last_seen": s.last_seen_at, "current": s.id_hash == hash_id(state.id)}
-                for s in service.sessions_of(db, actor.person_id)]
+                for s in service.sessions_of(db, settings, actor.person_id)]
     return render(request, "identity/security.html", {
         "actor": actor, "passkeys": service.passkeys_of(db, actor.person_id),
         "sessions": sessions, "flash": FLASH[flash]() if flash in FLASH else None,
@@ -53,17 +58,16 @@ def security(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
 
 
 @router.get("/passkeys/{passkey_id}/rename", response_class=HTMLResponse)
-def rename(request: Request, passkey_id: int, actor: CurrentActor, db: SessionDep) -> Response:
+def rename(request: Request, passkey_id: PasskeyId, actor: CurrentActor, db: SessionDep) -> Response:
     passkey = _own_passkey(db, actor, passkey_id)
     return render(request, "identity/passkey_rename.html",
                   {"passkey": passkey, "form": PasskeyNameForm.blank(name=passkey.name)})
 
 
 @router.post("/passkeys/{passkey_id}/rename", response_class=HTMLResponse)
-async def save_name(request: Request, passkey_id: int, actor: CurrentActor,
-                    db: SessionDep) -> Response:
+def save_name(request: Request, passkey_id: PasskeyId, actor: CurrentActor, db: SessionDep,
+              form: Annotated[PasskeyNameForm, Depends(PasskeyNameForm.from_request)]) -> Response:
     passkey = _own_passkey(db, actor, passkey_id)
-    form = await PasskeyNameForm.from_request(request)
     if not form.validate():
         return render(request, "identity/passkey_rename.html",
                       {"passkey": passkey, "form": form}, status_code=422)
@@ -73,14 +77,14 @@ async def save_name(request: Request, passkey_id: int, actor: CurrentActor,
 
 
 @router.get("/passkeys/{passkey_id}/remove", response_class=HTMLResponse)
-def confirm_remove(request: Request, passkey_id: int, actor: CurrentActor,
+def confirm_remove(request: Request, passkey_id: PasskeyId, actor: CurrentActor,
                    db: SessionDep) -> Response:
     passkey = _own_passkey(db, actor, passkey_id)
     return render(request, "identity/passkey_remove.html", {"passkey": passkey, "refused": False})
 
 
 @router.post("/passkeys/{passkey_id}/remove", response_class=HTMLResponse)
-def remove(request: Request, passkey_id: int, actor: CurrentActor, db: SessionDep,
+def remove(request: Request, passkey_id: PasskeyId, actor: CurrentActor, db: SessionDep,
            settings: SettingsDep) -> Response:
     passkey = _own_passkey(db, actor, passkey_id)
     try:

@@ -9,6 +9,7 @@ from sqlmodel import Session, delete, func, select
 
 from portal.accounts.models import CustomerAccount
 from portal.activity import service as activity
+from portal.clock import utcnow
 from portal.i18n import gettext as _
 from portal.identity import codes
 from portal.identity.models import Passkey, Person
@@ -22,6 +23,8 @@ SET_UP_PER_CLIENT = Limit("set-up-client", 10, dt.timedelta(minutes=15))
 SET_UP_PER_REFERENCE = Limit("set-up-reference", 5, dt.timedelta(minutes=15))
 CODES_PER_IDENTIFIER = Limit("send-code", 5, dt.timedelta(minutes=15))
 SIGN_IN_PER_CLIENT = Limit("sign-in-client", 30, dt.timedelta(minutes=15))
+# Every sign-in page asks for passkey options (for autofill), so this one is generous.
+PASSKEY_OPTIONS_PER_CLIENT = Limit("passkey-options-client", 120, dt.timedelta(minutes=15))
 
 
 class LastWayIn(Exception):
@@ -94,6 +97,12 @@ def finish_set_up(db: Session, settings: Settings, session_id: str, code_id: int
                       "not you, call us on %(phone)s.", phone=settings.help_phone))
     db.commit()
     return person
+
+
+def canonical_identifier(identifier: str) -> str:
+    """One spelling per person, so "NF 100 234" and "nf-100234" share a rate limit."""
+    identifier = identifier.strip()
+    return identifier.lower() if "@" in identifier else normalise_reference(identifier)
 
 
 def find_person(db: Session, identifier: str) -> Person | None:
@@ -176,9 +185,14 @@ def remove_passkey(db: Session, settings: Settings, person: Person, passkey: Pas
     db.commit()
 
 
-def sessions_of(db: Session, person_id: int) -> list[WebSession]:
-    return list(db.exec(select(WebSession).where(WebSession.person_id == person_id)
-                        .order_by(WebSession.last_seen_at.desc())).all())  # type: ignore[attr-defined]
+def sessions_of(db: Session, settings: Settings, person_id: int) -> list[WebSession]:
+    """Live sessions only: ones past their idle or absolute limit are gone, whatever the table says."""
+    now = utcnow()
+    return list(db.exec(select(WebSession).where(
+        WebSession.person_id == person_id,
+        WebSession.last_seen_at > now - dt.timedelta(minutes=settings.session_idle_minutes),
+        WebSession.created_at > now - dt.timedelta(hours=settings.session_max_hours))
+        .order_by(WebSession.last_seen_at.desc())).all())  # type: ignore[attr-defined]
 
 
 def end_other_sessions(db: Session, person_id: int, current_session_id: str) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from portal.deps import SessionDep, SettingsDep
@@ -25,9 +27,9 @@ def set_up(request: Request) -> Response:
 
 
 @router.post("", response_class=HTMLResponse)
-async def check_details(request: Request, db: SessionDep, settings: SettingsDep,
-                        background: BackgroundTasks) -> Response:
-    form = await SetUpForm.from_request(request)
+def check_details(request: Request, db: SessionDep, settings: SettingsDep,
+                  background: BackgroundTasks,
+                  form: Annotated[SetUpForm, Depends(SetUpForm.from_request)]) -> Response:
     if form.validate() and not (
             allow(db, service.SET_UP_PER_CLIENT, client_address(request))
             and allow(db, service.SET_UP_PER_REFERENCE,
@@ -51,8 +53,8 @@ def enter_code(request: Request) -> Response:
 
 
 @router.post("/code", response_class=HTMLResponse)
-async def check_code(request: Request, db: SessionDep, settings: SettingsDep) -> Response:
-    form = await CodeForm.from_request(request)
+def check_code(request: Request, db: SessionDep, settings: SettingsDep,
+               form: Annotated[CodeForm, Depends(CodeForm.from_request)]) -> Response:
     state: SessionState = request.state.session
     person = None
     if form.validate():

@@ -3,6 +3,8 @@ person was going."""
 
 from __future__ import annotations
 
+import ipaddress
+
 from fastapi import Request
 from sqlmodel import Session
 
@@ -19,4 +21,13 @@ def complete_sign_in(request: Request, db: Session, person: Person, how: str) ->
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """Who is asking, for rate limits. IPv6 by its /64, as one household or phone holds a whole
+    /64 and could otherwise step round a limit."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)

@@ -5,9 +5,9 @@ Every refusal is a 400 with a plain message for the page's live region, never a 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from portal.deps import SessionDep, SettingsDep
@@ -31,17 +31,21 @@ def _refused(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def _credential(request: Request) -> dict[str, Any] | None:
+async def json_credential(request: Request) -> dict[str, Any] | None:
+    """The credential the browser sent, or None when it is not a JSON object."""
     try:
         body = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     return body if isinstance(body, dict) else None
 
 
+Credential = Annotated[dict[str, Any] | None, Depends(json_credential)]
+
+
 @router.post("/authenticate/options")
 def authenticate_options(request: Request, db: SessionDep, settings: SettingsDep) -> Response:
-    if not allow(db, service.SIGN_IN_PER_CLIENT, client_address(request)):
+    if not allow(db, service.PASSKEY_OPTIONS_PER_CLIENT, client_address(request)):
         return _refused(_("You have tried too many times. Wait 15 minutes and try again."), 429)
     state: SessionState = request.state.session
     state.mark()  # The challenge belongs to this session, so the session must exist.
@@ -49,9 +53,10 @@ def authenticate_options(request: Request, db: SessionDep, settings: SettingsDep
 
 
 @router.post("/authenticate/verify")
-async def authenticate_verify(request: Request, db: SessionDep, settings: SettingsDep,
-                              next: str = "/account") -> Response:
-    credential = await _credential(request)
+def authenticate_verify(request: Request, db: SessionDep, settings: SettingsDep,
+                        credential: Credential, next: str = "/account") -> Response:
+    if not allow(db, service.SIGN_IN_PER_CLIENT, client_address(request)):
+        return _refused(_("You have tried too many times. Wait 15 minutes and try again."), 429)
     if credential is None:
         return _refused(_("Something went wrong with your passkey. Try again."))
     state: SessionState = request.state.session
@@ -76,9 +81,8 @@ def register_options(request: Request, actor: CurrentActor, db: SessionDep,
 
 
 @router.post("/register/verify")
-async def register_verify(request: Request, actor: CurrentActor, db: SessionDep,
-                          settings: SettingsDep, next: str = "/account/security") -> Response:
-    credential = await _credential(request)
+def register_verify(request: Request, actor: CurrentActor, db: SessionDep, settings: SettingsDep,
+                    credential: Credential, next: str = "/account/security") -> Response:
     if credential is None:
         return _refused(_("Your passkey could not be saved. Try again."))
     person = db.get(Person, actor.person_id)

@@ -52,6 +52,8 @@ class Form:
 
     @classmethod
     async def from_request(cls, request: Request) -> Self:
+        """Also a dependency: `form: Annotated[MyForm, Depends(MyForm.from_request)]` lets the
+        handler itself be a plain function, run off the event loop."""
         try:
             data = await request.form(max_files=0, max_fields=MAX_FIELDS)
         except Exception as exc:  # Malformed bodies are the sender's problem, not a 500.

@@ -32,13 +32,18 @@ class Limit:
 def allow(db: Session, limit: Limit, subject: str) -> bool:
     """Record an attempt for `subject` and say whether it is within the limit."""
     key = f"{limit.name}:{subject}"
-    since = utcnow() - limit.window
-    count = db.exec(select(func.count()).select_from(RateLimitHit)
-                    .where(RateLimitHit.key == key, RateLimitHit.at > since)).one()
-    if count >= limit.attempts:
-        return False
-    db.add(RateLimitHit(key=key))
+    # Record first, then count: two racing requests both see each other, so neither slips past.
+    hit = RateLimitHit(key=key)
+    db.add(hit)
     db.commit()
+    count = db.exec(select(func.count()).select_from(RateLimitHit).where(
+        RateLimitHit.key == key, RateLimitHit.at > utcnow() - limit.window,
+        RateLimitHit.id <= hit.id)).one()  # type: ignore[operator]
+    if count > limit.attempts:
+        # A refused try does not count, so someone who keeps trying is not kept out for longer.
+        db.delete(hit)
+        db.commit()
+        return False
     return True
 
 
