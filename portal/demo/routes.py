@@ -11,9 +11,9 @@ from portal.demo import service
 from portal.demo.personas import PERSONAS, persona
 from portal.deps import SessionDep
 from portal.i18n import lazy_gettext as _l
+from portal.identity.signing_in import complete_sign_in
 from portal.web.forms import Field, Form
 from portal.web.navigation import local_path
-from portal.web.sessions import SessionState
 from portal.web.templating import TEMPLATES_DIR, is_htmx, render
 
 router = APIRouter(prefix="/demo")
@@ -48,10 +48,7 @@ def choose_persona(request: Request, db: SessionDep,
         return _page(request, form, next_path, status=422)
     chosen = persona(form.values["persona"])
     assert chosen is not None
-    person = service.sign_in_as(db, chosen)
-    state: SessionState = request.state.session
-    assert person.id is not None
-    state.sign_in(person.id)
+    complete_sign_in(request, db, service.person_for(db, chosen), "demo persona")
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": next_path})
     return RedirectResponse(next_path, status_code=303)

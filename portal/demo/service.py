@@ -5,7 +5,6 @@ import secrets
 from sqlmodel import Session, select
 
 from portal.accounts.models import CustomerAccount
-from portal.activity import service as activity
 from portal.demo.personas import NEW_CUSTOMERS, PERSONAS, Persona
 from portal.identity.models import Passkey, Person
 from portal.notify.models import OutboxMessage
@@ -51,11 +50,4 @@ def person_for(db: Session, p: Persona) -> Person:
     account = db.exec(select(CustomerAccount).where(CustomerAccount.reference == p.reference)).one()
     person = db.get(Person, account.holder_person_id)
     assert person is not None
-    return person
-
-
-def sign_in_as(db: Session, p: Persona) -> Person:
-    person = person_for(db, p)
-    activity.record(db, actor_person_id=person.id, action="signed_in", detail="demo persona")
-    db.commit()
     return person
