@@ -179,3 +179,27 @@ def test_badly_typed_codes_get_clear_errors(client, typed: str) -> None:
     submit(client, "/sign-in", identifier="sam@example.org")
     response = submit(client, "/sign-in/code", code=typed)
     assert response.status_code == 422 and 'href="#code"' in response.text
+
+
+@pytest.mark.parametrize(("path", "fields", "to"), [
+    ("/set-up", {"reference": "NF-200100", "postcode": "NF4 1GH"}, "priya@example.org"),
+    ("/sign-in", {"identifier": "sam@example.org"}, "sam@example.org"),
+])
+def test_a_form_sent_twice_sends_one_code_that_works(client, db: Session, path, fields, to) -> None:
+    submit(client, path, **fields)
+    submit(client, path, **fields)
+    emails = db.exec(select(OutboxMessage).where(OutboxMessage.to == to)).all()
+    assert len(emails) == 1
+    response = submit(client, f"{path}/code", code=latest_code(db, to))
+    assert response.status_code == 303
+
+
+def test_a_new_code_after_a_minute_replaces_the_old_one(client, db: Session) -> None:
+    submit(client, "/sign-in", identifier="sam@example.org")
+    first = db.exec(select(OneTimeCode)).one()
+    first.created_at -= dt.timedelta(seconds=61)
+    db.add(first)
+    db.commit()
+    submit(client, "/sign-in", identifier="sam@example.org")
+    assert len(db.exec(select(OutboxMessage).where(OutboxMessage.channel == "email")).all()) == 2
+    assert submit(client, "/sign-in/code", code=latest_code(db, "sam@example.org")).status_code == 303

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import secrets
 
-from sqlmodel import Session, update
+from sqlmodel import Session, select, update
 
 from portal.clock import utcnow
 from portal.identity.models import OneTimeCode
@@ -32,6 +32,16 @@ def issue(db: Session, settings: Settings, *, purpose: str, session_id: str,
     db.add(row)
     db.flush()
     return row, code
+
+
+def recent(db: Session, *, purpose: str, session_id: str, account_id: int | None,
+           person_id: int | None, within: dt.timedelta) -> OneTimeCode | None:
+    """An unused code this session asked for, for the same person, a moment ago."""
+    return db.exec(select(OneTimeCode).where(
+        OneTimeCode.purpose == purpose, OneTimeCode.session_hash == hash_id(session_id),
+        OneTimeCode.account_id == account_id, OneTimeCode.person_id == person_id,
+        OneTimeCode.used_at.is_(None),  # type: ignore[union-attr]
+        OneTimeCode.created_at > utcnow() - within)).first()
 
 
 def redeem(db: Session, settings: Settings, *, code_id: int | None, purpose: str, session_id: str,

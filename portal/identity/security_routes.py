@@ -13,7 +13,7 @@ from portal.identity import service
 from portal.identity.deps import CurrentActor
 from portal.identity.forms import PasskeyNameForm
 from portal.identity.models import Passkey, Person
-from portal.web.sessions import SessionState, hash_id
+from portal.web.sessions import SessionState
 from portal.web.templating import render
 
 router = APIRouter(prefix="/account/security")
@@ -48,13 +48,10 @@ def security(request: Request, actor: CurrentActor, db: SessionDep,
     flash = state.data.pop("flash", None)
     if flash:
         state.mark()
-    sessions = [{"device": service.describe_device(s.user_agent), "started": s.created_at,
-                 "last_seen": s.last_seen_at, "current": s.id_hash == hash_id(state.id)}
-                for s in service.sessions_of(db, settings, actor.person_id)]
     return render(request, "identity/security.html", {
         "actor": actor, "passkeys": service.passkeys_of(db, actor.person_id),
-        "sessions": sessions, "flash": FLASH[flash]() if flash in FLASH else None,
-        "person": _person(db, actor)})
+        "sessions": service.session_summaries(db, settings, actor.person_id, state.id),
+        "flash": FLASH[flash]() if flash in FLASH else None})
 
 
 @router.get("/passkeys/{passkey_id}/rename", response_class=HTMLResponse)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 from sqlmodel import Session, delete, func, select
 
@@ -23,6 +24,8 @@ SET_UP_PER_CLIENT = Limit("set-up-client", 10, dt.timedelta(minutes=15))
 SET_UP_PER_REFERENCE = Limit("set-up-reference", 5, dt.timedelta(minutes=15))
 CODES_PER_IDENTIFIER = Limit("send-code", 5, dt.timedelta(minutes=15))
 SIGN_IN_PER_CLIENT = Limit("sign-in-client", 30, dt.timedelta(minutes=15))
+# A second request within this long is taken as the same request sent twice.
+REPEAT_WINDOW = dt.timedelta(seconds=60)
 # Every sign-in page asks for passkey options (for autofill), so this one is generous.
 PASSKEY_OPTIONS_PER_CLIENT = Limit("passkey-options-client", 120, dt.timedelta(minutes=15))
 
@@ -43,7 +46,15 @@ def normalise_postcode(value: str) -> str:
 def _issue_code(db: Session, settings: Settings, session_id: str, purpose: str, *,
                 account: CustomerAccount | None = None, person: Person | None = None) -> int:
     """Make a code and send it to whoever matched, if anyone did. The work is the same either way
-    but for the messages, which only leave through the outbox after the response."""
+    but for the messages, which only leave through the outbox after the response.
+
+    A form sent twice (a double press, a slow connection) reuses the code from a moment ago, so one
+    message goes out and the code in it works."""
+    account_id, person_id = (account.id if account else None), (person.id if person else None)
+    repeat = codes.recent(db, purpose=purpose, session_id=session_id, account_id=account_id,
+                          person_id=person_id, within=REPEAT_WINDOW)
+    if repeat is not None and repeat.id is not None:
+        return repeat.id
     row, code = codes.issue(db, settings, purpose=purpose, session_id=session_id,
                             account_id=account.id if account else None,
                             person_id=person.id if person else None)
@@ -193,6 +204,23 @@ def sessions_of(db: Session, settings: Settings, person_id: int) -> list[WebSess
         WebSession.last_seen_at > now - dt.timedelta(minutes=settings.session_idle_minutes),
         WebSession.created_at > now - dt.timedelta(hours=settings.session_max_hours))
         .order_by(WebSession.last_seen_at.desc())).all())  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    device: str
+    started: dt.datetime
+    last_seen: dt.datetime
+    current: bool
+
+
+def session_summaries(db: Session, settings: Settings, person_id: int,
+                      current_session_id: str) -> list[SessionSummary]:
+    """Where the person is signed in, in words they recognise, with this device marked."""
+    return [SessionSummary(device=describe_device(s.user_agent), started=s.created_at,
+                           last_seen=s.last_seen_at,
+                           current=s.id_hash == hash_id(current_session_id))
+            for s in sessions_of(db, settings, person_id)]
 
 
 def end_other_sessions(db: Session, person_id: int, current_session_id: str) -> int:
