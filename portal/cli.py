@@ -49,7 +49,7 @@ def seed_demo(settings: Settings) -> None:
     from portal.demo.service import seed
 
     with Session(database.make_engine(settings.database_url)) as session:
-        seed(session)
+        seed(session, settings.time_zone)
 
 
 @app.command()

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def enum_type(values: type[StrEnum]) -> sa.Enum:
+    """A column for a set of choices, stored as plain text: adding a choice later needs no schema
+    change on PostgreSQL."""
+    return sa.Enum(values, native_enum=False, create_constraint=False, length=30,
+                   values_callable=lambda members: [m.value for m in members])
 
 
 def make_engine(database_url: str) -> Engine:

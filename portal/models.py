@@ -1,11 +1,26 @@
 """Every table, imported in one place for Alembic and for creating test databases."""
 
-from portal.accounts.models import CustomerAccount
+from portal.accounts.models import (
+    Appointment,
+    Bill,
+    BillLine,
+    Case,
+    CaseStep,
+    CustomerAccount,
+    MeterReading,
+    Payment,
+    PaymentPlan,
+    Service,
+)
 from portal.activity.models import ActivityEntry
 from portal.identity.models import OneTimeCode, Passkey, Person, WebAuthnChallenge
+from portal.needs.models import CommunicationNeeds
 from portal.notify.models import InboxMessage, OutboxMessage
+from portal.privacy.models import ConsentRecord
 from portal.web.ratelimit import RateLimitHit
 from portal.web.sessions import WebSession
 
-__all__ = ["ActivityEntry", "CustomerAccount", "InboxMessage", "OneTimeCode", "OutboxMessage",
-           "Passkey", "Person", "RateLimitHit", "WebAuthnChallenge", "WebSession"]
+__all__ = ["ActivityEntry", "Appointment", "Bill", "BillLine", "Case", "CaseStep", "CommunicationNeeds",
+           "ConsentRecord", "CustomerAccount", "InboxMessage", "MeterReading", "OneTimeCode",
+           "OutboxMessage", "Passkey", "Payment", "PaymentPlan", "Person", "RateLimitHit", "Service",
+           "WebAuthnChallenge", "WebSession"]

@@ -1,9 +1,20 @@
+"""Which accounts an actor may see, and finding things on them without leaking other people's."""
+
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from typing import Protocol, TypeVar
 
-from portal.accounts.models import CustomerAccount
+from sqlmodel import Session, col, select
+
+from portal.accounts.models import CustomerAccount, Service
 from portal.identity.access import Actor, Permission, can
+
+
+class OnAnAccount(Protocol):
+    account_id: int
+
+
+Thing = TypeVar("Thing", bound=OnAnAccount)
 
 
 def accounts_for(db: Session, actor: Actor) -> list[CustomerAccount]:
@@ -11,3 +22,17 @@ def accounts_for(db: Session, actor: Actor) -> list[CustomerAccount]:
     candidates = db.exec(select(CustomerAccount).where(
         CustomerAccount.holder_person_id == actor.person_id).order_by(CustomerAccount.reference))
     return [a for a in candidates if can(actor, a, Permission.view_account)]
+
+
+def allowed(db: Session, actor: Actor, thing: Thing | None,
+            permission: Permission = Permission.view_account) -> Thing | None:
+    """`thing` if the actor may do `permission` on its account, otherwise None: callers answer 404
+    either way, so nobody learns whether another customer's bill or case exists."""
+    if thing is None:
+        return None
+    account = db.get(CustomerAccount, thing.account_id)
+    return thing if account is not None and can(actor, account, permission) else None
+
+
+def services_of(db: Session, account_id: int) -> list[Service]:
+    return list(db.exec(select(Service).where(Service.account_id == account_id).order_by(col(Service.id))))

@@ -11,7 +11,7 @@ class Persona:
     key: str
     name: str
     description: object
-    reference: str
+    reference: str | None  # None: someone with no account of their own.
     address: str
     postcode: str
     date_of_birth: dt.date
@@ -22,17 +22,32 @@ class Persona:
 
 PERSONAS = (
     Persona("amina", "Amina Haddad",
-            _l("Customer. Uses a screen reader on her phone. Prefers Arabic."),
+            _l("Uses a screen reader on her phone. Reads best in Arabic. Has a visit booked to fit a "
+               "new meter, a bill due soon, and her needs written down."),
             "NF-100234", "12 Station Road, Northfield", "NF1 2AB", dt.date(1958, 3, 14),
             "amina@example.org", "07700 900123", "ar"),
     Persona("gareth", "Gareth Jones",
-            _l("Customer. Uses only a keyboard. Prefers Welsh."),
+            _l("Uses only a keyboard. Reads best in Welsh. Has money in credit, two accounts, and "
+               "needs to give a water meter reading."),
             "NF-100871", "3 Heol y Bryn, Northfield", "NF3 7CD", dt.date(1971, 11, 2),
             "gareth@example.org", "07700 900456", "cy"),
     Persona("sam", "Sam Taylor",
-            _l("Customer. Not confident online. Reads best with short, plain words."),
+            _l("Not sure about using the web. Likes short, plain words. Has a late bill, and we are "
+               "waiting for a photo of the meter."),
             "NF-101502", "Flat 4, 88 Mill Lane, Northfield", "NF2 9EF", dt.date(1990, 6, 30),
             "sam@example.org", "07700 900789"),
+    Persona("olu", "Olu Adeyemi",
+            _l("Owes money and pays it back each month. The last payment did not go through."),
+            "NF-100560", "45 Park Avenue, Northfield", "NF6 2LM", dt.date(1983, 1, 19),
+            "olu@example.org", "07700 900654"),
+    Persona("margaret", "Margaret Price",
+            _l("Aged 84. Needs large print and more time. Her daughter Ceri helps her. Has a "
+               "complaint open."),
+            "NF-100990", "2 Church Row, Northfield", "NF7 4PQ", dt.date(1942, 5, 8),
+            "margaret@example.org", "01632 960111"),
+    Persona("ceri", "Ceri Price",
+            _l("Helps her mother, Margaret. Has no account of her own."),
+            None, "", "", dt.date(1968, 9, 21), "ceri@example.org", "07700 900888"),
 )
 
 

@@ -5,23 +5,31 @@ import secrets
 from sqlmodel import Session, select
 
 from portal.accounts.models import CustomerAccount
+from portal.clock import today_in
 from portal.demo.personas import NEW_CUSTOMERS, PERSONAS, Persona
+from portal.demo.stories import STORIES
 from portal.identity.models import Passkey, Person
 from portal.notify.models import OutboxMessage
 
 
-def seed(db: Session) -> None:
-    """Create the demo people and accounts. Safe to run twice."""
+def seed(db: Session, time_zone: str = "Europe/London") -> None:
+    """Create the demo people, their accounts and histories. Safe to run twice."""
+    today = today_in(time_zone)
     for p in PERSONAS:
-        if db.exec(select(CustomerAccount).where(CustomerAccount.reference == p.reference)).first():
+        if _existing(db, p) is not None:
             continue
         person = Person(name=p.name, email=p.email, phone=p.phone,
                         preferred_language=p.preferred_language)
         db.add(person)
         db.flush()
-        db.add(CustomerAccount(reference=p.reference, holder_name=p.name, holder_person_id=person.id,
-                               address=p.address, postcode=p.postcode,
-                               date_of_birth=p.date_of_birth, email=p.email, phone=p.phone))
+        if p.reference is None:
+            continue
+        account = CustomerAccount(reference=p.reference, holder_name=p.name, holder_person_id=person.id,
+                                  address=p.address, postcode=p.postcode,
+                                  date_of_birth=p.date_of_birth, email=p.email, phone=p.phone)
+        db.add(account)
+        db.flush()
+        STORIES[p.key](db, person, account, today)
     for c in NEW_CUSTOMERS:
         if not db.exec(select(CustomerAccount).where(CustomerAccount.reference == c.reference)).first():
             db.add(CustomerAccount(reference=c.reference, holder_name=c.name, address=c.address,
@@ -46,8 +54,14 @@ def outbox(db: Session) -> list[OutboxMessage]:
                         .limit(20)).all())
 
 
+def _existing(db: Session, p: Persona) -> Person | None:
+    if p.reference is None:  # Someone with no account: found by name.
+        return db.exec(select(Person).where(Person.name == p.name).order_by(Person.id)).first()
+    account = db.exec(select(CustomerAccount).where(CustomerAccount.reference == p.reference)).first()
+    return db.get(Person, account.holder_person_id) if account and account.holder_person_id else None
+
+
 def person_for(db: Session, p: Persona) -> Person:
-    account = db.exec(select(CustomerAccount).where(CustomerAccount.reference == p.reference)).one()
-    person = db.get(Person, account.holder_person_id)
-    assert person is not None
+    person = _existing(db, p)
+    assert person is not None, f"demo person {p.key} is not seeded"
     return person

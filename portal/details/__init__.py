@@ -1,0 +1,1 @@
+"""Your contact details, with a code to the new email or phone before a change takes effect."""
