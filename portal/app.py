@@ -12,9 +12,15 @@ from starlette.middleware import Middleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal.accounts import wording
+from portal.accounts.bill_routes import router as bills_router
+from portal.accounts.case_routes import router as cases_router
+from portal.accounts.deps import NoAccountYet
 from portal.accounts.routes import router as accounts_router
+from portal.accounts.usage_routes import router as usage_router
 from portal.db import make_engine
 from portal.demo.routes import router as demo_router
+from portal.details.routes import router as details_router
 from portal.help.routes import router as help_router
 from portal.housekeeping import purge_forever
 from portal.identity.deps import SignInRequired, sign_in_url
@@ -22,7 +28,9 @@ from portal.identity.routes import router as identity_router
 from portal.identity.security_routes import router as security_router
 from portal.identity.set_up_routes import router as set_up_router
 from portal.identity.webauthn_routes import router as webauthn_router
+from portal.needs.routes import router as needs_router
 from portal.pages.routes import router as pages_router
+from portal.privacy.routes import router as privacy_router
 from portal.settings import Settings
 from portal.web import errors
 from portal.web.csrf import CsrfMiddleware
@@ -77,16 +85,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.templates = make_environment(settings)
+    app.state.templates.globals.update(label=wording.label, step_detail=wording.step_detail,
+                                       unit=wording.unit)
 
     app.mount("/static", CachedStatic(StaticFiles(directory=STATIC_DIR),
                                       settings.static_max_age_seconds), name="static")
     for router in (pages_router, help_router, identity_router, set_up_router, webauthn_router,
-                   security_router, accounts_router):
+                   security_router, accounts_router, bills_router, usage_router, cases_router,
+                   details_router, needs_router, privacy_router):
         app.include_router(router)
     if settings.demo:
         app.include_router(demo_router)
 
     errors.install(app)
+
+    @app.exception_handler(NoAccountYet)
+    async def to_dashboard(request: Request, _exc: NoAccountYet) -> Response:
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": "/account"})
+        return RedirectResponse("/account", status_code=303)
 
     @app.exception_handler(SignInRequired)
     async def to_sign_in(request: Request, exc: SignInRequired) -> Response:

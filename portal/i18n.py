@@ -18,6 +18,7 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
 from babel.dates import get_timezone
 from babel.numbers import format_currency
+from babel.numbers import format_decimal as babel_format_decimal
 from babel.support import LazyProxy, NullTranslations, Translations
 
 I18N_DIR = Path(__file__).resolve().parent.parent / "i18n"
@@ -65,8 +66,10 @@ def gettext(message: str, **variables: object) -> str:
 
 
 def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    """Templates fill in the variables themselves afterwards (Jinja's newstyle gettext), so without
+    variables the text comes back as it is."""
     text = translations(get_locale()).ngettext(singular, plural, n)
-    return text % {"num": n, **variables}
+    return text % {"num": n, **variables} if variables else text
 
 
 def lazy_gettext(message: str) -> LazyProxy:
@@ -123,6 +126,10 @@ def format_time(value: dt.time, format: str = "short") -> str:
 
 def format_money(amount: Decimal | int | float, currency: str = "GBP") -> str:
     return format_currency(amount, currency, locale=_format_locale())
+
+
+def format_number(value: int | float | Decimal) -> str:
+    return babel_format_decimal(value, locale=_format_locale())
 
 
 def day_name(day_index: int) -> str:

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # Opening hours as "days start-end" groups; days are mon..sun, e.g. "mon-fri 08:00-20:00".
     help_hours: list[str] = Field(default=["mon-fri 08:00-20:00", "sat 09:00-13:00"])
     help_call_cost: str = ""
+    # Where customers send a bank transfer.
+    bank_sort_code: str = "20-00-00"
+    bank_account_number: str = "12345678"
     brand_colour: str = "#1d4f91"
     time_zone: str = "Europe/London"
 

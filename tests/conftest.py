@@ -53,7 +53,7 @@ def make_app(settings: Settings) -> FastAPI:
     app = create_app(settings)
     SQLModel.metadata.create_all(app.state.engine)
     with Session(app.state.engine) as db:
-        seed(db)
+        seed(db, settings.time_zone)
     return app
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -45,7 +47,8 @@ class ToDo:
     appointment: Appointment | None = None
 
 
-def things_to_do(db: Session, account: CustomerAccount, now: dt.datetime, today: dt.date) -> list[ToDo]:
+def things_to_do(db: Session, account: CustomerAccount, now: dt.datetime, today: dt.date,
+                 local_date: Callable[[dt.datetime], dt.date]) -> list[ToDo]:
     assert account.id is not None
     found: list[ToDo] = []
     failed = billing.failed_payment(db, account.id, today)
@@ -78,8 +81,9 @@ def things_to_do(db: Session, account: CustomerAccount, now: dt.datetime, today:
                               urgent=act_by is not None and act_by < today))
     for appointment in cases.appointments(db, account_id=account.id, after=now):
         if appointment.starts_at - now <= APPOINTMENT_SOON:
-            found.append(ToDo("appointment", account, by=appointment.starts_at.date(),
-                              appointment=appointment))
+            case = db.get(Case, appointment.case_id) if appointment.case_id else None
+            found.append(ToDo("appointment", account, by=local_date(appointment.starts_at),
+                              appointment=appointment, case=case))
     return sorted(found, key=lambda t: (not t.urgent, t.by or dt.date.max))
 
 
@@ -134,9 +138,15 @@ class Dashboard:
     summaries: list[AccountSummary]
 
 
-def dashboard(db: Session, actor: Actor, now: dt.datetime, today: dt.date) -> Dashboard:
+def dashboard(db: Session, actor: Actor, now: dt.datetime, time_zone: str) -> Dashboard:
+    zone = ZoneInfo(time_zone)
+
+    def local_date(moment: dt.datetime) -> dt.date:
+        return moment.astimezone(zone).date()
+
+    today = local_date(now)
     accounts = accounts_for(db, actor)
-    to_do = sorted((t for a in accounts for t in things_to_do(db, a, now, today)),
+    to_do = sorted((t for a in accounts for t in things_to_do(db, a, now, today, local_date)),
                    key=lambda t: (not t.urgent, t.by or dt.date.max))
     return Dashboard(to_do, recent_updates(db, actor, accounts, today),
                      [summary(db, a) for a in accounts])

@@ -1,19 +1,44 @@
+"""The dashboard, and choosing which account the other pages show."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from dataclasses import dataclass
+from typing import Annotated, ClassVar
 
-from portal.accounts import service
-from portal.deps import SessionDep
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from portal.accounts import dashboard
+from portal.accounts.deps import choose
+from portal.accounts.service import accounts_for
+from portal.clock import utcnow
+from portal.deps import SessionDep, SettingsDep
 from portal.identity.deps import CurrentActor
-from portal.notify import service as notify
+from portal.web.forms import Field, Form
+from portal.web.navigation import local_path
 from portal.web.templating import render
 
 router = APIRouter()
 
 
 @router.get("/account", response_class=HTMLResponse)
-def overview(request: Request, actor: CurrentActor, db: SessionDep) -> HTMLResponse:
-    return render(request, "account/overview.html",
-                  {"actor": actor, "accounts": service.accounts_for(db, actor),
-                   "messages": notify.recent_messages(db, actor.person_id)})
+def overview(request: Request, actor: CurrentActor, db: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    board = dashboard.dashboard(db, actor, utcnow(), settings.time_zone)
+    return render(request, "account/overview.html", {"actor": actor, "board": board})
+
+
+@dataclass
+class ChooseForm(Form):
+    fields: ClassVar = (Field("account"), Field("next"))
+
+
+@router.post("/account/choose")
+def choose_account(request: Request, actor: CurrentActor, db: SessionDep,
+                   form: Annotated[ChooseForm, Depends(ChooseForm.from_request)]) -> Response:
+    """Show another of my accounts on the account pages. A form, not a link: the choice lives in
+    the session, never in the address."""
+    account = next((a for a in accounts_for(db, actor) if a.reference == form.values["account"]), None)
+    if account is None:
+        raise HTTPException(status_code=404)
+    choose(request, account)
+    return RedirectResponse(local_path(form.values["next"], "/account"), status_code=303)

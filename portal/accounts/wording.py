@@ -87,3 +87,11 @@ def label(member: StrEnum) -> object:
 
 def step_detail(key: str) -> object:
     return STEP_DETAILS.get(key, "")
+
+
+_UNITS = {"kWh": _l("kWh"), "m3": _l("m³")}
+
+
+def unit(kind: ServiceKind) -> object:
+    """The unit a service is measured in, as the reader's language writes it."""
+    return _UNITS[kind.unit]

@@ -4,8 +4,10 @@ rendering just the main element for htmx requests."""
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -64,6 +66,11 @@ def make_environment(settings: Settings) -> Environment:
         format_date=i18n.format_date,
         format_money=i18n.format_money,
         format_datetime=lambda value: i18n.format_datetime(value, settings.time_zone),
+        format_time=lambda value: i18n.format_time(value.astimezone(ZoneInfo(settings.time_zone)).time()),
+        format_local_date=lambda value, fmt="long": i18n.format_date(
+            value.astimezone(ZoneInfo(settings.time_zone)).date(), fmt),
+        money=lambda pence: i18n.format_money(Decimal(pence) / 100),
+        format_number=i18n.format_number,
     )
     return env
 

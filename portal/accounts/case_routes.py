@@ -1,0 +1,63 @@
+"""Services, and cases and orders with their timelines."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlmodel import col, select
+
+from portal.accounts import cases, usage
+from portal.accounts.deps import CurrentAccount
+from portal.accounts.models import Case, Service
+from portal.accounts.service import accounts_for, allowed, services_of
+from portal.clock import utcnow
+from portal.deps import SessionDep
+from portal.identity.deps import CurrentActor
+from portal.web.templating import render
+
+router = APIRouter(prefix="/account")
+SHOW = ("open", "closed", "all")
+
+
+@router.get("/services", response_class=HTMLResponse)
+def services(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep) -> HTMLResponse:
+    assert account.id is not None
+    return render(request, "account/services.html", {
+        "account": account, "accounts": accounts_for(db, actor), "services": services_of(db, account.id)})
+
+
+@router.get("/services/{service_id}", response_class=HTMLResponse)
+def service(request: Request, service_id: Annotated[int, Path(ge=1, le=2**31 - 1)], actor: CurrentActor,
+            db: SessionDep) -> HTMLResponse:
+    found = allowed(db, actor, db.get(Service, service_id))
+    if found is None:
+        raise HTTPException(status_code=404)
+    related = db.exec(select(Case).where(Case.service_id == found.id)
+                      .order_by(col(Case.opened_on).desc())).all()
+    return render(request, "account/service.html", {
+        "service": found, "last_reading": usage.last_reading(db, found.id) if found.id else None,
+        "cases": [cases.progress(db, c) for c in related]})
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def case_list(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep,
+              show: str = "open", page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> HTMLResponse:
+    assert account.id is not None
+    show = show if show in SHOW else "open"
+    shown, pages = cases.cases(db, account.id, show=show, page=page)
+    return render(request, "account/cases.html", {
+        "account": account, "accounts": accounts_for(db, actor), "cases": shown, "show": show,
+        "pages": pages, "page": min(page, pages)}, htmx_main=True)
+
+
+@router.get("/cases/{reference}", response_class=HTMLResponse)
+def case(request: Request, reference: str, actor: CurrentActor, db: SessionDep) -> HTMLResponse:
+    found = allowed(db, actor, db.exec(select(Case).where(Case.reference == reference)).first())
+    if found is None:
+        raise HTTPException(status_code=404)
+    return render(request, "account/case.html", {
+        "progress": cases.progress(db, found),
+        "appointments": cases.appointments(db, case_id=found.id, after=utcnow()),
+        "service": db.get(Service, found.service_id) if found.service_id else None})

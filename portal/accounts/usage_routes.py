@@ -1,0 +1,107 @@
+"""Use over time (a chart, a summary and a table of the same numbers) and giving a meter reading."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, ClassVar
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from portal.accounts import usage
+from portal.accounts.deps import CurrentAccount
+from portal.accounts.models import Service
+from portal.accounts.service import accounts_for
+from portal.activity.service import record
+from portal.clock import today_in
+from portal.deps import SessionDep, SettingsDep
+from portal.i18n import format_number, gettext
+from portal.i18n import lazy_gettext as _l
+from portal.identity.access import Permission, can
+from portal.identity.deps import CurrentActor
+from portal.web.forms import Field, Form
+from portal.web.templating import render
+
+router = APIRouter(prefix="/account/usage")
+
+
+def _pick(services: list[Service], wanted: str) -> Service | None:
+    return next((s for s in services if str(s.id) == wanted), services[0] if services else None)
+
+
+@router.get("", response_class=HTMLResponse)
+def use(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep,
+        service: str = "") -> HTMLResponse:
+    assert account.id is not None
+    services = usage.metered_services(db, account.id)
+    shown = _pick(services, service)
+    periods = usage.periods(db, shown.id) if shown and shown.id else []
+    state = request.state.session
+    flash = state.data.pop("flash", None)
+    if flash:
+        state.mark()
+    return render(request, "account/usage.html", {
+        "account": account, "accounts": accounts_for(db, actor), "services": services, "shown": shown,
+        "periods": periods, "chart": usage.chart(periods),
+        "summary": usage.summarise(db, shown.id) if shown and shown.id else None,
+        "readings": list(reversed(usage.readings(db, shown.id)))[:5] if shown and shown.id else [],
+        "thanked": flash == "reading_taken",
+    }, htmx_main=True)
+
+
+@dataclass
+class ReadingForm(Form):
+    fields: ClassVar = (
+        Field("service", required=_l("Choose which meter you read")),
+        Field("reading", required=_l("Enter your meter reading"), max_length=9, pattern=r"\d+",
+              invalid=_l("Enter the reading using numbers only, like 12345"),
+              normalise=lambda v: v.replace(" ", "").replace(",", "").strip()),
+    )
+
+
+def _reading_page(request: Request, form: ReadingForm, services: list[Service], db: SessionDep,
+                  status: int = 200) -> Response:
+    last = {s.id: usage.last_reading(db, s.id) for s in services if s.id}
+    return render(request, "account/reading.html", {"form": form, "services": services, "last": last},
+                  status_code=status, htmx_main=True)
+
+
+def _problem_message(problem: usage.ReadingProblem) -> str:
+    if problem.kind == "lower":
+        return gettext("This is lower than your last reading, %(last)s. Check the numbers and try again.",
+                       last=format_number(problem.last))
+    return gettext("This is much higher than usual. Check the numbers and try again. If it is right, "
+                   "talk to us.")
+
+
+@router.get("/reading", response_class=HTMLResponse)
+def reading_form(request: Request, account: CurrentAccount, db: SessionDep,
+                 service: str = "") -> Response:
+    assert account.id is not None
+    services = usage.metered_services(db, account.id)
+    chosen = _pick(services, service)
+    return _reading_page(request, ReadingForm.blank(service=str(chosen.id) if chosen else ""), services, db)
+
+
+@router.post("/reading", response_class=HTMLResponse)
+def give_reading(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep,
+                 settings: SettingsDep,
+                 form: Annotated[ReadingForm, Depends(ReadingForm.from_request)]) -> Response:
+    assert account.id is not None
+    services = usage.metered_services(db, account.id)
+    service = next((s for s in services if str(s.id) == form.values["service"]), None)
+    if form.validate() and service is None:
+        form.error("service", _l("Choose which meter you read"))
+    if form.errors or service is None or not can(actor, account, Permission.view_account):
+        return _reading_page(request, form, services, db, status=422)
+    try:
+        taken = usage.submit_reading(db, service, int(form.values["reading"]), actor.person_id,
+                                     today_in(settings.time_zone))
+    except usage.ReadingProblem as problem:
+        form.error("reading", _problem_message(problem))
+        return _reading_page(request, form, services, db, status=422)
+    record(db, actor_person_id=actor.person_id, subject_account_id=account.id, action="reading_given",
+           detail=f"{service.kind.value} {taken.value}")
+    db.commit()
+    request.state.session.set("flash", "reading_taken")
+    return RedirectResponse(f"/account/usage?service={service.id}", status_code=303)
