@@ -29,6 +29,7 @@ PAGES: tuple[PageState, ...] = (
     PageState("accessibility statement", "/accessibility-statement"),
     PageState("privacy", "/privacy"),
     PageState("cookies", "/cookies"),
+    PageState("glossary", "/glossary"),
     PageState("sign in", "/sign-in"),
     PageState("sign in with an error", "/sign-in", submit_empty=True, status=422),
     PageState("sign in: enter code", "/sign-in/code"),

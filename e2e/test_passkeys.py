@@ -96,7 +96,7 @@ def test_set_up_with_a_passkey_then_sign_out_and_back_in(page: Page, a11y, authe
     tab_to(page, "Sign in with a passkey")
     page.keyboard.press("Enter")
     arrive(page, "/account/security")
-    expect(page.locator("h1")).to_have_text("Sign-in and security")
+    expect(page.locator("h1")).to_have_text("How you sign in")
     a11y.check(page)
 
 

@@ -7,8 +7,8 @@ import pytest
 from tests.conftest import PageCheckingClient
 from tests.page_checks import parse, text_of
 
-PUBLIC_PAGES = ["/", "/help", "/accessibility-statement", "/privacy", "/cookies", "/sign-in",
-                "/signed-out"]
+PUBLIC_PAGES = ["/", "/help", "/accessibility-statement", "/privacy", "/cookies", "/glossary",
+                "/sign-in", "/signed-out"]
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)

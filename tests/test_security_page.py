@@ -1,4 +1,4 @@
-"""Sign-in and security: passkeys listed, renamed and removed; sessions listed and ended."""
+"""How you sign in (/account/security): passkeys listed, renamed and removed; sessions listed and ended."""
 
 from __future__ import annotations
 

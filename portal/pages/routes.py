@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from portal import i18n
 from portal.deps import SessionDep, SettingsDep
+from portal.pages.glossary import in_reading_order
 from portal.web.navigation import local_path
 from portal.web.templating import render
 
@@ -30,6 +31,11 @@ def privacy(request: Request) -> HTMLResponse:
 @router.get("/cookies", response_class=HTMLResponse)
 def cookies(request: Request) -> HTMLResponse:
     return render(request, "pages/cookies.html")
+
+
+@router.get("/glossary", response_class=HTMLResponse)
+def glossary(request: Request) -> HTMLResponse:
+    return render(request, "pages/glossary.html", {"entries": in_reading_order()})
 
 
 @router.get("/language/{code}")

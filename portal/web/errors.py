@@ -27,7 +27,8 @@ PAGES = {
         _l("Go back, check what you entered and try again."),
     )),
     403: ErrorPage(_l("This form has expired"), (
-        _l("For your security, forms stop working after a while or when opened from another site."),
+        _l("To keep your account safe, a form stops working after some time. It also stops if you "
+           "opened it from another site."),
         _l("Go back, refresh the page and try again."),
     )),
     404: ErrorPage(_l("Page not found"), (
