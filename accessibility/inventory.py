@@ -21,6 +21,7 @@ class PageState:
     clear_field: str | None = None  # Empty this field first (for forms that come filled in).
     status: int = 200
     demo_only: bool = False
+    persona: str = "sam"  # Who to sign in as (see portal/demo/personas.py).
 
 
 PAGES: tuple[PageState, ...] = (
@@ -47,6 +48,32 @@ PAGES: tuple[PageState, ...] = (
     PageState("signed out", "/signed-out"),
     PageState("page not found", "/no-such-page", status=404),
     PageState("account", "/account", signed_in=True),
+    PageState("account: two accounts, in credit, reading needed", "/account", signed_in=True,
+              persona="gareth"),
+    PageState("account: payment plan, payment failed", "/account", signed_in=True, persona="olu"),
+    PageState("account: visit booked, bill due", "/account", signed_in=True, persona="amina"),
+    PageState("account: no account of their own", "/account", signed_in=True, persona="ceri"),
+    PageState("bills: one late", "/account/bills", signed_in=True),
+    PageState("bills: two accounts, several pages", "/account/bills", signed_in=True, persona="gareth"),
+    PageState("a late bill", "/account/bills/B101502-14", signed_in=True),
+    PageState("a paid bill", "/account/bills/B100871-13", signed_in=True, persona="gareth"),
+    PageState("a bill to print", "/account/bills/B101502-14/print", signed_in=True),
+    PageState("payments with a plan", "/account/payments", signed_in=True, persona="olu"),
+    PageState("payments by card", "/account/payments", signed_in=True),
+    PageState("use: two meters", "/account/usage", signed_in=True, persona="gareth"),
+    PageState("use: one meter", "/account/usage", signed_in=True),
+    PageState("give a reading: two meters", "/account/usage/reading", signed_in=True,
+              persona="gareth"),
+    PageState("give a reading with an error", "/account/usage/reading", signed_in=True,
+              submit_empty=True, status=422),
+    PageState("services", "/account/services", signed_in=True),
+    PageState("a service with a fault", "/account/services/6", signed_in=True),
+    PageState("cases: open", "/account/cases", signed_in=True),
+    PageState("cases: closed", "/account/cases?show=closed", signed_in=True, persona="gareth"),
+    PageState("a case waiting for you", "/account/cases/CS-101502-1", signed_in=True),
+    PageState("an order with a visit booked", "/account/cases/OR-100234-1", signed_in=True,
+              persona="amina"),
+    PageState("a closed case", "/account/cases/CS-100871-1", signed_in=True, persona="gareth"),
     PageState("demo personas", "/demo", demo_only=True),
     PageState("demo personas with an error", "/demo", submit_empty=True, status=422,
               demo_only=True),
@@ -69,5 +96,7 @@ def covered_paths() -> set[str]:
     """Route paths the inventory visits (for the meta-test)."""
     paths = {state.path for state in all_states()}
     paths |= {"/account/security/passkeys/{passkey_id}/rename",
-              "/account/security/passkeys/{passkey_id}/remove"}
+              "/account/security/passkeys/{passkey_id}/remove",
+              "/account/bills/{reference}", "/account/bills/{reference}/print",
+              "/account/services/{service_id}", "/account/cases/{reference}"}
     return paths | ({"/demo/components/{name}"} if component_pages() else set())

@@ -43,7 +43,7 @@ def open_state(page: Page, state: PageState,
                check_before_leaving: Callable[[Page], None] | None = None) -> None:
     """Bring the page into this state. `check_before_leaving` sees any page passed on the way."""
     if state.signed_in:
-        sign_in_quietly(page)
+        sign_in_quietly(page, state.persona)
     response = page.goto(state.path)
     expected = 200 if state.submit_empty else state.status  # The errors come from the POST.
     assert response is not None and response.status == expected, (

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from starlette.middleware import Middleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,9 +35,10 @@ from portal.settings import Settings
 from portal.web import errors
 from portal.web.csrf import CsrfMiddleware
 from portal.web.locale import LocaleMiddleware
+from portal.web.navigation import go_to
 from portal.web.security import SecurityHeadersMiddleware
 from portal.web.sessions import SessionMiddleware, SessionStore
-from portal.web.templating import STATIC_DIR, is_htmx, make_environment
+from portal.web.templating import STATIC_DIR, make_environment
 
 
 class CachedStatic:
@@ -101,15 +102,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(NoAccountYet)
     async def to_dashboard(request: Request, _exc: NoAccountYet) -> Response:
-        if is_htmx(request):
-            return Response(status_code=204, headers={"HX-Redirect": "/account"})
-        return RedirectResponse("/account", status_code=303)
+        return go_to(request, "/account")
 
     @app.exception_handler(SignInRequired)
     async def to_sign_in(request: Request, exc: SignInRequired) -> Response:
-        target = sign_in_url(exc.return_to)
-        if is_htmx(request):
-            return Response(status_code=204, headers={"HX-Redirect": target})
-        return RedirectResponse(target, status_code=303)
+        return go_to(request, sign_in_url(exc.return_to))
 
     return app

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, ClassVar
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from portal.accounts import usage
 from portal.accounts.deps import CurrentAccount
@@ -20,6 +20,7 @@ from portal.i18n import lazy_gettext as _l
 from portal.identity.access import Permission, can
 from portal.identity.deps import CurrentActor
 from portal.web.forms import Field, Form
+from portal.web.navigation import go_to
 from portal.web.templating import render
 
 router = APIRouter(prefix="/account/usage")
@@ -104,4 +105,4 @@ def give_reading(request: Request, account: CurrentAccount, actor: CurrentActor,
            detail=f"{service.kind.value} {taken.value}")
     db.commit()
     request.state.session.set("flash", "reading_taken")
-    return RedirectResponse(f"/account/usage?service={service.id}", status_code=303)
+    return go_to(request, f"/account/usage?service={service.id}")

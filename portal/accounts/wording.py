@@ -32,7 +32,7 @@ _LABELS: dict[tuple[type, str], object] = {
     (ReadingSource, "customer"): _l("From you"),
     (ReadingSource, "meter_reader"): _l("From our meter reader"),
     (ReadingSource, "smart_meter"): _l("From your smart meter"),
-    (ReadingSource, "estimate"): _l("Estimated"),
+    (ReadingSource, "estimate"): _l("Our guess"),
     (LineKind, "usage"): _l("What you used"),
     (LineKind, "standing_charge"): _l("Standing charge"),
     (LineKind, "discount"): _l("Discount"),

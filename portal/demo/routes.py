@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Annotated, ClassVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from portal.demo import service
 from portal.demo.personas import PERSONAS, persona
@@ -13,8 +13,8 @@ from portal.deps import SessionDep
 from portal.i18n import lazy_gettext as _l
 from portal.identity.signing_in import complete_sign_in
 from portal.web.forms import Field, Form
-from portal.web.navigation import local_path
-from portal.web.templating import TEMPLATES_DIR, is_htmx, render
+from portal.web.navigation import go_to, local_path
+from portal.web.templating import TEMPLATES_DIR, render
 
 router = APIRouter(prefix="/demo")
 COMPONENT_EXAMPLES = TEMPLATES_DIR / "components" / "examples"
@@ -49,9 +49,7 @@ def choose_persona(request: Request, db: SessionDep,
     chosen = persona(form.values["persona"])
     assert chosen is not None
     complete_sign_in(request, db, service.person_for(db, chosen), "demo persona")
-    if is_htmx(request):
-        return Response(status_code=204, headers={"HX-Redirect": next_path})
-    return RedirectResponse(next_path, status_code=303)
+    return go_to(request, next_path)
 
 
 @router.get("/outbox", response_class=HTMLResponse)

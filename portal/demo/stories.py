@@ -90,7 +90,7 @@ def _history(db: Session, account: CustomerAccount, services: list[tuple[Service
     for n, issued in enumerate(issue_dates):
         end = issued - dt.timedelta(days=2)
         days = (end - start).days + 1
-        bill = Bill(account_id=account.id, reference=f"B{account.reference[3:]}-{issued:%y%m}",
+        bill = Bill(account_id=account.id, reference=f"B{account.reference[3:]}-{n + 1:02d}",
                     period_start=start, period_end=end, issued_on=issued,
                     due_on=issued + dt.timedelta(days=14))
         _add(db, bill)

@@ -36,6 +36,8 @@ GLOSSARY: tuple[GlossaryEntry, ...] = (
     GlossaryEntry("british-sign-language-bsl", _l("British Sign Language (BSL)"), _l(
         "A language that many deaf people in the UK use. You make words with your hands, face and "
         "body.")),
+    GlossaryEntry("electricity", _l("Electricity"), _l(
+        "The power that runs your lights and plugs. We measure it in kilowatt hours (kWh).")),
     GlossaryEntry("customer-reference", _l("Customer reference"), _l(
         "The 2 letters and 6 numbers that name your account, like NF-100234. You can find it on "
         "your bills and letters.")),
