@@ -24,21 +24,30 @@ from portal.demo.service import seed
 from portal.settings import Settings
 
 PAGES = ["/", "/help", "/accessibility-statement", "/cookies", "/demo"]
+# Signed in as Gareth, who has the most to show: two accounts, two meters, fourteen bills each.
+ACCOUNT_PAGES = ["/account", "/account/bills", "/account/bills/B100871-14", "/account/payments",
+                 "/account/usage", "/account/cases?show=all", "/account/cases/CS-100871-1"]
 RUNS = 200
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(env="test", demo=True,
+        settings = Settings(env="test", demo=True, base_url="http://testserver",
                             database_url=f"sqlite:///{Path(folder) / 'bench.db'}")
         app = create_app(settings)
         SQLModel.metadata.create_all(app.state.engine)
         with Session(app.state.engine) as db:
-            seed(db)
-        with TestClient(app) as client:
+            seed(db, settings.time_zone)
+        with TestClient(app, headers={"Origin": "http://testserver"}) as client:
             print(f"{'page':<28}{'html kB':>9}{'total kB':>10}{'gzip kB':>9}{'median ms':>11}"
                   f"{'p95 ms':>8}")
-            for path in PAGES:
+            for path in PAGES + ["(sign in)"] + ACCOUNT_PAGES:
+                if path == "(sign in)":
+                    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/demo").text)
+                    assert token
+                    signed_in = client.post("/demo", data={"persona": "gareth", "csrf_token": token.group(1)})
+                    assert signed_in.url.path == "/account", "the demo sign-in did not work"
+                    continue
                 html = client.get(path).content
                 assets = re.findall(rb'(?:href|src)="(/(?:static/|theme)[^"]+)"', html)
                 bodies = [html] + [client.get(a.decode()).content for a in assets]
