@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     session_max_hours: int = 12
     max_body_bytes: int = 1_000_000
     static_max_age_seconds: int = 31_536_000
+    # Live events between app processes: empty (in-process), redis://host:port/db or postgresql://...
+    broker_url: str = ""
 
     @field_validator("brand_colour")
     @classmethod
