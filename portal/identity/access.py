@@ -14,6 +14,8 @@ from portal.accounts.models import CustomerAccount
 class Permission(StrEnum):
     view_account = "view_account"
     change_details = "change_details"
+    manage_needs = "manage_needs"
+    see_privacy = "see_privacy"
 
 
 @dataclass(frozen=True)
