@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from portal.i18n import lazy_gettext as _l
+from portal.needs.models import Channel, Support
+from portal.needs.service import NO_PREFERENCE
+from portal.web.forms import Field, Form
+
+CHANNELS = (*(c.value for c in Channel), NO_PREFERENCE)
+OTHER_MAX = 500
+
+
+@dataclass
+class NeedsForm(Form):
+    fields: ClassVar = (
+        Field("channel", required=_l("Choose how you would like us to contact you"),
+              choices=lambda: CHANNELS,
+              invalid=_l("Choose how you would like us to contact you")),
+        Field("support", many=True, choices=lambda: [s.value for s in Support],
+              invalid=_l("Choose from the list of things that help")),
+        Field("other", max_length=OTHER_MAX,
+              too_long=_l("Other needs must be 500 characters or fewer")),
+        Field("consent", choices=lambda: ["yes"],
+              invalid=_l("Tick the box if we can keep this and use it to help you")),
+    )
+
+    def check(self) -> None:
+        if (self.values["support"] or self.values["other"]) and not self.values["consent"]:
+            self.error("consent", _l("Tick the box if we can keep this and use it to help you"))
