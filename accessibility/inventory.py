@@ -22,6 +22,9 @@ class PageState:
     status: int = 200
     demo_only: bool = False
     persona: str = "sam"  # Who to sign in as (see portal/demo/personas.py).
+    # Fill in and send the form at `path` first; the state is the page it leads to, at `lands_on`.
+    send_first: tuple[tuple[str, str], ...] = ()
+    lands_on: str | None = None
 
 
 PAGES: tuple[PageState, ...] = (
@@ -74,6 +77,30 @@ PAGES: tuple[PageState, ...] = (
     PageState("an order with a visit booked", "/account/cases/OR-100234-1", signed_in=True,
               persona="amina"),
     PageState("a closed case", "/account/cases/CS-100871-1", signed_in=True, persona="gareth"),
+    PageState("your details", "/account/details", signed_in=True),
+    PageState("your details: two accounts", "/account/details", signed_in=True, persona="gareth"),
+    PageState("change email", "/account/details/email", signed_in=True),
+    PageState("change email with an error", "/account/details/email", signed_in=True,
+              clear_field="email", submit_empty=True, status=422),
+    PageState("change phone", "/account/details/phone", signed_in=True),
+    PageState("change phone with an error", "/account/details/phone", signed_in=True,
+              clear_field="phone", submit_empty=True, status=422),
+    PageState("confirm a new email with a code", "/account/details/email", signed_in=True,
+              persona="olu", send_first=(("email", "olu.new@example.org"),),
+              lands_on="/account/details/confirm"),
+    # Margaret, not Olu: each visit sends a code, and one person may ask for 5 in 15 minutes.
+    PageState("confirm a new email: no code typed", "/account/details/email", signed_in=True,
+              persona="margaret", send_first=(("email", "margaret.new@example.org"),),
+              lands_on="/account/details/confirm", submit_empty=True, status=422),
+    PageState("needs: nothing yet", "/account/needs", signed_in=True),
+    PageState("needs with an error", "/account/needs", signed_in=True, submit_empty=True, status=422),
+    PageState("needs recorded", "/account/needs", signed_in=True, persona="margaret"),
+    PageState("your data", "/account/privacy", signed_in=True),
+    PageState("your data: consent given", "/account/privacy", signed_in=True, persona="margaret"),
+    PageState("all your data", "/account/privacy/data", signed_in=True),
+    PageState("all your data: two accounts", "/account/privacy/data", signed_in=True,
+              persona="gareth"),
+    PageState("all your data: no account", "/account/privacy/data", signed_in=True, persona="ceri"),
     PageState("demo personas", "/demo", demo_only=True),
     PageState("demo personas with an error", "/demo", submit_empty=True, status=422,
               demo_only=True),
@@ -94,7 +121,8 @@ def all_states() -> tuple[PageState, ...]:
 
 def covered_paths() -> set[str]:
     """Route paths the inventory visits (for the meta-test)."""
-    paths = {state.path for state in all_states()}
+    paths = {state.lands_on or state.path for state in all_states()} | {
+        state.path for state in all_states()}
     paths |= {"/account/security/passkeys/{passkey_id}/rename",
               "/account/security/passkeys/{passkey_id}/remove",
               "/account/bills/{reference}", "/account/bills/{reference}/print",

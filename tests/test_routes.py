@@ -10,7 +10,7 @@ from tests.conftest import PageCheckingClient, sign_in
 from tests.route_table import api_routes
 
 # Routes that are not pages: they redirect, or answer with data rather than HTML.
-NOT_PAGES = {"/healthz", "/theme.css", "/language/{code}", "/sign-out"}
+NOT_PAGES = {"/healthz", "/theme.css", "/language/{code}", "/sign-out", "/account/privacy/download"}
 
 
 def page_routes(app) -> set[str]:
@@ -31,5 +31,9 @@ def test_every_inventory_page_passes_page_checks(client: PageCheckingClient, loc
             sign_in(client, state.persona)
             signed_in_as = state.persona
         response = client.get(state.path)  # The client checks each page as it arrives.
+        if state.send_first:
+            form = {"csrf_token": client.csrf_token(state.path), **dict(state.send_first)}
+            response = client.post(state.path, data=form)
+            assert response.url.path == state.lands_on, state.name
         assert response.status_code == (200 if state.submit_empty else state.status), state.path
         assert f'lang="{locale}"' in response.text
