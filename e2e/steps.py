@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Page
@@ -34,3 +35,18 @@ def demo_sign_in(page: Page, a11y, person: str) -> None:
     page.locator("main form button[type=submit]").click()
     arrive(page, "/account")
     a11y.check(page)
+
+
+def code_sent_to(page: Page, a11y, address: str) -> str:
+    """Read the newest code from the demo outbox, as a tester would."""
+    page.goto("/demo/outbox")
+    a11y.check(page)
+    message = page.locator(".outbox-message", has_text=address).first
+    text = message.inner_text().replace(address, "")  # A phone number has digits too.
+    return re.search(r"\b(\d{6})\b", text).group(1)
+
+
+def type_into(page: Page, label: str, text: str) -> None:
+    """Tab to the field with this label and type, as a keyboard user would."""
+    tab_to(page, label)
+    page.keyboard.type(text)

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accessibility.journeys import set_language
-from e2e.steps import arrive, demo_sign_in
+from e2e.steps import arrive, code_sent_to, demo_sign_in, tab_to, type_into
 
 # What each person should see first, in English (the words prove the right rule fired).
 THINGS_TO_DO = {
@@ -121,4 +121,43 @@ def test_giving_a_reading_with_a_mistake_on_the_way(page: Page, a11y) -> None:
     arrive(page, "/account/usage")
     expect(page.get_by_role("alert")).to_contain_text("Thank you. We have your meter reading.")
     assert f"{value + 42:,}" in page.locator("main").inner_text()
+    a11y.check(page)
+
+
+def test_change_phone_number_by_keyboard_with_a_mistake_on_the_way(page: Page, a11y) -> None:
+    """Gareth uses only a keyboard. His new number is wrong the first time; nothing he typed is lost."""
+    demo_sign_in(page, a11y, "Gareth Jones")
+    tab_to(page, "Your contact details")
+    page.keyboard.press("Enter")
+    arrive(page, "/account/details")
+    a11y.check(page)
+    tab_to(page, "Change phone number")
+    page.keyboard.press("Enter")
+    arrive(page, "/account/details/phone")
+    a11y.check(page)
+    tab_to(page, "What is your new phone number?")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("0770 090")
+    page.keyboard.press("Enter")
+    expect(page.locator(".error-summary")).to_be_focused()
+    a11y.check(page)
+    page.keyboard.press("Tab")  # The error's link, then into the field it names.
+    page.keyboard.press("Enter")
+    field = page.get_by_label("What is your new phone number?")
+    expect(field).to_be_focused()
+    expect(field).to_have_value("0770 090")
+    page.keyboard.press("End")
+    page.keyboard.type("999")
+    page.keyboard.press("Enter")
+    arrive(page, "/account/details/confirm")
+    a11y.check(page)
+    code = code_sent_to(page, a11y, "0770 090999")
+    page.go_back()
+    page.wait_for_load_state("load")
+    a11y.check(page)
+    type_into(page, "Enter your code", code)
+    page.keyboard.press("Enter")
+    arrive(page, "/account/details")
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("0770 090999")
     a11y.check(page)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.steps import arrive, demo_sign_in, tab_to
+from e2e.steps import arrive, code_sent_to, demo_sign_in, tab_to, type_into
 
 VIRTUAL_PLATFORM_AUTHENTICATOR = {
     "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
@@ -43,20 +43,6 @@ def presence(authenticator: dict, enabled: bool) -> None:
 def credentials(authenticator: dict) -> list[dict]:
     return authenticator["cdp"].send("WebAuthn.getCredentials",
                                      {"authenticatorId": authenticator["id"]})["credentials"]
-
-
-def code_sent_to(page: Page, a11y, address: str) -> str:
-    """Read the newest code from the demo outbox, as a tester would."""
-    page.goto("/demo/outbox")
-    a11y.check(page)
-    message = page.locator(".outbox-message", has_text=address).first
-    return re.search(r"\b(\d{6})\b", message.inner_text()).group(1)
-
-
-def type_into(page: Page, label: str, text: str) -> None:
-    """Tab to the field with this label and type, as a keyboard user would."""
-    tab_to(page, label)
-    page.keyboard.type(text)
 
 
 def test_set_up_with_a_passkey_then_sign_out_and_back_in(page: Page, a11y, authenticator) -> None:
