@@ -239,3 +239,14 @@ def test_ids_in_the_query_only_choose_among_your_own(client: PageCheckingClient,
                           data={"csrf_token": token, "service": sam_service, "reading": "99999"})
     assert refused.status_code == 422
     assert len(db.exec(select(MeterReading)).all()) == before
+
+
+def test_a_visit_page_says_what_we_told_the_engineer(client: PageCheckingClient) -> None:
+    """Recorded needs travel with the visit, and the customer can see and change them."""
+    sign_in(client, "amina")
+    root = parse(client.get("/account/cases/OR-100234-1").text)
+    told = "We have told the engineer what helps you: Large print, Extra time."
+    assert told in text_of(root.find(".//main"))
+    assert root.find(".//main//a[@href='/account/needs']") is not None
+    sign_in(client, "sam")  # Sam has told us nothing, so nothing is claimed.
+    assert "told the engineer" not in client.get("/account/cases/CS-101502-1").text

@@ -10,11 +10,13 @@ from sqlmodel import col, select
 
 from portal.accounts import cases, usage
 from portal.accounts.deps import CurrentAccount
-from portal.accounts.models import Case, Service
+from portal.accounts.models import Case, CustomerAccount, Service
 from portal.accounts.service import accounts_for, allowed, services_of
 from portal.clock import utcnow
 from portal.deps import SessionDep
 from portal.identity.deps import CurrentActor
+from portal.needs import service as needs
+from portal.needs.wording import support_names
 from portal.web.templating import render
 
 router = APIRouter(prefix="/account")
@@ -57,7 +59,11 @@ def case(request: Request, reference: str, actor: CurrentActor, db: SessionDep) 
     found = allowed(db, actor, db.exec(select(Case).where(Case.reference == reference)).first())
     if found is None:
         raise HTTPException(status_code=404)
+    holder = db.get(CustomerAccount, found.account_id).holder_person_id  # type: ignore[union-attr]
+    holder_needs = needs.current(db, holder) if holder else None
     return render(request, "account/case.html", {
         "progress": cases.progress(db, found),
+        # What helps the customer goes to whoever visits them, and the page says so.
+        "helps": support_names(holder_needs.support) if holder_needs else [],
         "appointments": cases.appointments(db, case_id=found.id, after=utcnow()),
         "service": db.get(Service, found.service_id) if found.service_id else None})

@@ -40,3 +40,8 @@ def channel_text(value: str) -> object:
 
 def support_text(value: str) -> object:
     return next((s.text for s in SUPPORTS if s.value == value), value)
+
+
+def support_names(support: tuple[str, ...]) -> list[object]:
+    """The names of the things that help, in the reader's language, for pages that adapt to them."""
+    return [choice.text for choice in SUPPORTS if choice.value in support]
