@@ -18,9 +18,13 @@ from portal.accounts.case_routes import router as cases_router
 from portal.accounts.deps import NoAccountYet
 from portal.accounts.routes import router as accounts_router
 from portal.accounts.usage_routes import router as usage_router
+from portal.advisers.routes import router as advisers_router
+from portal.broker import make_broker
 from portal.db import make_engine
 from portal.demo.routes import router as demo_router
 from portal.details.routes import router as details_router
+from portal.help.callback_routes import router as callback_router
+from portal.help.conversation_routes import router as conversation_router
 from portal.help.routes import router as help_router
 from portal.housekeeping import purge_forever
 from portal.identity.deps import SignInRequired, sign_in_url
@@ -66,11 +70,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
 
+    broker = make_broker(settings)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await broker.start()
         housekeeping = asyncio.create_task(purge_forever(engine, settings))
         yield
         housekeeping.cancel()
+        await broker.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -85,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.broker = broker
     app.state.templates = make_environment(settings)
     app.state.templates.globals.update(label=wording.label, step_detail=wording.step_detail,
                                        unit=wording.unit)
@@ -93,7 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                       settings.static_max_age_seconds), name="static")
     for router in (pages_router, help_router, identity_router, set_up_router, webauthn_router,
                    security_router, accounts_router, bills_router, usage_router, cases_router,
-                   details_router, needs_router, privacy_router):
+                   details_router, needs_router, privacy_router, callback_router, conversation_router,
+                   advisers_router):
         app.include_router(router)
     if settings.demo:
         app.include_router(demo_router)

@@ -13,6 +13,7 @@ from portal.accounts.models import (
     Service,
 )
 from portal.activity.models import ActivityEntry
+from portal.help.models import HelpMessage, HelpRequest
 from portal.identity.models import OneTimeCode, Passkey, Person, WebAuthnChallenge
 from portal.needs.models import CommunicationNeeds
 from portal.notify.models import InboxMessage, OutboxMessage
@@ -21,6 +22,6 @@ from portal.web.ratelimit import RateLimitHit
 from portal.web.sessions import WebSession
 
 __all__ = ["ActivityEntry", "Appointment", "Bill", "BillLine", "Case", "CaseStep", "CommunicationNeeds",
-           "ConsentRecord", "CustomerAccount", "InboxMessage", "MeterReading", "OneTimeCode",
-           "OutboxMessage", "Passkey", "Payment", "PaymentPlan", "Person", "RateLimitHit", "Service",
-           "WebAuthnChallenge", "WebSession"]
+           "ConsentRecord", "CustomerAccount", "HelpMessage", "HelpRequest", "InboxMessage",
+           "MeterReading", "OneTimeCode", "OutboxMessage", "Passkey", "Payment", "PaymentPlan",
+           "Person", "RateLimitHit", "Service", "WebAuthnChallenge", "WebSession"]

@@ -5,6 +5,7 @@ Production refuses the development secret and demo mode, so neither can slip int
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from enum import StrEnum
 from functools import cached_property
@@ -54,6 +55,20 @@ class Settings(BaseSettings):
     # Opening hours as "days start-end" groups; days are mon..sun, e.g. "mon-fri 08:00-20:00".
     help_hours: list[str] = Field(default=["mon-fri 08:00-20:00", "sat 09:00-13:00"])
     help_call_cost: str = ""
+    # Days the phone lines and chat are closed (bank holidays), as ISO dates.
+    help_closed_days: list[dt.date] = Field(default=[
+        dt.date(2026, 12, 25), dt.date(2026, 12, 28), dt.date(2027, 1, 1), dt.date(2027, 3, 26),
+        dt.date(2027, 3, 29), dt.date(2027, 5, 3), dt.date(2027, 5, 31), dt.date(2027, 8, 30),
+        dt.date(2027, 12, 27), dt.date(2027, 12, 28)])
+    help_relay_uk: bool = True  # Relay UK callers dial 18001 before the help phone number.
+    help_bsl_url: str = "https://bsl.example.org/northfield"  # A BSL video relay service; empty if none.
+    help_in_person: str = "Northfield Customer Centre, 1 Market Square, Northfield NF1 1AA"
+    help_in_person_hours: list[str] = Field(default=["mon-fri 09:00-17:00"])
+    help_phone_wait_minutes: int | None = None  # The current wait on the phone line, where known.
+    callback_slot_minutes: int = 30
+    callbacks_per_slot: int = 3
+    callback_days_ahead: int = 5
+    chat_minutes_per_customer: int = 6  # For the estimated wait in the chat queue.
     # Where customers send a bank transfer.
     bank_sort_code: str = "20-00-00"
     bank_account_number: str = "12345678"
@@ -85,7 +100,7 @@ class Settings(BaseSettings):
             raise ValueError("brand_colour needs a contrast ratio of at least 4.5:1 with white")
         return value.lower()
 
-    @field_validator("help_hours")
+    @field_validator("help_hours", "help_in_person_hours")
     @classmethod
     def _hours_parse(cls, value: list[str]) -> list[str]:
         for group in value:

@@ -18,6 +18,8 @@ class Persona:
     email: str
     phone: str
     preferred_language: str = "en"
+    staff_role: str = ""  # "adviser" for the sample advisers.
+    team: str = ""
 
 
 PERSONAS = (
@@ -48,6 +50,15 @@ PERSONAS = (
     Persona("ceri", "Ceri Price",
             _l("Helps her mother, Margaret. Has no account of her own."),
             None, "", "", dt.date(1968, 9, 21), "ceri@example.org", "07700 900888"),
+    Persona("dewi", "Dewi Morgan",
+            _l("Adviser. Answers calls, messages and chats from customers."),
+            None, "", "", dt.date(1980, 2, 2), "dewi@northfield.example.org", "", "cy",
+            staff_role="adviser", team="general"),
+    Persona("hana", "Hana Ali",
+            _l("Adviser in the team that helps people who use BSL, Relay UK, easy read or need more "
+               "time."),
+            None, "", "", dt.date(1986, 7, 7), "hana@northfield.example.org", "", staff_role="adviser",
+            team="specialist"),
 )
 
 

@@ -48,6 +48,8 @@ def choose_persona(request: Request, db: SessionDep,
         return _page(request, form, next_path, status=422)
     chosen = persona(form.values["persona"])
     assert chosen is not None
+    if chosen.staff_role and next_path == "/account":
+        next_path = "/adviser"  # Advisers start at their queue.
     complete_sign_in(request, db, service.person_for(db, chosen), "demo persona")
     return go_to(request, next_path)
 

@@ -19,7 +19,7 @@ def seed(db: Session, time_zone: str = "Europe/London") -> None:
         if _existing(db, p) is not None:
             continue
         person = Person(name=p.name, email=p.email, phone=p.phone,
-                        preferred_language=p.preferred_language)
+                        preferred_language=p.preferred_language, staff_role=p.staff_role, team=p.team)
         db.add(person)
         db.flush()
         if p.reference is None:

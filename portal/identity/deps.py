@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request
 
 from portal.deps import SessionDep
+from portal.help.requests import advisable_accounts
 from portal.identity.access import Actor
 from portal.identity.models import Person
 from portal.web.sessions import SessionState
@@ -24,7 +26,10 @@ def current_actor(request: Request, db: SessionDep) -> Actor:
     if person is None or person.id is None:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(path)
-    return Actor(person_id=person.id, name=person.name)
+    actor = Actor(person_id=person.id, name=person.name, staff_role=person.staff_role, team=person.team)
+    if actor.is_adviser:
+        actor = replace(actor, advisable_accounts=advisable_accounts(db, actor))
+    return actor
 
 
 def sign_in_url(return_to: str) -> str:

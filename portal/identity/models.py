@@ -18,6 +18,10 @@ class Person(SQLModel, table=True):
     email: str = Field(default="", max_length=320, index=True)
     phone: str = Field(default="", max_length=40)
     preferred_language: str = Field(default="en", max_length=8)
+    # Staff: "adviser" for people who answer customers in /adviser; empty for everyone else.
+    staff_role: str = Field(default="", max_length=20)
+    team: str = Field(default="", max_length=20)  # An adviser's team: see portal/help/models.py Team.
+    available_for_chat: bool = False  # An adviser who is free to take live chats.
     # The WebAuthn user handle: random, so it says nothing about the person.
     webauthn_user_id: bytes = Field(default_factory=lambda: secrets.token_bytes(32), unique=True)
     created_at: dt.datetime = Field(default_factory=utcnow)
