@@ -1,0 +1,61 @@
+"""Server-sent events for live pages (htmx's SSE extension on the browser side).
+
+A page subscribes with `hx-ext="sse" sse-connect="/.../events"` and swaps named events into its own
+elements (`sse-swap="message"`). The stream listens on a broker channel; for each event it asks
+`on_event` (run in a worker thread, so it may use the database and templates) for the HTML fragments
+to send, as (event name, html) pairs. Every `KEEP_ALIVE` seconds it sends a comment, which also lets
+it notice a browser that went away and re-check `still_allowed`, so access taken away ends the stream
+within that time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import anyio
+from fastapi import Request
+from fastapi.responses import StreamingResponse
+
+from portal.broker import Broker
+
+KEEP_ALIVE = 15.0
+Fragments = list[tuple[str, str]]
+
+
+def frame(event: str, html: str) -> str:
+    """One SSE frame; every line of the HTML goes in its own data: field."""
+    data = "\n".join(f"data: {line}" for line in html.splitlines() or [""])
+    return f"event: {event}\n{data}\n\n"
+
+
+def sse_response(request: Request, channel: str, on_event: Callable[[dict], Fragments], *,
+                 still_allowed: Callable[[], bool] = lambda: True,
+                 first: Callable[[], Fragments] | None = None) -> StreamingResponse:
+    """Stream events from `channel` as HTML fragments. `first` may send the current state at once
+    (for a page that reconnects after missing events)."""
+    broker: Broker = request.app.state.broker
+
+    async def stream() -> AsyncIterator[str]:
+        async with broker.subscribe(channel) as events:
+            yield "retry: 3000\n\n"
+            if first is not None:
+                for name, html in await anyio.to_thread.run_sync(first):
+                    yield frame(name, html)
+            while True:
+                try:
+                    async with asyncio.timeout(KEEP_ALIVE):
+                        event = await anext(events)
+                except TimeoutError:
+                    if await request.is_disconnected() or not await anyio.to_thread.run_sync(still_allowed):
+                        return
+                    yield ": still here\n\n"
+                    continue
+                except StopAsyncIteration:
+                    return  # The broker cut us off; the browser reconnects and reloads the state.
+                if not await anyio.to_thread.run_sync(still_allowed):
+                    return
+                for name, html in await anyio.to_thread.run_sync(on_event, event):
+                    yield frame(name, html)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
