@@ -70,15 +70,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
 
-    broker = make_broker(settings)
-
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # One broker per running server, bound to its event loop. (Tests may run the same app in
+        # two clients at once, each with its own loop; each gets its own broker.)
+        broker = make_broker(settings)
         await broker.start()
+        previous, app.state.broker = getattr(app.state, "broker", None), broker
         housekeeping = asyncio.create_task(purge_forever(engine, settings))
         yield
         housekeeping.cancel()
         await broker.close()
+        if app.state.broker is broker:
+            app.state.broker = previous
 
     app = FastAPI(
         lifespan=lifespan,
@@ -93,7 +97,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.broker = broker
     app.state.templates = make_environment(settings)
     app.state.templates.globals.update(label=wording.label, step_detail=wording.step_detail,
                                        unit=wording.unit)

@@ -250,3 +250,16 @@ def test_a_visit_page_says_what_we_told_the_engineer(client: PageCheckingClient)
     assert root.find(".//main//a[@href='/account/needs']") is not None
     sign_in(client, "sam")  # Sam has told us nothing, so nothing is claimed.
     assert "told the engineer" not in client.get("/account/cases/CS-101502-1").text
+
+
+def test_use_compares_the_latest_month_with_a_year_before(client: PageCheckingClient, db: Session) -> None:
+    sign_in(client, "gareth")
+    service = db.exec(select(Service).join(CustomerAccount).where(
+        CustomerAccount.reference == "NF-100871", Service.kind == "electricity")).one()
+    latest = db.exec(select(MeterReading).where(MeterReading.service_id == service.id)
+                     .order_by(MeterReading.read_on.desc())).first()
+    latest.value += 33  # A tenth more than the 330 kWh the same month a year before.
+    db.add(latest)
+    db.commit()
+    text = main_text(client.get(f"/account/usage?service={service.id}").text)
+    assert re.search(r"In \w+ you used 10% more than a year before\.", text)
