@@ -126,7 +126,7 @@ def test_a_reading_with_mistakes_keeps_what_was_typed_then_is_stored_once(
     empty = client.post("/account/usage/reading", data={**form, "reading": ""})
     assert empty.status_code == 422 and "Enter your meter reading" in empty.text
     letters = client.post("/account/usage/reading", data={**form, "reading": "12a45"})
-    assert "Enter the reading using numbers only" in letters.text and 'value="12a45"' in letters.text
+    assert "Use numbers only, like 12345" in letters.text and 'value="12a45"' in letters.text
     lower = client.post("/account/usage/reading", data={**form, "reading": str(last.value - 1)})
     assert f"This is lower than your last reading, {last.value:,}." in lower.text
     good = {**form, "reading": f"{last.value + 25:,}"}  # People type commas; they are fine.

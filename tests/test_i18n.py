@@ -129,5 +129,12 @@ def test_placeholders_survive_translation(locale: str) -> None:
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         wanted = set(re.findall(r"%\(\w+\)s", ids[0]))
-        for text in strings:
-            assert set(re.findall(r"%\(\w+\)s", text)) == wanted, (locale, message.id)
+        for text in (t for t in strings if t):  # Empty ones are caught by the completeness test.
+            found = set(re.findall(r"%\(\w+\)s", text))
+            if len(ids) > 1:
+                # A plural form may say the number in words ("one try", "محاولة واحدة").
+                wanted_here = wanted - {"%(num)s", "%(count)s"}
+                assert wanted_here <= found <= wanted | set(re.findall(r"%\(\w+\)s", ids[1])), (
+                    locale, message.id)
+            else:
+                assert found == wanted, (locale, message.id)

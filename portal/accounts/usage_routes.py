@@ -55,7 +55,7 @@ class ReadingForm(Form):
     fields: ClassVar = (
         Field("service", required=_l("Choose which meter you read")),
         Field("reading", required=_l("Enter your meter reading"), max_length=9, pattern=r"\d+",
-              invalid=_l("Enter the reading using numbers only, like 12345"),
+              invalid=_l("Use numbers only, like 12345"),
               normalise=lambda v: v.replace(" ", "").replace(",", "").strip()),
     )
 

@@ -51,7 +51,7 @@ PERSONAS = (
             _l("Helps her mother, Margaret. Has no account of her own."),
             None, "", "", dt.date(1968, 9, 21), "ceri@example.org", "07700 900888"),
     Persona("dewi", "Dewi Morgan",
-            _l("Adviser. Answers calls, messages and chats from customers."),
+            _l("Adviser. Helps customers on the phone, by chat and by message."),
             None, "", "", dt.date(1980, 2, 2), "dewi@northfield.example.org", "", "cy",
             staff_role="adviser", team="general"),
     Persona("hana", "Hana Ali",
