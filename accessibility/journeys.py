@@ -49,13 +49,13 @@ def open_state(page: Page, state: PageState,
     assert response is not None and response.status == expected, (
         f"{state.path} answered {response and response.status}, not {expected}")
     if state.send_first:
+        if check_before_leaving:
+            check_before_leaving(page)
         for name, value in state.send_first:
             page.locator(f"main form [name='{name}']").fill(value)
         page.locator("main form button[type=submit]").first.click()
         page.wait_for_url(lambda url: urlsplit(url).path == state.lands_on)
         page.wait_for_load_state("load")
-        if check_before_leaving:
-            check_before_leaving(page)
     if state.clear_field:
         page.locator(f"main form [name='{state.clear_field}']").fill("")
     if state.submit_empty:
