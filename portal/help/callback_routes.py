@@ -1,5 +1,225 @@
+"""Ask us to call you: choose a day and a time, then see, change or cancel the callback."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Annotated, ClassVar
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from portal.accounts.deps import NoAccountYet, chosen_account
+from portal.accounts.models import CustomerAccount
+from portal.deps import SessionDep, SettingsDep
+from portal.details.service import PHONE_MAX, tidy_phone
+from portal.help import callbacks, context, requests, service
+from portal.help.models import HelpRequest
+from portal.i18n import lazy_gettext as _l
+from portal.identity.access import Actor
+from portal.identity.deps import CurrentActor
+from portal.web.forms import Field, Form
+from portal.web.navigation import go_to
+from portal.web.sessions import SessionState
+from portal.web.templating import render
+
+router = APIRouter(prefix="/help/callback")
+
+TOPIC_MAX = 1000
+FLASH = "flash"
+BOOKED, MOVED = "callback_booked", "callback_moved"
+
+CHOOSE_TIME = _l("Choose a time for us to call you")
+NOT_OFFERED = _l("That time is no longer free. Choose one of the times shown.")
+FULL = _l("That time is now full. Choose another time.")
+
+
+Now = Annotated[dt.datetime, Depends(service.get_now)]  # Tests freeze it with dependency_overrides.
+
+
+def account_if_any(request: Request, actor: CurrentActor, db: SessionDep) -> CustomerAccount | None:
+    """The chosen account; someone with no account of their own may still ask for a call."""
+    try:
+        return chosen_account(request, actor, db)
+    except NoAccountYet:
+        return None
+
+
+AccountIfAny = Annotated[CustomerAccount | None, Depends(account_if_any)]
+
+
+@dataclass
+class CallbackForm(Form):
+    fields: ClassVar = (
+        Field("slot", required=CHOOSE_TIME, max_length=30),
+        Field("phone", required=_l("Enter the phone number we should call"), max_length=PHONE_MAX,
+              too_long=_l("Your phone number is too long. Use 20 characters or fewer."),
+              pattern=r"(?:\+44|0)(?: ?\d){9,10}",  # As on the change phone number form.
+              invalid=_l("Enter a UK phone number, like 07700 900123"), normalise=tidy_phone),
+        Field("topic", max_length=TOPIC_MAX,
+              too_long=_l("What the call is about must be 1000 characters or fewer")),
+        Field("share", many=True, max_length=100),
+        Field("day", max_length=10),  # The day whose times were shown.
+        Field("form_key", max_length=64),
+    )
+
+
+@dataclass
+class MoveForm(Form):
+    fields: ClassVar = (
+        Field("slot", required=CHOOSE_TIME, max_length=30),
+        Field("day", max_length=10),
+    )
+
+
+def _check_slot(form: Form, offered: callbacks.Offer) -> callbacks.Slot | None:
+    """The chosen slot, or an error on the form saying why it cannot be had."""
+    if "slot" in form.errors or not form.values["slot"]:
+        return None
+    try:
+        return callbacks.choose(offered, form.values["slot"])
+    except callbacks.SlotFull:
+        form.error("slot", FULL)
+    except callbacks.SlotNotOffered:
+        form.error("slot", NOT_OFFERED)
+    return None
+
+
+def _take_flash(request: Request, *wanted: str) -> str:
+    state: SessionState = request.state.session
+    if state.data.get(FLASH) in wanted:
+        state.mark()
+        return str(state.data.pop(FLASH))
+    return ""
+
+
+def _ask_page(request: Request, db: SessionDep, actor: Actor, form: CallbackForm,
+              offered: callbacks.Offer, status: int = 200) -> Response:
+    days = offered.days
+    wanted = form.values["day"] or callbacks.day_of_slot(days, form.values["slot"])
+    return render(request, "help/callback.html", {
+        "form": form, "days": days, "shown": callbacks.day_to_show(days, wanted),
+        "items": context.items(request, db, actor), "helps": callbacks.needs_words(db, actor.person_id),
+    }, status_code=status, htmx_main=True)
+
+
+@router.get("", response_class=HTMLResponse)
+def ask(request: Request, actor: CurrentActor, db: SessionDep, settings: SettingsDep, now: Now,
+        account: AccountIfAny, day: str = "", about: str | None = None) -> Response:
+    context.remember(request, about)
+    form = CallbackForm.blank(
+        phone=callbacks.default_phone(db, actor, account), day=day[:10],
+        share=[item.value for item in context.items(request, db, actor)],
+        form_key=secrets.token_urlsafe(16))
+    return _ask_page(request, db, actor, form, callbacks.offer(db, settings, now))
+
+
+@router.post("", response_class=HTMLResponse)
+def send(request: Request, actor: CurrentActor, db: SessionDep, settings: SettingsDep, now: Now,
+         account: AccountIfAny,
+         form: Annotated[CallbackForm, Depends(CallbackForm.from_request)]) -> Response:
+    sent = callbacks.already_sent(db, actor, form.values["form_key"])
+    if sent is not None:  # Sent twice: the first one stands.
+        return go_to(request, f"/help/callback/{sent.reference}")
+    offered = callbacks.offer(db, settings, now)
+    form.validate()
+    slot = _check_slot(form, offered)
+    if form.errors or slot is None:
+        return _ask_page(request, db, actor, form, offered, status=422)
+    items = context.items(request, db, actor)
+    callback, created = callbacks.book(
+        db, actor, slot, phone=form.values["phone"], topic=form.values["topic"],
+        shared=context.chosen(items, form.values["share"]),
+        account_id=account.id if account is not None else None,
+        form_key=form.values["form_key"] or secrets.token_urlsafe(16))
+    context.forget(request)
+    if created:
+        requests.announce(request.app.state.broker, callback, "opened")
+        request.state.session.set(FLASH, BOOKED)
+    return go_to(request, f"/help/callback/{callback.reference}")
+
+
+def _callback_or_404(db: SessionDep, actor: Actor, reference: str) -> HelpRequest:
+    found = callbacks.callback_of(db, actor, reference[:20])
+    if found is None:
+        raise HTTPException(status_code=404)
+    return found
+
+
+def _when(callback: HelpRequest, settings: SettingsDep) -> dict[str, object]:
+    assert callback.callback_at is not None
+    return {"starts_at": callback.callback_at,
+            "ends_at": callback.callback_at + callbacks.slot_length(settings)}
+
+
+@router.get("/{reference}", response_class=HTMLResponse)
+def status(request: Request, reference: str, actor: CurrentActor, db: SessionDep,
+           settings: SettingsDep) -> Response:
+    callback = _callback_or_404(db, actor, reference)
+    return render(request, "help/callback_status.html", {
+        "callback": callback, **_when(callback, settings), "just": _take_flash(request, BOOKED, MOVED),
+        "open": callbacks.can_change(callback), "topic": callbacks.topic_of(db, callback),
+        "shared": callbacks.shared_with_adviser(db, actor, callback),
+        "helps": callbacks.needs_words(db, actor.person_id),
+        "outcome": callbacks.OUTCOMES.get(callback.outcome)})
+
+
+def _move_page(request: Request, callback: HelpRequest, settings: SettingsDep, form: MoveForm,
+               offered: callbacks.Offer, status: int = 200) -> Response:
+    assert callback.callback_at is not None
+    days = offered.days
+    wanted = (form.values["day"] or callbacks.day_of_slot(days, form.values["slot"])
+              or callbacks.day_of_slot(days, callback.callback_at.strftime(callbacks.KEY_FORMAT)))
+    return render(request, "help/callback_change.html", {
+        "callback": callback, **_when(callback, settings), "form": form, "days": days,
+        "shown": callbacks.day_to_show(days, wanted),
+        "current_key": callback.callback_at.strftime(callbacks.KEY_FORMAT)},
+        status_code=status, htmx_main=True)
+
+
+@router.get("/{reference}/change", response_class=HTMLResponse)
+def change(request: Request, reference: str, actor: CurrentActor, db: SessionDep, settings: SettingsDep,
+           now: Now, day: str = "") -> Response:
+    callback = _callback_or_404(db, actor, reference)
+    if not callbacks.can_change(callback):
+        return go_to(request, f"/help/callback/{callback.reference}")
+    offered = callbacks.offer(db, settings, now, ignore=callback)
+    return _move_page(request, callback, settings, MoveForm.blank(day=day[:10]), offered)
+
+
+@router.post("/{reference}/change", response_class=HTMLResponse)
+def save_change(request: Request, reference: str, actor: CurrentActor, db: SessionDep,
+                settings: SettingsDep, now: Now,
+                form: Annotated[MoveForm, Depends(MoveForm.from_request)]) -> Response:
+    callback = _callback_or_404(db, actor, reference)
+    if not callbacks.can_change(callback):
+        return go_to(request, f"/help/callback/{callback.reference}")
+    offered = callbacks.offer(db, settings, now, ignore=callback)
+    form.validate()
+    slot = _check_slot(form, offered)
+    if form.errors or slot is None:
+        return _move_page(request, callback, settings, form, offered, status=422)
+    if callbacks.move(db, actor, callback, slot):
+        requests.announce(request.app.state.broker, callback, "changed")
+        request.state.session.set(FLASH, MOVED)
+    return go_to(request, f"/help/callback/{callback.reference}")
+
+
+@router.get("/{reference}/cancel", response_class=HTMLResponse)
+def cancel(request: Request, reference: str, actor: CurrentActor, db: SessionDep,
+           settings: SettingsDep) -> Response:
+    callback = _callback_or_404(db, actor, reference)
+    if not callbacks.can_change(callback):
+        return go_to(request, f"/help/callback/{callback.reference}")
+    return render(request, "help/callback_cancel.html", {"callback": callback, **_when(callback, settings)},
+                  htmx_main=True)
+
+
+@router.post("/{reference}/cancel", response_class=HTMLResponse)
+def confirm_cancel(request: Request, reference: str, actor: CurrentActor, db: SessionDep) -> Response:
+    callback = _callback_or_404(db, actor, reference)
+    if callbacks.can_change(callback):
+        requests.cancel(db, actor, callback)
+        requests.announce(request.app.state.broker, callback, "cancelled")
+    return go_to(request, f"/help/callback/{callback.reference}")
