@@ -1,5 +1,276 @@
+"""The adviser console: a queue of callbacks, messages and chats, and the customer in front of the adviser.
+
+Only advisers see it: for anyone else every /adviser address is "Page not found", so nobody learns it
+exists. Signed-out visitors are sent to sign in, as everywhere."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from markupsafe import escape
+from sqlmodel import Session
+
+from portal import i18n
+from portal.advisers import service
+from portal.advisers.forms import AvailabilityForm, CallOutcomeForm, CloseForm, ReplyForm, new_form_key
+from portal.broker import Broker
+from portal.clock import utcnow
+from portal.deps import SessionDep, SettingsDep
+from portal.help import requests
+from portal.help.models import HelpRequest, RequestKind
+from portal.i18n import lazy_gettext as _l
+from portal.identity.access import Actor, Permission, can
+from portal.identity.deps import CurrentActor
+from portal.web.forms import Form
+from portal.web.navigation import go_to
+from portal.web.sse import Fragments, sse_response
+from portal.web.templating import is_htmx, render
+
+router = APIRouter(prefix="/adviser")
+FLASH = "adviser_flash"
+
+
+def current_adviser(actor: CurrentActor) -> Actor:
+    if not actor.is_adviser:
+        raise HTTPException(status_code=404)
+    return actor
+
+
+Adviser = Annotated[Actor, Depends(current_adviser)]
+
+
+def _broker(request: Request) -> Broker:
+    broker: Broker = request.app.state.broker
+    return broker
+
+
+def _flash(request: Request) -> dict[str, str]:
+    """A one-off message for the next page: {"kind": ..., "reference": ...}."""
+    state = request.state.session
+    flash = state.data.pop(FLASH, None)
+    if flash is not None:
+        state.mark()
+    return {"kind": "", "reference": "", **(flash or {})}
+
+
+def _set_flash(request: Request, kind: str, reference: str = "") -> None:
+    request.state.session.set(FLASH, {"kind": kind, "reference": reference})
+
+
+def _in_thread(request: Request, work: Callable[[Session], Any]) -> Any:
+    """For live updates: a database session of its own and the reader's language, in a worker thread
+    (the page's own session has gone by the time events arrive)."""
+    i18n.set_locale(getattr(request.state, "locale", i18n.DEFAULT_LOCALE))
+    with Session(request.app.state.engine, expire_on_commit=False) as db:
+        return work(db)
+
+
+def _still_adviser_here(request: Request, adviser: Actor) -> bool:
+    """Live streams end when the adviser signs out, is no longer an adviser, or goes idle."""
+    idle = dt.timedelta(minutes=request.app.state.settings.session_idle_minutes)
+    session_id = request.state.session.id
+    return bool(_in_thread(request, lambda db: service.still_adviser_here(db, adviser.person_id, session_id,
+                                                                           idle)))
+
+
+# The queue
+
+WORDS = {"kinds": service.KINDS, "teams": service.TEAMS, "aware": service.aware}
+
+
+def _queue_context(request: Request, db: Session, adviser: Actor) -> dict[str, Any]:
+    return {"view": service.queue_view(db, adviser, utcnow()), "adviser": adviser, "updated": False,
+            **WORDS}
+
+
+@router.get("", response_class=HTMLResponse)
+def queue(request: Request, adviser: Adviser, db: SessionDep) -> Response:
+    return render(request, "advisers/queue.html", {
+        **_queue_context(request, db, adviser), "flash": _flash(request),
+        "available": service.available_for_chat(db, adviser)}, htmx_main=True)
+
+
+@router.get("/events")
+def queue_events(request: Request, adviser: Adviser) -> StreamingResponse:
+    """The queue, sent again whenever something in it may have changed; a short words-only
+    announcement goes to its own live region, so the whole list is not read out."""
+    env = request.app.state.templates
+    last: list[tuple[tuple[str, str], ...]] = []
+
+    def fragments(db: Session) -> Fragments:
+        context = _queue_context(request, db, adviser)
+        if last and last[-1] == context["view"].signature:
+            return []  # Nothing this adviser can see has changed.
+        last[:] = [context["view"].signature]
+        return [("queue", env.get_template("advisers/_queue.html").render(request=request, **context)),
+                ("queue-status", env.get_template("advisers/_queue_status.html").render(
+                    request=request, **{**context, "updated": True}))]
+
+    def on_event(_event: dict) -> Fragments:
+        return _in_thread(request, fragments)
+
+    def first() -> Fragments:
+        """On (re)connecting: the queue as it is now, in case events were missed; no announcement."""
+        def current(db: Session) -> Fragments:
+            context = _queue_context(request, db, adviser)
+            last[:] = [context["view"].signature]
+            return [("queue", env.get_template("advisers/_queue.html").render(request=request, **context))]
+        return _in_thread(request, current)  # type: ignore[no-any-return]
+
+    return sse_response(request, requests.QUEUE_CHANNEL, on_event, first=first,
+                        still_allowed=lambda: _still_adviser_here(request, adviser))
+
+
+@router.post("/requests/{reference}/claim")
+def claim(request: Request, reference: str, adviser: Adviser, db: SessionDep) -> Response:
+    outcome = service.claim(db, adviser, _broker(request), reference)
+    if outcome is None:
+        raise HTTPException(status_code=404)
+    if outcome is service.Claimed.taken:
+        _set_flash(request, "taken", reference)
+        return go_to(request, "/adviser")
+    return go_to(request, f"/adviser/requests/{reference}")
+
+
+@router.post("/availability")
+def availability(request: Request, adviser: Adviser, db: SessionDep,
+                 form: Annotated[AvailabilityForm, Depends(AvailabilityForm.from_request)]) -> Response:
+    if form.validate():
+        service.set_available_for_chat(db, adviser, form.values["available"] == "yes")
+    return go_to(request, "/adviser")
+
+
+# One request and its customer
+
+def _request_or_404(db: Session, adviser: Actor, reference: str) -> HelpRequest:
+    found = service.find(db, adviser, reference)
+    if found is None:
+        raise HTTPException(status_code=404)
+    return found
+
+
+def _request_page(request: Request, db: Session, adviser: Actor, help_request: HelpRequest, *,
+                  settings: Any, reply_form: ReplyForm | None = None, close_form: Form | None = None,
+                  status: int = 200) -> Response:
+    """The request page. Each view of the customer's record is written to the activity log."""
+    service.record_view(db, adviser, help_request)
+    failed = next((f for f in (reply_form, close_form) if f is not None and f.errors), None)
+    callback = help_request.kind is RequestKind.callback
+    return render(request, "advisers/request.html", {
+        "panel": service.panel(db, adviser, help_request, utcnow(), settings.time_zone),
+        "help_request": help_request,
+        "holds": service.holds(adviser, help_request),
+        "adviser": adviser,
+        **WORDS, "outcome_words": service.OUTCOME_WORDS,
+        "outcomes": [{"value": o, "text": service.OUTCOME_WORDS[o]} for o in service.OUTCOMES],
+        "form": failed,
+        "reply_form": reply_form or ReplyForm.blank(form_key=new_form_key()),
+        "close_form": close_form or (CallOutcomeForm.blank() if callback else CloseForm.blank()),
+        "flash": _flash(request) if status == 200 else {"kind": "", "reference": ""},
+    }, status_code=status, htmx_main=True)
+
+
+@router.get("/requests/{reference}", response_class=HTMLResponse)
+def request_page(request: Request, reference: str, adviser: Adviser, db: SessionDep,
+                 settings: SettingsDep) -> Response:
+    return _request_page(request, db, adviser, _request_or_404(db, adviser, reference), settings=settings)
+
+
+@router.post("/requests/{reference}/reply", response_class=HTMLResponse)
+def reply(request: Request, reference: str, adviser: Adviser, db: SessionDep, settings: SettingsDep,
+          form: Annotated[ReplyForm, Depends(ReplyForm.from_request)]) -> Response:
+    help_request = _request_or_404(db, adviser, reference)
+    if not service.holds(adviser, help_request):
+        return go_to(request, f"/adviser/requests/{reference}")  # Not theirs to answer (now).
+    if not form.validate():
+        page = _request_page(request, db, adviser, help_request, settings=settings, reply_form=form,
+                             status=422)
+        if is_htmx(request):  # The form asked for itself back; errors belong at the top of the page.
+            page.headers.update({"HX-Retarget": "#main-content", "HX-Reswap": "outerHTML"})
+        return page
+    service.reply(db, adviser, _broker(request), help_request, form.values["body"], form.values["form_key"])
+    if is_htmx(request):
+        # Sent in place, so the adviser can go on typing: a fresh box (focus stays in it) and the
+        # conversation as it is now.
+        return render(request, "advisers/_reply_sent.html", {
+            "help_request": help_request, "reply_form": ReplyForm.blank(form_key=new_form_key()),
+            "panel": service.conversation(db, help_request), **WORDS})
+    _set_flash(request, "replied", reference)
+    return go_to(request, f"/adviser/requests/{reference}")
+
+
+@router.post("/requests/{reference}/close", response_class=HTMLResponse)
+def close(request: Request, reference: str, adviser: Adviser, db: SessionDep, settings: SettingsDep,
+          sent: Annotated[CallOutcomeForm, Depends(CallOutcomeForm.from_request)]) -> Response:
+    """Record the call (a callback), or close with a note (a message or a chat)."""
+    help_request = _request_or_404(db, adviser, reference)
+    if not service.holds(adviser, help_request):
+        return go_to(request, f"/adviser/requests/{reference}")
+    form: Form = (sent if help_request.kind is RequestKind.callback
+                  else CloseForm(values={"note": sent.values["note"]}))
+    if not form.validate():
+        return _request_page(request, db, adviser, help_request, settings=settings, close_form=form,
+                             status=422)
+    service.close(db, adviser, _broker(request), help_request, form.values["note"],
+                  form.values.get("outcome", ""))
+    _set_flash(request, "closed", reference)
+    return go_to(request, "/adviser")
+
+
+@router.post("/requests/{reference}/typing")
+def typing(request: Request, reference: str, adviser: Adviser, db: SessionDep) -> Response:
+    help_request = _request_or_404(db, adviser, reference)
+    if service.holds(adviser, help_request):
+        service.typing(_broker(request), adviser, help_request)
+    return Response(status_code=204)
+
+
+@router.get("/requests/{reference}/events")
+def request_events(request: Request, reference: str, adviser: Adviser, db: SessionDep,
+                   settings: SettingsDep) -> StreamingResponse:
+    """New messages, the customer typing, and changes to the request, as they happen. Messages and
+    changes are announced in a few words in polite live regions; focus never moves."""
+    help_request = _request_or_404(db, adviser, reference)
+    env = request.app.state.templates
+    request_id = help_request.id
+
+    told_taken: list[bool] = []
+
+    def fragments(db: Session, event: dict) -> Fragments:
+        current = db.get(HelpRequest, request_id)
+        if current is None or not can(adviser, current, Permission.advise):
+            if told_taken:
+                return []
+            told_taken.append(True)  # Say it once; the stream then ends (see still_allowed).
+            return [("request-status", str(escape(_l("Someone else took this."))))]
+        name = event.get("event")
+        if name == "typing":
+            if event.get("by") == "adviser":
+                return []
+            return [("typing", env.get_template("advisers/_typing.html").render(
+                request=request, name=service.customer_first_name(db, current)))]
+        if name == "message":
+            talk = service.conversation(db, current)
+            sent = [("conversation", env.get_template("advisers/_conversation.html").render(
+                request=request, panel=talk, aware=service.aware)), ("typing", "")]
+            if talk.messages and not talk.messages[-1].from_adviser:
+                words = _l("New message from %(name)s") % {"name": talk.first_name}
+                sent.append(("announce", str(escape(words))))
+            return sent
+        return [("request-status", env.get_template("advisers/_request_status.html").render(
+            request=request, help_request=current, aware=service.aware))]
+
+    def still_allowed() -> bool:
+        """While they may advise on it; once it has gone to someone else, only until they are told."""
+        def check(db: Session) -> bool:
+            current = db.get(HelpRequest, request_id)
+            return current is not None and can(adviser, current, Permission.advise)
+        return (bool(_in_thread(request, check)) or not told_taken) and _still_adviser_here(request, adviser)
+
+    return sse_response(request, requests.request_channel(help_request),
+                        lambda event: _in_thread(request, lambda db: fragments(db, event)),
+                        still_allowed=still_allowed)

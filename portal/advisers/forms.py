@@ -1,0 +1,62 @@
+"""The adviser console's forms: reply, record a call, close with a note, available for chat."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import ClassVar
+
+from portal.advisers.service import OUTCOMES
+from portal.i18n import lazy_gettext as _l
+from portal.web.forms import Field, Form
+
+REPLY_MAX = 5000
+NOTE_MAX = 1000
+
+
+def new_form_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+@dataclass
+class ReplyForm(Form):
+    fields: ClassVar = (
+        Field("body", required=_l("Write your reply"), max_length=REPLY_MAX,
+              too_long=_l("Your reply must be 5000 characters or fewer")),
+        Field("form_key", max_length=64, pattern=r"[A-Za-z0-9_-]+"),
+    )
+
+    def check(self) -> None:
+        if not self.values.get("form_key") or "form_key" in self.errors:
+            self.errors.pop("form_key", None)
+            self.values["form_key"] = new_form_key()
+
+
+@dataclass
+class CallOutcomeForm(Form):
+    """For a callback: what happened on the call, and a note."""
+
+    fields: ClassVar = (
+        Field("outcome", required=_l("Choose what happened on the call"), choices=lambda: OUTCOMES,
+              invalid=_l("Choose what happened on the call")),
+        Field("note", required=_l("Write a note about the call"), max_length=NOTE_MAX,
+              too_long=_l("The note must be 1000 characters or fewer")),
+    )
+
+
+@dataclass
+class CloseForm(Form):
+    """For a message or a chat: close it with a note."""
+
+    fields: ClassVar = (
+        Field("note", required=_l("Write a note to say how you helped"), max_length=NOTE_MAX,
+              too_long=_l("The note must be 1000 characters or fewer")),
+    )
+
+
+@dataclass
+class AvailabilityForm(Form):
+    fields: ClassVar = (
+        Field("available", required=_l("Choose if you can take chats"), choices=lambda: ("yes", "no"),
+              invalid=_l("Choose if you can take chats")),
+    )

@@ -1,0 +1,576 @@
+"""The adviser console (/adviser): only advisers find it; a queue ordered by urgency and age, by team;
+claiming, with a clear word when someone else got there first; the customer in front of the adviser
+(needs, what they were doing, cases, things to do, activity), each view written down; replying,
+recording a call and closing with a note; live updates over server-sent events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import httpx2 as httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from sqlmodel import Session, col, delete, select
+
+from portal.accounts.models import CustomerAccount
+from portal.activity.models import ActivityEntry
+from portal.advisers import service
+from portal.clock import utcnow
+from portal.help import requests
+from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus, Team
+from portal.identity.access import Actor
+from portal.identity.models import Person
+from portal.needs.service import make_needs
+from portal.needs.service import save as save_needs
+from tests.conftest import PageCheckingClient, sign_in
+from tests.page_checks import parse, text_of
+from tests.route_table import api_routes
+
+NAMES = {"sam": "Sam Taylor", "amina": "Amina Haddad", "gareth": "Gareth Jones", "olu": "Olu Adeyemi",
+         "margaret": "Margaret Price", "ceri": "Ceri Price", "dewi": "Dewi Morgan", "hana": "Hana Ali"}
+
+
+def actor(db: Session, key: str) -> Actor:
+    person = db.exec(select(Person).where(Person.name == NAMES[key])).one()
+    assert person.id is not None
+    return Actor(person_id=person.id, name=person.name, staff_role=person.staff_role, team=person.team)
+
+
+def account_of(db: Session, key: str) -> CustomerAccount:
+    return db.exec(select(CustomerAccount).where(
+        CustomerAccount.holder_person_id == actor(db, key).person_id).order_by(CustomerAccount.id)).first()
+
+
+def ask(db: Session, key: str, kind: RequestKind = RequestKind.message, *, minutes_ago: int = 0,
+        urgent: bool = False, context: tuple[str, ...] = (), first_message: str = "Please help me",
+        subject: str = "") -> HelpRequest:
+    """A customer asks for help, as the customer's pages do; `minutes_ago` dates it back."""
+    account = account_of(db, key)
+    request, _created = requests.open_request(
+        db, actor(db, key), kind, form_key=f"{key}-{kind.value}-{minutes_ago}-{urgent}-{len(context)}",
+        account_id=account.id if account else None, subject=subject, context=context,
+        first_message=first_message, urgent=urgent,
+        callback_at=utcnow() + dt.timedelta(hours=2) if kind is RequestKind.callback else None,
+        callback_phone="07700 900789" if kind is RequestKind.callback else "")
+    if minutes_ago:
+        request.created_at = utcnow() - dt.timedelta(minutes=minutes_ago)
+        db.add(request)
+        db.commit()
+    return request
+
+
+def main_text(html: str) -> str:
+    return text_of(parse(html).find(".//main"))
+
+
+def queue_references(html: str, section: str = "waiting-heading") -> list[str]:
+    root = parse(html)
+    listing = root.find(f".//ul[@aria-labelledby='{section}']")
+    if listing is None:
+        return []
+    return [re.search(r"HR-\w+", text_of(h3)).group(0) for h3 in listing.findall(".//h3")]
+
+
+def post(client: PageCheckingClient, path: str, page: str, **fields: str) -> httpx.Response:
+    return client.post(path, data={"csrf_token": client.csrf_token(page), **fields})
+
+
+def adviser_client(app: FastAPI, persona: str) -> PageCheckingClient:
+    client = PageCheckingClient(app)
+    client.__enter__()
+    response = sign_in(client, persona)
+    assert response.url.path == "/adviser"
+    return client
+
+
+@pytest.fixture(autouse=True)
+def no_requests_yet(db: Session) -> None:
+    """Each test starts from empty queues, whatever sample requests the demo seed brings."""
+    db.exec(delete(HelpMessage))
+    db.exec(delete(HelpRequest))
+    db.commit()
+
+
+@pytest.fixture
+def hana(app: FastAPI) -> Iterator[PageCheckingClient]:
+    client = adviser_client(app, "hana")
+    yield client
+    client.__exit__(None, None, None)
+
+
+# Only advisers
+
+
+@pytest.mark.parametrize("persona", ["sam", "ceri"])
+def test_everyone_else_gets_page_not_found_on_every_adviser_address(client, db, persona) -> None:
+    own = ask(db, "sam")  # Even Sam's own request is not to be seen through the console.
+    sign_in(client, persona)
+    token = client.csrf_token("/account")
+    ref = own.reference
+    for path in ("/adviser", "/adviser/events", f"/adviser/requests/{ref}",
+                 f"/adviser/requests/{ref}/events"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Page not found" in response.text
+    for path, form in ((f"/adviser/requests/{ref}/claim", {}),
+                       ("/adviser/availability", {"available": "yes"}),
+                       (f"/adviser/requests/{ref}/reply", {"body": "Hi", "form_key": "x"}),
+                       (f"/adviser/requests/{ref}/close", {"note": "Done", "outcome": "answered"}),
+                       (f"/adviser/requests/{ref}/typing", {})):
+        response = client.post(path, data={"csrf_token": token, **form}, follow_redirects=False)
+        assert response.status_code == 404, path
+    db.expire_all()
+    assert db.get(HelpRequest, own.id).status is RequestStatus.waiting
+    assert not db.exec(select(HelpMessage).where(HelpMessage.request_id == own.id,
+                                                 col(HelpMessage.from_adviser))).all()
+
+
+def test_signed_out_visitors_are_asked_to_sign_in(client) -> None:
+    response = client.get("/adviser", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/sign-in?next=/adviser"
+
+
+# The queue
+
+
+def test_an_empty_queue_says_nobody_is_waiting(client) -> None:
+    sign_in(client, "dewi")
+    page = client.get("/adviser")
+    text = main_text(page.text)
+    assert text_of(parse(page.text).find(".//h1")) == "Your queue"
+    assert "0 waiting" in text
+    assert "Nobody is waiting right now." in text
+    assert "You have not claimed anything." in text
+    # Live updates: the queue listens for changes, and a short polite announcement says what changed.
+    root = parse(page.text)
+    assert root.find(".//*[@sse-connect='/adviser/events']") is not None
+    status = root.find(".//*[@id='queue-status']")
+    assert status.get("aria-live") == "polite" and status.get("sse-swap") == "queue-status"
+
+
+def test_the_queue_puts_urgent_first_then_the_oldest(client, db) -> None:
+    newest = ask(db, "olu", RequestKind.chat, minutes_ago=5)
+    oldest = ask(db, "sam", RequestKind.message, minutes_ago=45, subject="My late bill")
+    urgent = ask(db, "gareth", RequestKind.callback, minutes_ago=1, urgent=True)
+    sign_in(client, "dewi")
+    page = client.get("/adviser").text
+    assert queue_references(page) == [urgent.reference, oldest.reference, newest.reference]
+    text = main_text(page)
+    assert "3 waiting" in text
+    assert f"Urgent Callback {urgent.reference}" in text
+    assert f"Message {oldest.reference} From Sam. Waiting 45 minutes. General team." in text
+    assert "About: My late bill" in text
+    assert f"Chat {newest.reference} From Olu." in text
+    assert "Call them at" in text  # The time the callback was booked for.
+    # Each Claim button says which request it takes, for people who hear the page.
+    buttons = [text_of(b) for b in parse(page).findall(".//form[@class='claim-form']//button")]
+    assert buttons[0] == f"Claim Callback {urgent.reference} from Gareth"
+
+
+def test_each_adviser_sees_only_the_queues_of_their_team(client, db, hana) -> None:
+    general = ask(db, "sam")
+    specialist = ask(db, "amina", RequestKind.callback)  # Large print and extra time: specialists.
+    assert specialist.team is Team.specialist
+    sign_in(client, "dewi")
+    assert queue_references(client.get("/adviser").text) == [general.reference]
+    assert client.get(f"/adviser/requests/{specialist.reference}").status_code == 404
+    token = client.csrf_token("/adviser")
+    assert client.post(f"/adviser/requests/{specialist.reference}/claim",
+                       data={"csrf_token": token}).status_code == 404
+    assert set(queue_references(hana.get("/adviser").text)) == {general.reference, specialist.reference}
+    assert "Specialist team" in main_text(hana.get("/adviser").text)
+
+
+def test_claiming_moves_a_request_to_yours_and_opens_it(client, db) -> None:
+    request = ask(db, "sam")
+    sign_in(client, "dewi")
+    response = post(client, f"/adviser/requests/{request.reference}/claim", "/adviser")
+    assert response.url.path == f"/adviser/requests/{request.reference}"
+    assert "You have taken this." in main_text(response.text)
+    page = client.get("/adviser").text
+    assert queue_references(page) == []
+    assert queue_references(page, "yours-heading") == [request.reference]
+    db.expire_all()
+    assert db.get(HelpRequest, request.id).claimed_by_person_id == actor(db, "dewi").person_id
+
+
+def test_when_someone_else_took_it_first_the_adviser_is_told(client, db, hana) -> None:
+    request = ask(db, "sam")
+    sign_in(client, "dewi")
+    token = client.csrf_token("/adviser")  # Dewi has the queue open with the request in it...
+    post(hana, f"/adviser/requests/{request.reference}/claim", "/adviser")  # ...and Hana is quicker.
+    response = client.post(f"/adviser/requests/{request.reference}/claim", data={"csrf_token": token})
+    assert response.url.path == "/adviser"
+    text = main_text(response.text)
+    assert "Someone else took this" in text
+    assert request.reference in text
+    db.expire_all()
+    assert db.get(HelpRequest, request.id).claimed_by_person_id == actor(db, "hana").person_id
+    # It is Hana's now: Dewi cannot open it, and the message does not come back on the next visit.
+    assert client.get(f"/adviser/requests/{request.reference}").status_code == 404
+    assert "Someone else took this" not in main_text(client.get("/adviser").text)
+
+
+def test_two_advisers_claiming_at_the_same_moment_one_wins(db) -> None:
+    request = ask(db, "sam")
+    dewi, hana = actor(db, "dewi"), actor(db, "hana")
+
+    class Quiet:  # The broker is not what this test is about.
+        def publish_sync(self, channel: str, data: dict) -> None:
+            pass
+
+    stale = db.get(HelpRequest, request.id)  # Both loaded it while it was waiting.
+    with Session(db.get_bind()) as other:
+        assert service.claim(other, hana, Quiet(), request.reference) is service.Claimed.yours
+    assert stale.status is RequestStatus.waiting
+    with pytest.raises(requests.AlreadyTaken):
+        requests.claim(db, dewi, stale)
+    assert service.claim(db, dewi, Quiet(), request.reference) is service.Claimed.taken
+
+
+def test_taking_and_stopping_chats(client, db) -> None:
+    sign_in(client, "dewi")
+    response = post(client, "/adviser/availability", "/adviser", available="yes")
+    assert "You are taking chats now." in main_text(response.text)
+    db.expire_all()
+    assert db.get(Person, actor(db, "dewi").person_id).available_for_chat
+    assert requests.advisers_free_for_chat(db, Team.general) == 1
+    response = post(client, "/adviser/availability", "/adviser", available="no")
+    assert "You are not taking chats now." in main_text(response.text)
+    db.expire_all()
+    assert not db.get(Person, actor(db, "dewi").person_id).available_for_chat
+
+
+# The customer in front of the adviser
+
+
+def views(db: Session, adviser: str, request: HelpRequest) -> list[ActivityEntry]:
+    db.expire_all()
+    return list(db.exec(select(ActivityEntry).where(
+        ActivityEntry.action == "adviser_viewed",
+        ActivityEntry.actor_person_id == actor(db, adviser).person_id,
+        ActivityEntry.detail == request.reference)))
+
+
+def test_the_customer_panel_shows_needs_context_cases_and_is_logged(db, hana) -> None:
+    gareths_bill = "B100871-13"  # Not Amina's: she could not see it, so neither may the adviser.
+    request = ask(db, "amina", RequestKind.callback, subject="My new meter",
+                  context=("case:OR-100234-1", f"bill:{gareths_bill}", "page:/account/cases/OR-100234-1"))
+    page = hana.get(f"/adviser/requests/{request.reference}")
+    root = parse(page.text)
+    assert text_of(root.find(".//h1")) == f"Callback {request.reference}"
+    needs = text_of(root.find(".//*[@aria-labelledby='needs-title']"))
+    assert needs.startswith("What helps Amina")
+    assert "Large print: Send any letters in large print." in needs
+    assert "Extra time: Give them more time. Do not rush them." in needs
+    assert "How they like us to contact them: Email" in needs
+    text = main_text(page.text)
+    assert "What they were doing before asking" in text
+    assert "About: My new meter" in text
+    assert "OR-100234-1" in text and "A page they were on: /account/cases/OR-100234-1" in text
+    assert gareths_bill not in text
+    assert "Customer reference NF-100234" in text
+    assert "amina@example.org" in text and "07700 900123" in text
+    assert "Open cases and orders" in text and "Things they need to do" in text
+    assert "Asked for a callback" in text  # Recent activity, in words.
+    assert "Claim it to answer the customer." in text
+    # Each view of the record is written down, with the adviser and the account.
+    hana.get(f"/adviser/requests/{request.reference}")
+    entries = views(db, "hana", request)
+    assert len(entries) == 2
+    assert {e.subject_account_id for e in entries} == {account_of(db, "amina").id}
+
+
+def test_relay_uk_users_are_shown_how_to_call_them(client, db) -> None:
+    sam = actor(db, "sam")
+    save_needs(db, sam, sam.person_id, make_needs("phone", ["relay_uk"], ""), consent=True)
+    request = ask(db, "sam", RequestKind.callback)
+    assert request.team is Team.specialist
+    hana = adviser_client(client.app, "hana")
+    try:
+        needs = text_of(parse(hana.get(f"/adviser/requests/{request.reference}").text)
+                        .find(".//*[@aria-labelledby='needs-title']"))
+    finally:
+        hana.__exit__(None, None, None)
+    assert "Relay UK: Call through Relay UK (18001): dial 18001, then their number." in needs
+
+
+def test_an_adviser_cannot_open_a_request_another_adviser_holds(client, db, hana) -> None:
+    request = ask(db, "sam")
+    requests.claim(db, actor(db, "hana"), request)
+    sign_in(client, "dewi")
+    assert client.get(f"/adviser/requests/{request.reference}").status_code == 404
+    token = client.csrf_token("/adviser")
+    for path, form in ((f"/adviser/requests/{request.reference}/reply", {"body": "Hi", "form_key": "k"}),
+                       (f"/adviser/requests/{request.reference}/close", {"note": "Done"}),
+                       (f"/adviser/requests/{request.reference}/typing", {})):
+        assert client.post(path, data={"csrf_token": token, **form},
+                           follow_redirects=False).status_code == 404, path
+    assert client.get(f"/adviser/requests/{request.reference}/events").status_code == 404
+    assert views(db, "dewi", request) == []
+    assert hana.get(f"/adviser/requests/{request.reference}").status_code == 200
+
+
+# Answering
+
+
+def claim(client: PageCheckingClient, request: HelpRequest) -> httpx.Response:
+    return post(client, f"/adviser/requests/{request.reference}/claim", "/adviser")
+
+
+def test_a_reply_is_stored_once_and_reaches_the_customer(client, db) -> None:
+    request = ask(db, "sam", first_message="My meter is broken")
+    sign_in(client, "dewi")
+    page = claim(client, request).text
+    key = parse(page).find(".//input[@name='form_key']").get("value")
+    token = client.csrf_token(f"/adviser/requests/{request.reference}")
+    path = f"/adviser/requests/{request.reference}/reply"
+    empty = client.post(path, data={"csrf_token": token, "body": "  ", "form_key": key})
+    assert empty.status_code == 422
+    assert "Write your reply" in main_text(empty.text)
+    assert parse(empty.text).find(".//input[@name='form_key']").get("value") == key  # Kept for the retry.
+    for _twice in range(2):
+        response = client.post(path, data={"csrf_token": token, "body": "We will send an engineer.",
+                                           "form_key": key})
+    assert response.url.path == f"/adviser/requests/{request.reference}"
+    text = main_text(response.text)
+    assert "Your reply is sent" in text
+    assert text.index("My meter is broken") < text.index("We will send an engineer.")
+    db.expire_all()
+    replies = db.exec(select(HelpMessage).where(HelpMessage.request_id == request.id,
+                                                col(HelpMessage.from_adviser))).all()
+    assert [m.body for m in replies] == ["We will send an engineer."]
+    # The customer sees it on their own page for the conversation, once that page exists.
+    if any(r.path == "/help/messages/{reference}" for r in api_routes(client.app)):
+        sign_in(client, "sam")
+        assert "We will send an engineer." in client.get(f"/help/messages/{request.reference}").text
+
+
+def test_with_htmx_a_reply_is_sent_in_place_so_the_adviser_can_go_on(client, db) -> None:
+    request = ask(db, "sam", RequestKind.chat, first_message="Hi")
+    sign_in(client, "dewi")
+    claim(client, request)
+    token = client.csrf_token(f"/adviser/requests/{request.reference}")
+    path = f"/adviser/requests/{request.reference}/reply"
+    htmx = {"HX-Request": "true"}
+    empty = client.post(path, data={"csrf_token": token, "body": "", "form_key": "k1"}, headers=htmx)
+    assert empty.status_code == 422
+    assert empty.headers["HX-Retarget"] == "#main-content"  # Errors go at the top of the page.
+    assert "Write your reply" in empty.text
+    sent = client.post(path, data={"csrf_token": token, "body": "Let me check.", "form_key": "k1"},
+                       headers=htmx)
+    assert sent.status_code == 200
+    fragment = parse(f"<!DOCTYPE html><html><body>{sent.text}</body></html>")
+    box = fragment.find(".//textarea[@id='body']")
+    assert box is not None and (box.text or "").strip() == ""  # A fresh box, with the same id.
+    assert fragment.find(".//input[@name='form_key']").get("value") != "k1"
+    assert "Let me check." in text_of(fragment.find(".//*[@id='conversation']"))
+    assert text_of(fragment.find(".//*[@id='announce']")) == "Your reply is sent"
+
+
+def test_a_waiting_request_must_be_claimed_before_replying(client, db) -> None:
+    request = ask(db, "sam")
+    sign_in(client, "dewi")
+    page = client.get(f"/adviser/requests/{request.reference}").text
+    assert parse(page).find(".//form[@id='reply']") is None
+    token = client.csrf_token("/adviser")
+    client.post(f"/adviser/requests/{request.reference}/reply",
+                data={"csrf_token": token, "body": "Hello", "form_key": "abc"})
+    db.expire_all()
+    assert len(requests.messages(db, db.get(HelpRequest, request.id))) == 1  # Only the customer's.
+
+
+def test_recording_the_call_closes_the_callback(client, db) -> None:
+    request = ask(db, "sam", RequestKind.callback)
+    sign_in(client, "dewi")
+    claim(client, request)
+    path = f"/adviser/requests/{request.reference}/close"
+    token = client.csrf_token(f"/adviser/requests/{request.reference}")
+    empty = client.post(path, data={"csrf_token": token})
+    assert empty.status_code == 422
+    summary = [text_of(a) for a in parse(empty.text).findall(".//*[@class='error-summary']//a")]
+    assert summary == ["Choose what happened on the call", "Write a note about the call"]
+    too_long = client.post(path, data={"csrf_token": token, "outcome": "answered", "note": "x" * 1001})
+    assert too_long.status_code == 422
+    assert "The note must be 1000 characters or fewer" in main_text(too_long.text)
+    assert parse(too_long.text).find(".//input[@value='answered']").get("checked") is not None
+    done = client.post(path, data={"csrf_token": token, "outcome": "no_answer",
+                                   "note": "No answer. Will try again tomorrow."})
+    assert done.url.path == "/adviser"
+    assert f"You closed {request.reference}" in main_text(done.text)
+    db.expire_all()
+    closed = db.get(HelpRequest, request.id)
+    assert (closed.status, closed.outcome, closed.close_note) == (
+        RequestStatus.closed, "no_answer", "No answer. Will try again tomorrow.")
+    assert queue_references(done.text, "yours-heading") == []
+    # Looking back at it shows how it ended, but no longer the customer's record.
+    later = main_text(client.get(f"/adviser/requests/{request.reference}").text)
+    assert "How it ended" in later and "No answer" in later
+    assert "NF-101502" not in later
+
+
+def test_a_message_is_closed_with_a_note(client, db) -> None:
+    request = ask(db, "sam", RequestKind.message)
+    sign_in(client, "dewi")
+    page = claim(client, request)
+    assert "Close with a note" in main_text(page.text)
+    assert parse(page.text).find(".//input[@name='outcome']") is None
+    path = f"/adviser/requests/{request.reference}/close"
+    token = client.csrf_token(f"/adviser/requests/{request.reference}")
+    empty = client.post(path, data={"csrf_token": token, "note": ""})
+    assert empty.status_code == 422 and "Write a note to say how you helped" in main_text(empty.text)
+    client.post(path, data={"csrf_token": token, "note": "Explained the bill."})
+    db.expire_all()
+    assert db.get(HelpRequest, request.id).status is RequestStatus.closed
+
+
+def test_typing_signals_are_throttled(db) -> None:
+    request = ask(db, "sam")
+    sent: list[tuple[str, dict]] = []
+
+    class Recording:
+        def publish_sync(self, channel: str, data: dict) -> None:
+            sent.append((channel, data))
+
+    now = [100.0]
+    dewi = actor(db, "dewi")
+    assert service.typing(Recording(), dewi, request, clock=lambda: now[0])
+    now[0] += 1
+    assert not service.typing(Recording(), dewi, request, clock=lambda: now[0])
+    now[0] += service.TYPING_EVERY_SECONDS
+    assert service.typing(Recording(), dewi, request, clock=lambda: now[0])
+    assert sent == [(requests.request_channel(request),
+                     {"event": "typing", "by": "adviser", "reference": request.reference})] * 2
+
+
+def test_live_streams_stop_when_the_adviser_signs_out_or_stops_being_one(client, db) -> None:
+    sign_in(client, "dewi")
+    session_id = client.cookies.get("portal_session")
+    dewi = actor(db, "dewi").person_id
+    idle = dt.timedelta(minutes=30)
+    assert service.still_adviser_here(db, dewi, session_id, idle)
+    assert not service.still_adviser_here(db, dewi, session_id, dt.timedelta(seconds=-1))  # Gone idle.
+    person = db.get(Person, dewi)
+    person.staff_role = ""
+    db.add(person)
+    db.commit()
+    assert not service.still_adviser_here(db, dewi, session_id, idle)
+    person.staff_role = "adviser"
+    db.add(person)
+    db.commit()
+    client.post("/sign-out", data={"csrf_token": client.csrf_token("/adviser")})
+    db.expire_all()
+    assert not service.still_adviser_here(db, dewi, session_id, idle)
+
+
+# Live updates, through a real server: events published after a change reach the open pages.
+
+
+@pytest.fixture
+def live(app: FastAPI) -> Iterator[str]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                           lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the test server did not start"
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def live_sign_in(base: str, persona: str) -> httpx.Client:
+    # The app's own address is http://testserver (see conftest): that is the origin its forms come from.
+    browser = httpx.Client(base_url=base, headers={"Origin": "http://testserver"}, follow_redirects=True,
+                           timeout=5)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/demo").text).group(1)
+    browser.post("/demo", data={"persona": persona, "csrf_token": token})
+    return browser
+
+
+def read_events(stream: httpx.Response, wanted: str, then: Callable[[], None],
+                ready: str = "retry") -> dict[str, str]:
+    """Read the stream; once it is listening (and has sent `ready`) call `then`; return the events
+    up to `wanted`."""
+    events: dict[str, str] = {}
+    name, data = "", []
+    for line in stream.iter_lines():
+        if ready == "retry" and line.startswith("retry:"):
+            then()
+        elif line.startswith("event: "):
+            name, data = line[7:], []
+        elif line.startswith("data: "):
+            data.append(line[6:])
+        elif line == "" and name:
+            if name == ready and name not in events:
+                then()
+            elif name == wanted:
+                events[name] = "\n".join(data)
+                return events
+            events[name] = "\n".join(data)
+            name = ""
+    raise AssertionError(f"the stream ended before {wanted!r}")
+
+
+def test_a_customer_message_appears_live_and_is_announced(app, db, live) -> None:
+    request = ask(db, "sam", first_message="Hello")
+    requests.claim(db, actor(db, "dewi"), request)
+    browser = live_sign_in(live, "dewi")
+
+    def customer_writes() -> None:
+        with Session(app.state.engine) as other:
+            fresh = other.get(HelpRequest, request.id)
+            requests.add_message(other, actor(other, "sam"), fresh, "Are you there?", form_key="live-1")
+            requests.announce(app.state.broker, fresh, "message")
+
+    with browser.stream("GET", f"/adviser/requests/{request.reference}/events") as stream:
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        events = read_events(stream, "announce", customer_writes)
+    assert "Are you there?" in events["conversation"]
+    assert events["typing"] == ""
+    assert events["announce"] == "New message from Sam"
+    browser.close()
+
+
+def test_the_queue_updates_live_with_a_short_announcement(app, db, live) -> None:
+    browser = live_sign_in(live, "dewi")
+    opened: list[HelpRequest] = []
+
+    def customer_asks() -> None:
+        with Session(app.state.engine) as other:
+            opened.append(ask(other, "olu", RequestKind.chat))
+            requests.announce(app.state.broker, opened[0], "opened")
+
+    with browser.stream("GET", "/adviser/events") as stream:
+        events = read_events(stream, "queue-status", customer_asks, ready="queue")
+    assert opened[0].reference in events["queue"]
+    assert "Claim" in events["queue"]
+    assert events["queue-status"].strip() == "Queue updated: 1 waiting"
+    browser.close()
+
+
+def test_an_adviser_looking_at_a_request_hears_when_someone_else_takes_it(app, db, live) -> None:
+    request = ask(db, "sam")
+    browser = live_sign_in(live, "dewi")
+
+    def hana_takes_it() -> None:
+        with Session(app.state.engine) as other:
+            fresh = other.get(HelpRequest, request.id)
+            requests.claim(other, actor(other, "hana"), fresh)
+            requests.announce(app.state.broker, fresh, "claimed")
+
+    with browser.stream("GET", f"/adviser/requests/{request.reference}/events") as stream:
+        events = read_events(stream, "request-status", hana_takes_it)
+    assert events["request-status"] == "Someone else took this."
+    assert browser.get(f"/adviser/requests/{request.reference}/events").status_code == 404
+    browser.close()
