@@ -30,8 +30,9 @@
   // After htmx swaps in a new main element, move focus into it so screen reader and keyboard users
   // know the page changed. An error summary takes focus by itself (autofocus).
   document.addEventListener("htmx:afterSettle", function (event) {
+    // Only when the whole main element was replaced: live updates inside it must not move focus.
     var main = document.getElementById("main-content");
-    if (!main || !main.contains(event.detail.elt) && event.detail.elt !== main) return;
+    if (!main || event.detail.elt !== main) return;
     if (main.querySelector("[autofocus]")) {
       main.querySelector("[autofocus]").focus();
       return;
