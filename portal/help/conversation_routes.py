@@ -1,5 +1,534 @@
+"""Secure messages (/help/messages) and live chat with a person (/help/chat), the customer's side.
+
+Every page and form works without JavaScript. With it, new messages arrive over server-sent events
+into a polite live region, what the customer types is kept as a draft while they type, and the adviser
+sees when they are typing."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, select
+
+from portal.accounts.deps import NoAccountYet, chosen_account
+from portal.broker import Broker, BrokerError
+from portal.deps import SessionDep, SettingsDep
+from portal.help import context, conversations, requests, service
+from portal.help.conversations import NEW, ChatAvailability, ChatState
+from portal.help.models import HelpMessage, HelpRequest, RequestKind
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
+from portal.identity.access import Actor
+from portal.identity.deps import CurrentActor
+from portal.web.forms import Field, Form
+from portal.web.navigation import go_to
+from portal.web.sessions import SessionState
+from portal.web.sse import Fragments, sse_response
+from portal.web.templating import is_htmx, render
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/help")
+
+Now = Annotated[dt.datetime, Depends(service.get_now)]
+FLASH = "flash"
+SENT = "help_message_sent"
+ANY = 10_000  # Hidden fields: never an error the customer could see; checked where they are used.
+
+ENTER_MESSAGE = _l("Enter your message")
+MESSAGE_TOO_LONG = _l("Your message is too long. Use 5000 characters or fewer.")
+
+
+def _message_field(required: Any = ENTER_MESSAGE) -> Field:
+    return Field("message", required=required, max_length=conversations.MESSAGE_MAX,
+                 too_long=MESSAGE_TOO_LONG)
+
+
+@dataclass
+class NewMessageForm(Form):
+    fields: ClassVar = (
+        Field("subject", required=_l("Enter a subject, in a few words"), max_length=conversations.SUBJECT_MAX,
+              too_long=_l("Your subject is too long. Use 200 characters or fewer.")),
+        _message_field(),
+        Field("share", many=True, max_length=ANY),
+        Field("form_key", max_length=ANY),
+    )
+
+
+@dataclass
+class ReplyForm(Form):
+    fields: ClassVar = (_message_field(_l("Enter your reply")), Field("form_key", max_length=ANY))
+
+
+@dataclass
+class ChatStartForm(Form):
+    fields: ClassVar = (
+        _message_field(_l("Tell us what you need help with")),
+        Field("share", many=True, max_length=ANY),
+        Field("form_key", max_length=ANY),
+    )
+
+
+@dataclass
+class ChatForm(Form):
+    fields: ClassVar = (_message_field(), Field("form_key", max_length=ANY))
+
+
+# Shared pieces
+
+
+def _account_id(request: Request, actor: Actor, db: Session) -> int | None:
+    """Someone with no account of their own may still write to us."""
+    try:
+        return chosen_account(request, actor, db).id
+    except NoAccountYet:
+        return None
+
+
+def _own(db: Session, actor: Actor, reference: str, kind: RequestKind | None = None) -> HelpRequest:
+    """The customer's own message thread or chat, or 404 (for anyone else's, and for callbacks)."""
+    found = requests.by_reference(db, actor, reference[:20])
+    if found is None or not conversations.is_conversation(found) or kind not in (None, found.kind):
+        raise HTTPException(status_code=404)
+    return found
+
+
+def _session(request: Request) -> SessionState:
+    session: SessionState = request.state.session
+    return session
+
+
+def _take_flash(request: Request) -> str:
+    state = _session(request)
+    if state.data.get(FLASH) == SENT:
+        state.data.pop(FLASH)
+        state.mark()
+        return _("Your message was sent.")
+    return ""
+
+
+def _already_sent(db: Session, form_key: str) -> bool:
+    return db.exec(select(HelpMessage.id).where(HelpMessage.form_key == form_key)).first() is not None
+
+
+def _broker(request: Request) -> Broker:
+    broker: Broker = request.app.state.broker
+    return broker
+
+
+def _fragment(app_state: Any, macro: str, *args: Any) -> str:
+    """One macro from help/_conversation.html, rendered on its own (for htmx and live streams)."""
+    module = app_state.templates.get_template("help/_conversation.html").module
+    return str(getattr(module, macro)(*args))
+
+
+def _stream(request: Request, actor: Actor, chat: HelpRequest, channel: str,
+            on_event: Callable[[dict], Fragments], first: Callable[[], Fragments]) -> StreamingResponse:
+    engine, settings = request.app.state.engine, request.app.state.settings
+    session_id = _session(request).id
+    return sse_response(
+        request, channel, on_event, first=first,
+        still_allowed=lambda: conversations.still_allowed(engine, settings, actor, chat.reference,
+                                                          session_id))
+
+
+def _int(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and len(value) < 12 else 0
+
+
+# Secure messages
+
+
+@router.get("/messages", response_class=HTMLResponse)
+def messages(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
+    return render(request, "help/messages.html", {"threads": conversations.threads(db, actor.person_id)})
+
+
+def _new_page(request: Request, db: Session, actor: Actor, form: NewMessageForm,
+              status: int = 200) -> Response:
+    return render(request, "help/messages_new.html",
+                  {"form": form, "items": context.items(request, db, actor)},
+                  status_code=status, htmx_main=True)
+
+
+@router.get("/messages/new", response_class=HTMLResponse)
+def new_message(request: Request, actor: CurrentActor, db: SessionDep, about: str | None = None) -> Response:
+    context.remember(request, about)
+    kept = conversations.draft(_session(request), NEW)
+    form = NewMessageForm.blank(
+        subject=kept.get("subject", ""), message=kept.get("message", ""),
+        share=[item.value for item in context.items(request, db, actor)],
+        form_key=conversations.new_form_key())
+    return _new_page(request, db, actor, form)
+
+
+@router.post("/messages/new", response_class=HTMLResponse)
+def send_new_message(request: Request, actor: CurrentActor, db: SessionDep,
+                     form: Annotated[NewMessageForm, Depends(NewMessageForm.from_request)]) -> Response:
+    state = _session(request)
+    form.values["form_key"] = key = conversations.form_key_or_new(form.values["form_key"])
+    existing = requests.by_reference(db, actor, _reference_for_key(db, key))
+    if existing is not None:  # Sent twice: the first one stands.
+        return go_to(request, f"/help/messages/{existing.reference}")
+    if not form.validate():
+        conversations.keep_draft(state, NEW, {"subject": form.values["subject"],
+                                              "message": form.values["message"]})
+        return _new_page(request, db, actor, form, status=422)
+    items = context.items(request, db, actor)
+    try:
+        thread = conversations.start_thread(
+            db, _broker(request), actor, account_id=_account_id(request, actor, db),
+            subject=form.values["subject"], body=form.values["message"],
+            context=context.chosen(items, form.values["share"]), form_key=key)
+    except SQLAlchemyError as error:
+        return _not_sent(request, db, error, lambda: _new_page(request, db, actor, form, status=503), form)
+    context.forget(request)
+    conversations.drop_draft(state, NEW)
+    state.set(FLASH, SENT)
+    return go_to(request, f"/help/messages/{thread.reference}")
+
+
+def _reference_for_key(db: Session, form_key: str) -> str:
+    found = db.exec(select(HelpRequest.reference).where(HelpRequest.form_key == form_key)).first()
+    return found or ""
+
+
+def _not_sent(request: Request, db: Session, error: Exception, page: Callable[[], Response],
+              form: Form) -> Response:
+    """The database failed: say so, and keep every word."""
+    db.rollback()
+    logger.warning("A message from %s was not sent: %s", request.url.path, error)
+    form.error("message", _l("Sorry, we could not send your message. Your words are still here. "
+                             "Try again in a minute."))
+    return page()
+
+
+@router.post("/messages/new/draft")
+def keep_new_draft(request: Request, actor: CurrentActor, db: SessionDep,
+                   form: Annotated[NewMessageForm, Depends(NewMessageForm.from_request)]) -> Response:
+    if _reference_for_key(db, form.values["form_key"]):  # Sent already; this came late.
+        conversations.drop_draft(_session(request), NEW)
+    else:
+        conversations.keep_draft(_session(request), NEW,
+                                 {"subject": form.values["subject"], "message": form.values["message"]})
+    return Response(status_code=204)
+
+
+def _thread_page(request: Request, db: Session, actor: Actor, thread: HelpRequest, form: ReplyForm,
+                 status: int = 200, flash: str = "") -> Response:
+    said = conversations.said(db, thread, actor.person_id)
+    return render(request, "help/messages_thread.html", {
+        "thread": thread, "thread_title": conversations.title_of(thread), "messages": said,
+        "last_id": conversations.last_message_id(said), "closed": thread.status in conversations.FINISHED,
+        "form": form, "flash": flash}, status_code=status, htmx_main=True)
+
+
+@router.get("/messages/{reference}", response_class=HTMLResponse)
+def thread(request: Request, reference: str, actor: CurrentActor, db: SessionDep) -> Response:
+    found = _own(db, actor, reference)
+    if found.kind is RequestKind.chat and found.status in conversations.OPEN:
+        return RedirectResponse(f"/help/chat/{found.reference}", status_code=303)
+    kept = conversations.draft(_session(request), found.reference)
+    form = ReplyForm.blank(message=kept.get("message", ""), form_key=conversations.new_form_key())
+    return _thread_page(request, db, actor, found, form, flash=_take_flash(request))
+
+
+@router.post("/messages/{reference}", response_class=HTMLResponse)
+def send_reply(request: Request, reference: str, actor: CurrentActor, db: SessionDep,
+               form: Annotated[ReplyForm, Depends(ReplyForm.from_request)]) -> Response:
+    found = _own(db, actor, reference, RequestKind.message)
+    state = _session(request)
+    form.values["form_key"] = key = conversations.form_key_or_new(form.values["form_key"])
+    if _already_sent(db, key):
+        return go_to(request, f"/help/messages/{found.reference}")
+    if form.validate():
+        try:
+            conversations.reply(db, _broker(request), actor, found, form.values["message"], key)
+        except requests.NotAllowed:  # Closed while they were writing: their words go to a new message.
+            conversations.keep_draft(state, NEW, {"subject": found.subject,
+                                                  "message": form.values["message"]})
+            form.error("message", _l("This conversation is closed, so we could not send your reply. "
+                                     "Send it as a new message instead. We kept your words for it."))
+        except SQLAlchemyError as error:
+            return _not_sent(request, db, error,
+                             lambda: _thread_page(request, db, actor, found, form, status=503), form)
+    if form.errors:
+        conversations.keep_draft(state, found.reference, {"message": form.values["message"]})
+        return _thread_page(request, db, actor, found, form, status=422)
+    conversations.drop_draft(state, found.reference)
+    state.set(FLASH, SENT)
+    return go_to(request, f"/help/messages/{found.reference}")
+
+
+@router.post("/messages/{reference}/draft")
+def keep_reply_draft(request: Request, reference: str, actor: CurrentActor, db: SessionDep,
+                     form: Annotated[ReplyForm, Depends(ReplyForm.from_request)]) -> Response:
+    found = _own(db, actor, reference)
+    if _already_sent(db, form.values["form_key"]):
+        conversations.drop_draft(_session(request), found.reference)
+    else:
+        conversations.keep_draft(_session(request), found.reference, {"message": form.values["message"]})
+    return Response(status_code=204)
+
+
+def thread_events(state: Any, actor: Actor, thread: HelpRequest, after: int
+                  ) -> tuple[Callable[[dict], Fragments], Callable[[], Fragments]]:
+    """What a thread page gets live: new messages (only those it has not shown), and a word when
+    we close the conversation. `state` is the app's state. Returns (on_event, first) for sse_response."""
+    engine = state.engine
+    seen = {"last": after}
+
+    def new_messages(db: Session, current: HelpRequest) -> Fragments:
+        fresh = conversations.said(db, current, actor.person_id, after_id=seen["last"])
+        if not fresh:
+            return []
+        seen["last"] = fresh[-1].id
+        return [("message", _fragment(state, "message_items", fresh))]
+
+    def on_event(event: dict) -> Fragments:
+        with Session(engine) as db:
+            current = db.get(HelpRequest, thread.id)
+            if current is None:
+                return []
+            if event.get("event") == "message":
+                return new_messages(db, current)
+            if current.status in conversations.FINISHED:
+                return [("status", _fragment(state, "thread_closed")), ("ended", "")]
+            return []
+
+    def first() -> Fragments:
+        with Session(engine) as db:
+            current = db.get(HelpRequest, thread.id)
+            return new_messages(db, current) if current is not None else []
+
+    return on_event, first
+
+
+@router.get("/messages/{reference}/events")
+def thread_stream(request: Request, reference: str, actor: CurrentActor, db: SessionDep,
+                  after: str | None = None) -> Response:
+    found = _own(db, actor, reference)
+    on_event, first = thread_events(request.app.state, actor, found, _int(after))
+    return _stream(request, actor, found, requests.request_channel(found), on_event, first)
+
+
+# Live chat
+
+
+def _open_chat(db: Session, actor: Actor) -> HelpRequest | None:
+    return next((r for r in requests.requests_of(db, actor.person_id, RequestKind.chat)
+                 if r.status in conversations.OPEN), None)
+
+
+def _chat_start_page(request: Request, db: Session, settings: SettingsDep, actor: Actor, now: dt.datetime,
+                     form: ChatStartForm, status: int = 200, not_started: bool = False) -> Response:
+    return render(request, "help/chat.html", {
+        "open_chat": _open_chat(db, actor),
+        "availability": conversations.chat_availability(db, settings, actor, now).value,
+        "hours": service.opening_hours(settings.help_hours), "items": context.items(request, db, actor),
+        "form": form, "not_started": not_started}, status_code=status, htmx_main=True)
+
+
+@router.get("/chat", response_class=HTMLResponse)
+def chat(request: Request, actor: CurrentActor, db: SessionDep, settings: SettingsDep, now: Now,
+         about: str | None = None) -> Response:
+    context.remember(request, about)
+    form = ChatStartForm.blank(share=[item.value for item in context.items(request, db, actor)],
+                               form_key=conversations.new_form_key())
+    return _chat_start_page(request, db, settings, actor, now, form)
+
+
+@router.post("/chat", response_class=HTMLResponse)
+def start_chat(request: Request, actor: CurrentActor, db: SessionDep, settings: SettingsDep, now: Now,
+               form: Annotated[ChatStartForm, Depends(ChatStartForm.from_request)]) -> Response:
+    form.values["form_key"] = key = conversations.form_key_or_new(form.values["form_key"])
+    existing = requests.by_reference(db, actor, _reference_for_key(db, key)) or _open_chat(db, actor)
+    if existing is not None:  # Sent twice, or a chat is already going: that one stands.
+        return go_to(request, f"/help/chat/{existing.reference}")
+    if not form.validate():
+        return _chat_start_page(request, db, settings, actor, now, form, status=422)
+    if conversations.chat_availability(db, settings, actor, now) is not ChatAvailability.open:
+        # Closed or busy since the page was shown: keep their words for a message instead.
+        conversations.keep_draft(_session(request), NEW, {"message": form.values["message"]})
+        return _chat_start_page(request, db, settings, actor, now, form, not_started=True)
+    items = context.items(request, db, actor)
+    try:
+        started = conversations.start_chat(
+            db, _broker(request), actor, account_id=_account_id(request, actor, db),
+            body=form.values["message"], context=context.chosen(items, form.values["share"]), form_key=key)
+    except SQLAlchemyError as error:
+        return _not_sent(request, db, error,
+                         lambda: _chat_start_page(request, db, settings, actor, now, form, status=503), form)
+    context.forget(request)
+    return go_to(request, f"/help/chat/{started.reference}")
+
+
+def _chat_page(request: Request, db: Session, settings: SettingsDep, actor: Actor, found: HelpRequest,
+               form: ChatForm, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    said = conversations.said(db, found, actor.person_id)
+    return render(request, "help/chat_room.html", {
+        "chat": found, "view": conversations.chat_view(db, settings, found), "messages": said,
+        "last_id": conversations.last_message_id(said), "form": form},
+        status_code=status, htmx_main=True, headers=headers)
+
+
+@router.get("/chat/{reference}", response_class=HTMLResponse)
+def chat_room(request: Request, reference: str, actor: CurrentActor, db: SessionDep,
+              settings: SettingsDep) -> Response:
+    found = _own(db, actor, reference, RequestKind.chat)
+    form = ChatForm.blank(form_key=conversations.new_form_key())
+    return _chat_page(request, db, settings, actor, found, form)
+
+
+@router.post("/chat/{reference}", response_class=HTMLResponse)
+def send_chat_message(request: Request, reference: str, actor: CurrentActor, db: SessionDep,
+                      settings: SettingsDep,
+                      form: Annotated[ChatForm, Depends(ChatForm.from_request)]) -> Response:
+    found = _own(db, actor, reference, RequestKind.chat)
+    form.values["form_key"] = key = conversations.form_key_or_new(form.values["form_key"])
+    if _already_sent(db, key) or found.status in conversations.FINISHED:
+        return go_to(request, f"/help/chat/{found.reference}")
+    if form.validate():
+        try:
+            message = conversations.reply(db, _broker(request), actor, found, form.values["message"], key)
+        except requests.NotAllowed:
+            form.error("message", _l("The chat has ended, so we could not send this. Copy your words "
+                                     "and send them as a message."))
+        except SQLAlchemyError as error:
+            db.rollback()
+            logger.warning("A chat message was not sent: %s", error)
+            form.error("message", _l("Sorry, we could not send your message. Your words are still here. "
+                                     "Try again in a minute."))
+        else:
+            if is_htmx(request):
+                return _sent_in_place(request, db, actor, found, message)
+            return go_to(request, f"/help/chat/{found.reference}")
+    # The error summary sits at the top of main, so htmx swaps the whole of main for errors.
+    headers = {"HX-Retarget": "#main-content", "HX-Reswap": "outerHTML"} if is_htmx(request) else None
+    return _chat_page(request, db, settings, actor, found, form, status=422, headers=headers)
+
+
+def _sent_in_place(request: Request, db: Session, actor: Actor, found: HelpRequest,
+                   message: HelpMessage) -> Response:
+    """A fresh, empty form, and the sent message added to the list (the page drops it if the live
+    stream brought it first)."""
+    said = [m for m in conversations.said(db, found, actor.person_id, after_id=(message.id or 1) - 1)
+            if m.id == message.id]
+    form = ChatForm.blank(form_key=conversations.new_form_key())
+    state = request.app.state
+    html = (_fragment(state, "chat_form", request, found.reference, form)
+            + '<ol hx-swap-oob="beforeend:#conversation-messages">'
+            + _fragment(state, "message_items", said) + "</ol>")
+    return HTMLResponse(html)
+
+
+@router.post("/chat/{reference}/typing")
+def customer_typing(request: Request, reference: str, actor: CurrentActor, db: SessionDep) -> Response:
+    found = _own(db, actor, reference, RequestKind.chat)
+    with contextlib.suppress(BrokerError):  # Only a hint for the adviser; nothing is lost.
+        conversations.customer_typing(_broker(request), found)
+    return Response(status_code=204)
+
+
+@router.post("/chat/{reference}/leave")
+def leave_chat(request: Request, reference: str, actor: CurrentActor, db: SessionDep) -> Response:
+    found = _own(db, actor, reference, RequestKind.chat)
+    conversations.leave_chat(db, _broker(request), actor, found)
+    return go_to(request, f"/help/chat/{found.reference}")
+
+
+def chat_events(state: Any, actor: Actor, chat: HelpRequest, after: int, shown: str
+                ) -> tuple[Callable[[dict], Fragments], Callable[[], Fragments]]:
+    """What a chat page gets live on the request's channel: new messages, "Dewi is typing…", and
+    where the chat is (someone joined, it ended). `state` is the app's state. Returns (on_event,
+    first) for sse_response."""
+    engine, settings = state.engine, state.settings
+    seen: dict[str, Any] = {"last": after, "state": shown}
+
+    def new_messages(db: Session, current: HelpRequest) -> Fragments:
+        fresh = conversations.said(db, current, actor.person_id, after_id=seen["last"])
+        if not fresh:
+            return []
+        seen["last"] = fresh[-1].id
+        fragments = [("message", _fragment(state, "message_items", fresh))]
+        if any(not m.mine for m in fresh):
+            fragments.append(("typing", ""))  # They sent it, so they stopped typing.
+        return fragments
+
+    def where_it_is(db: Session, current: HelpRequest) -> Fragments:
+        view = conversations.chat_view(db, settings, current)
+        if view.state.value == seen["state"]:
+            return []
+        seen["state"] = view.state.value
+        if view.state is not ChatState.ended:
+            return [("status", _fragment(state, "chat_status", view))]
+        return [("status", _fragment(state, "chat_status", view)
+                 + _fragment(state, "chat_ended", current.reference, True)),
+                ("typing", ""), ("ended", "")]
+
+    def on_event(event: dict) -> Fragments:
+        with Session(engine) as db:
+            current = db.get(HelpRequest, chat.id)
+            if current is None:
+                return []
+            if event.get("event") == "message":
+                return new_messages(db, current)
+            if event.get("event") == "typing":
+                if event.get("by") != "adviser" or current.claimed_by_person_id is None:
+                    return []
+                view = conversations.chat_view(db, settings, current)
+                return [("typing", _fragment(state, "typing", view.adviser or _("Someone from our team")))]
+            return where_it_is(db, current)
+
+    def first() -> Fragments:
+        with Session(engine) as db:
+            current = db.get(HelpRequest, chat.id)
+            return (new_messages(db, current) + where_it_is(db, current)) if current is not None else []
+
+    return on_event, first
+
+
+@router.get("/chat/{reference}/events")
+def chat_stream(request: Request, reference: str, actor: CurrentActor, db: SessionDep,
+                after: str | None = None, shown: str = "") -> Response:
+    found = _own(db, actor, reference, RequestKind.chat)
+    on_event, first = chat_events(request.app.state, actor, found, _int(after), shown[:10])
+    return _stream(request, actor, found, requests.request_channel(found), on_event, first)
+
+
+def queue_events(state: Any, chat: HelpRequest, shown: int
+                 ) -> tuple[Callable[[dict], Fragments], Callable[[], Fragments]]:
+    """While a chat waits: its place in the queue, sent only when it changes (any change to the
+    queue may move it). Once it is not waiting, "done" closes this stream."""
+    engine, settings = state.engine, state.settings
+    seen = {"position": shown}
+
+    def place() -> Fragments:
+        with Session(engine) as db:
+            current = db.get(HelpRequest, chat.id)
+            if current is None:
+                return [("done", "")]
+            view = conversations.chat_view(db, settings, current)
+            if view.state is not ChatState.waiting:
+                return [("done", "")]
+            if view.position == seen["position"]:
+                return []
+            seen["position"] = view.position
+            return [("position", _fragment(state, "chat_status", view))]
+
+    return (lambda _event: place()), place
+
+
+@router.get("/chat/{reference}/queue")
+def queue_stream(request: Request, reference: str, actor: CurrentActor, db: SessionDep,
+                 shown: str | None = None) -> Response:
+    found = _own(db, actor, reference, RequestKind.chat)
+    on_event, first = queue_events(request.app.state, found, _int(shown))
+    return _stream(request, actor, found, requests.QUEUE_CHANNEL, on_event, first)
