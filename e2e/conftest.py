@@ -36,7 +36,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     base_url = f"http://localhost:{port}"  # localhost, not 127.0.0.1: WebAuthn needs it.
     log = tmp_path_factory.mktemp("server") / "server.log"
-    env = {**os.environ, "PORTAL_BASE_URL": base_url, "PORTAL_ENV": "test"}
+    # Open every day and hour, so the chat and callback journeys do not depend on when tests run.
+    env = {**os.environ, "PORTAL_BASE_URL": base_url, "PORTAL_ENV": "test",
+           "PORTAL_HELP_HOURS": '["mon-sun 00:00-23:59"]', "PORTAL_HELP_CLOSED_DAYS": "[]"}
     env.pop("PORTAL_DATABASE_URL", None)
     with log.open("w") as output:
         process = subprocess.Popen(

@@ -10,11 +10,13 @@ import httpx2 as httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, delete, update
 
 import portal.models  # noqa: F401  (registers every table)
 from portal.app import create_app
 from portal.demo.service import seed
+from portal.help.models import HelpMessage, HelpRequest
+from portal.identity.models import Person
 from portal.settings import Settings
 from tests.page_checks import check_page
 
@@ -84,6 +86,16 @@ def db(app: FastAPI) -> Iterator[Session]:
 def sign_in(client: PageCheckingClient, persona: str = "sam") -> httpx.Response:
     token = client.csrf_token("/demo")
     return client.post("/demo", data={"persona": persona, "csrf_token": token})
+
+
+@pytest.fixture
+def no_help_requests(db: Session) -> None:
+    """Start from empty queues and nobody taking chats, whatever sample requests the demo seed brings;
+    tests that need them make their own."""
+    db.exec(delete(HelpMessage))
+    db.exec(delete(HelpRequest))
+    db.exec(update(Person).values(available_for_chat=False))
+    db.commit()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import httpx2 as httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
 from portal.accounts.models import CustomerAccount
 from portal.activity.models import ActivityEntry
@@ -88,12 +88,7 @@ def adviser_client(app: FastAPI, persona: str) -> PageCheckingClient:
     return client
 
 
-@pytest.fixture(autouse=True)
-def no_requests_yet(db: Session) -> None:
-    """Each test starts from empty queues, whatever sample requests the demo seed brings."""
-    db.exec(delete(HelpMessage))
-    db.exec(delete(HelpRequest))
-    db.commit()
+pytestmark = pytest.mark.usefixtures("no_help_requests")
 
 
 @pytest.fixture

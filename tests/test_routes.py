@@ -10,7 +10,10 @@ from tests.conftest import PageCheckingClient, sign_in
 from tests.route_table import api_routes
 
 # Routes that are not pages: they redirect, or answer with data rather than HTML.
-NOT_PAGES = {"/healthz", "/theme.css", "/language/{code}", "/sign-out", "/account/privacy/download"}
+NOT_PAGES = {"/healthz", "/theme.css", "/language/{code}", "/sign-out", "/account/privacy/download",
+             # Live updates (server-sent events), not pages.
+             "/adviser/events", "/adviser/requests/{reference}/events", "/help/messages/{reference}/events",
+             "/help/chat/{reference}/events", "/help/chat/{reference}/queue"}
 
 
 def page_routes(app) -> set[str]:

@@ -66,25 +66,6 @@ SUPPORT_ADVICE: dict[str, object] = {
     "no_automated_chat": _l("They want a person, not a computer."),
 }
 # Activity the general wording does not cover yet: asking for help and being helped.
-HELP_ACTIONS: dict[str, object] = {
-    "help_callback_opened": _l("Asked for a callback"),
-    "help_message_opened": _l("Sent us a message"),
-    "help_chat_opened": _l("Started a chat"),
-    "help_message_sent": _l("Wrote in a message"),
-    "help_reply_sent": _l("An adviser replied"),
-    "help_claimed": _l("An adviser took a request"),
-    "help_closed": _l("An adviser closed a request"),
-    "help_callback_cancelled": _l("Called off a callback"),
-    "help_chat_cancelled": _l("Left a chat"),
-    "help_message_cancelled": _l("Called off a message"),
-    VIEWED: _l("An adviser looked at the record"),
-}
-
-
-def activity_words(action: str) -> object:
-    return HELP_ACTIONS.get(action) or action_text(action)
-
-
 def aware(moment: dt.datetime) -> dt.datetime:
     """SQLite gives back naive datetimes; they were stored in UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
@@ -292,7 +273,7 @@ def recent_activity(db: Session, person_id: int, account_id: int | None,
                            .order_by(col(ActivityEntry.at).desc(), col(ActivityEntry.id).desc())
                            .limit(limit)))
     names = _names(db, {e.actor_person_id for e in entries if e.actor_person_id is not None})
-    return [ActivityLine(aware(e.at), activity_words(e.action), names.get(e.actor_person_id or 0, ""),
+    return [ActivityLine(aware(e.at), action_text(e.action), names.get(e.actor_person_id or 0, ""),
                          e.detail if e.action.startswith("help_") else "") for e in entries]
 
 

@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 
 from portal.accounts.models import CustomerAccount
 from portal.clock import today_in
+from portal.demo.help_stories import seed_help
 from portal.demo.personas import NEW_CUSTOMERS, PERSONAS, Persona
 from portal.demo.stories import STORIES
 from portal.identity.models import Passkey, Person
@@ -36,6 +37,7 @@ def seed(db: Session, time_zone: str = "Europe/London") -> None:
                                    postcode=c.postcode, date_of_birth=c.date_of_birth,
                                    email=c.email, phone=c.phone))
     _sample_passkey(db)
+    seed_help(db, today, time_zone)
     db.commit()
 
 

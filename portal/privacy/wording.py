@@ -20,6 +20,18 @@ ACTIONS: dict[str, object] = {
     "needs_updated": _l("Changed how we contact and help you"),
     "needs_removed": _l("Removed how we contact and help you"),
     "data_downloaded": _l("Got a copy of the data"),
+    "help_callback_opened": _l("Asked for a callback"),
+    "help_callback_moved": _l("Changed the time of a call"),
+    "help_callback_cancelled": _l("Called off a callback"),
+    "help_message_opened": _l("Sent us a message"),
+    "help_chat_opened": _l("Started a chat"),
+    "help_message_sent": _l("Wrote in a message"),
+    "help_chat_cancelled": _l("Left a chat"),
+    "help_message_cancelled": _l("Called off a message"),
+    "help_reply_sent": _l("An adviser replied"),
+    "help_claimed": _l("An adviser took a request"),
+    "help_closed": _l("An adviser closed a request"),
+    "adviser_viewed": _l("An adviser looked at the record"),
 }
 
 TOPICS: dict[str, object] = {
