@@ -16,7 +16,7 @@ from typing import Any
 
 from anyio import to_thread
 from sqlalchemy import Engine
-from sqlmodel import Field, Session, SQLModel, delete
+from sqlmodel import Field, Session, SQLModel, delete, update
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -108,17 +108,16 @@ class SessionStore:
             if state.ended:
                 db.exec(delete(WebSession).where(WebSession.id_hash == hash_id(state.id)))
             else:
-                record = db.get(WebSession, hash_id(state.id))
-                if record is None and not state.is_new:
-                    # Ended elsewhere while this request ran (signed out, or "sign out everywhere
-                    # else"): never bring it back.
-                    db.commit()
-                    return
-                record = record or WebSession(id_hash=hash_id(state.id), user_agent=user_agent[:300])
-                record.data = json.dumps(state.data)
-                record.person_id = state.person_id
-                record.last_seen_at = utcnow()
-                db.add(record)
+                values = {"data": json.dumps(state.data), "person_id": state.person_id,
+                          "last_seen_at": utcnow()}
+                if state.is_new:
+                    db.add(WebSession(id_hash=hash_id(state.id), user_agent=user_agent[:300], **values))
+                else:
+                    # One statement: if the session ended elsewhere while this request ran (signed
+                    # out, "sign out everywhere else", or a sign-in in another tab replaced it), it
+                    # changes nothing, and the session is never brought back.
+                    db.exec(update(WebSession).where(  # type: ignore[call-overload]
+                        WebSession.id_hash == hash_id(state.id)).values(**values))
             db.commit()
 
 
