@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,21 +31,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`portal demo` on a free port: a fresh demo database, served as people would use it."""
-    port = free_port()
+# Open every day and hour, so the chat and callback journeys do not depend on when tests run.
+ALWAYS_OPEN = {"PORTAL_HELP_HOURS": '["mon-sun 00:00-23:59"]', "PORTAL_HELP_CLOSED_DAYS": "[]"}
+
+
+@contextmanager
+def running(command: list[str], port: int, env: dict[str, str], log: Path) -> Iterator[str]:
+    """Run `python -m portal.cli <command>` on `port` until the block ends; yields its address."""
     base_url = f"http://localhost:{port}"  # localhost, not 127.0.0.1: WebAuthn needs it.
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    # Open every day and hour, so the chat and callback journeys do not depend on when tests run.
-    env = {**os.environ, "PORTAL_BASE_URL": base_url, "PORTAL_ENV": "test",
-           "PORTAL_HELP_HOURS": '["mon-sun 00:00-23:59"]', "PORTAL_HELP_CLOSED_DAYS": "[]"}
-    env.pop("PORTAL_DATABASE_URL", None)
+    env = {**os.environ, "PORTAL_BASE_URL": base_url, "PORTAL_ENV": "test", **ALWAYS_OPEN, **env}
     with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "portal.cli", "demo", "--port", str(port),
-             "--database-file", str(tmp_path_factory.mktemp("db") / "e2e.db")],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([sys.executable, "-m", "portal.cli", *command, "--port", str(port)],
+                                   cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -59,6 +57,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`portal demo` on a free port: a fresh demo database, served as people would use it."""
+    database = tmp_path_factory.mktemp("db") / "e2e.db"  # `portal demo` makes it afresh.
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with running(["demo", "--database-file", str(database)], free_port(), {}, log) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
