@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select, update
 
+from portal.accounts.dashboard import things_to_do
+from portal.accounts.models import CustomerAccount
 from portal.activity.service import record
 from portal.broker import Broker
 from portal.clock import utcnow
@@ -37,6 +39,15 @@ def team_for(db: Session, person_id: int) -> Team:
     return Team.specialist if needs and SPECIALIST_NEEDS & set(needs.support) else Team.general
 
 
+def has_urgent_things_to_do(db: Session, account_id: int) -> bool:
+    account = db.get(CustomerAccount, account_id)
+    if account is None:
+        return False
+    now = utcnow()
+    found = things_to_do(db, account, now, now.date(), lambda moment: moment.date())
+    return any(item.urgent for item in found)
+
+
 class NotAllowed(Exception):
     """The actor may not do this to this request (callers answer 404)."""
 
@@ -54,12 +65,15 @@ def by_reference(db: Session, actor: Actor, reference: str,
 def open_request(db: Session, actor: Actor, kind: RequestKind, *, form_key: str, account_id: int | None,
                  subject: str = "", context: Iterable[str] = (), first_message: str = "",
                  callback_at: dt.datetime | None = None, callback_phone: str = "",
-                 urgent: bool = False) -> tuple[HelpRequest, bool]:
+                 urgent: bool | None = None) -> tuple[HelpRequest, bool]:
     """Store a new request (and its first message) and commit. Sending the same form twice returns
-    the first request: `(request, created)`."""
+    the first request: `(request, created)`. Unless told, it is urgent when the account has something
+    urgent to do (a late bill, a failed payment, a missed date), so those customers are answered first."""
     existing = db.exec(select(HelpRequest).where(HelpRequest.form_key == form_key)).first()
     if existing is not None:
         return existing, False
+    if urgent is None:
+        urgent = account_id is not None and has_urgent_things_to_do(db, account_id)
     request = HelpRequest(kind=kind, team=team_for(db, actor.person_id), urgent=urgent,
                           customer_person_id=actor.person_id, account_id=account_id,
                           subject=subject[:200], context="\n".join(context)[:2000],
