@@ -7,6 +7,8 @@ The locale of the current request lives in a context variable, so templates and 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 from functools import cache
@@ -58,6 +60,18 @@ def get_locale() -> str:
 
 def current_language() -> Language:
     return LANGUAGES[get_locale()]
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Write to someone in their own language (an email or account message), whatever language the
+    page in front of the person acting is in."""
+    previous = get_locale()
+    set_locale(language if language in LANGUAGES else DEFAULT_LOCALE)
+    try:
+        yield
+    finally:
+        set_locale(previous)
 
 
 def gettext(message: str, **variables: object) -> str:

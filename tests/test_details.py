@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlmodel import Session, select
 
+from portal import i18n
 from portal.accounts.models import CustomerAccount
 from portal.activity.models import ActivityEntry
 from portal.identity.models import OneTimeCode, Person
@@ -303,3 +304,15 @@ def test_htmx_gets_the_main_element_and_a_redirect(signed_in_client) -> None:
     assert response.headers["HX-Redirect"] == "/account/details/confirm"
     page = signed_in_client.get("/account/details", headers=headers)
     assert page.text.lstrip().startswith("<title>Your details")
+
+
+def test_the_holder_is_told_in_their_own_language(client: PageCheckingClient, db: Session) -> None:
+    """Gareth reads Welsh. Whatever language the page was in, the notice of a change is in Welsh."""
+    sign_in(client, "gareth")
+    client.cookies.set("portal_lang", "en")
+    post(client, "/account/details/phone", phone="07700 900 222")
+    (sent,) = messages_to(db, "07700 900 222")
+    post(client, "/account/details/confirm", code=code_in(sent))
+    (told,) = messages_to(db, "gareth@example.org")
+    i18n.set_locale("cy")
+    assert told.subject == i18n.gettext("Your phone number was changed") != "Your phone number was changed"

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, func, select
 
+from portal import i18n
 from portal.accounts.models import CustomerAccount
 from portal.activity import service as activity
 from portal.clock import utcnow
@@ -192,6 +193,13 @@ def _why_not(db: Session, code_id: int) -> ChangeFailed:
 
 def _tell_old_address(db: Session, settings: Settings, account: CustomerAccount,
                       holder: Person | None, kind: Kind, old: str) -> None:
+    """In the holder's own language: the person changing it may be someone else, later."""
+    with i18n.speaking(holder.preferred_language if holder else i18n.DEFAULT_LOCALE):
+        _tell(db, settings, account, holder, kind, old)
+
+
+def _tell(db: Session, settings: Settings, account: CustomerAccount, holder: Person | None, kind: Kind,
+          old: str) -> None:
     if kind is Kind.email:
         subject = _("Your email address was changed")
         body = _("The email address on your account %(reference)s was changed. If this was not "

@@ -203,14 +203,10 @@ def after_adviser_reply(db: Session, broker: Broker, request: HelpRequest, messa
     if request.kind is RequestKind.message:
         person = db.get(Person, request.customer_person_id)
         if person is not None:
-            previous = i18n.get_locale()
-            i18n.set_locale(person.preferred_language)
-            try:
+            with i18n.speaking(person.preferred_language):
                 subject = _("You have a reply from us")
                 body = _("We replied to your message %(reference)s. Sign in and go to your messages to "
                          "read it.", reference=request.reference)
-            finally:
-                i18n.set_locale(previous)
             # Several replies before they look: one note is enough.
             unread = db.exec(select(InboxMessage.id).where(
                 InboxMessage.person_id == person.id, col(InboxMessage.read_at).is_(None),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, delete, func, select
 
+from portal import i18n
 from portal.accounts.models import CustomerAccount
 from portal.activity import service as activity
 from portal.clock import utcnow
@@ -103,9 +104,10 @@ def finish_set_up(db: Session, settings: Settings, session_id: str, code_id: int
         # Setting up again is how someone who lost their passkeys gets back in: tell them.
         activity.record(db, actor_person_id=person.id, subject_account_id=account.id,
                         action="recovered_access", detail="set-up with a code")
-        notify.tell(db, person, _("You got back into your account"),
-                    _("Someone used a code sent to you to get back into your account. If this was "
-                      "not you, call us on %(phone)s.", phone=settings.help_phone))
+        with i18n.speaking(person.preferred_language):
+            notify.tell(db, person, _("You got back into your account"),
+                        _("Someone used a code sent to you to get back into your account. If this was "
+                          "not you, call us on %(phone)s.", phone=settings.help_phone))
     db.commit()
     return person
 
@@ -152,10 +154,11 @@ def warn_about_passkey(db: Session, settings: Settings, person_id: int) -> None:
     person = db.get(Person, person_id)
     if person is None:
         return
-    notify.tell(db, person, _("We stopped a sign-in with one of your passkeys"),
-                _("Someone tried to sign in with a passkey that looked like a copy of yours. We "
-                  "stopped it. Call us on %(phone)s so we can help you keep your account safe.",
-                  phone=settings.help_phone))
+    with i18n.speaking(person.preferred_language):
+        notify.tell(db, person, _("We stopped a sign-in with one of your passkeys"),
+                    _("Someone tried to sign in with a passkey that looked like a copy of yours. We "
+                      "stopped it. Call us on %(phone)s so we can help you keep your account safe.",
+                      phone=settings.help_phone))
     db.commit()
 
 
@@ -171,9 +174,10 @@ def passkey_of(db: Session, person_id: int, passkey_id: int) -> Passkey | None:
 
 def added_passkey(db: Session, settings: Settings, person: Person, passkey: Passkey) -> None:
     activity.record(db, actor_person_id=person.id, action="passkey_added", detail=passkey.name)
-    notify.tell(db, person, _("A passkey was added to your account"),
-                _("A passkey called %(name)s was added. If this was not you, call us on "
-                  "%(phone)s.", name=passkey.name, phone=settings.help_phone))
+    with i18n.speaking(person.preferred_language):
+        notify.tell(db, person, _("A passkey was added to your account"),
+                    _("A passkey called %(name)s was added. If this was not you, call us on "
+                      "%(phone)s.", name=passkey.name, phone=settings.help_phone))
     db.commit()
 
 
@@ -190,9 +194,10 @@ def remove_passkey(db: Session, settings: Settings, person: Person, passkey: Pas
         raise LastWayIn
     db.delete(passkey)
     activity.record(db, actor_person_id=person.id, action="passkey_removed", detail=passkey.name)
-    notify.tell(db, person, _("A passkey was removed from your account"),
-                _("The passkey called %(name)s was removed. If this was not you, call us on "
-                  "%(phone)s.", name=passkey.name, phone=settings.help_phone))
+    with i18n.speaking(person.preferred_language):
+        notify.tell(db, person, _("A passkey was removed from your account"),
+                    _("The passkey called %(name)s was removed. If this was not you, call us on "
+                      "%(phone)s.", name=passkey.name, phone=settings.help_phone))
     db.commit()
 
 
