@@ -263,3 +263,25 @@ def test_use_compares_the_latest_month_with_a_year_before(client: PageCheckingCl
     db.commit()
     text = main_text(client.get(f"/account/usage?service={service.id}").text)
     assert re.search(r"In \w+ you used 10% more than a year before\.", text)
+
+
+def test_a_link_to_a_meter_on_another_account_shows_that_account(client: PageCheckingClient,
+                                                                 db: Session) -> None:
+    """Gareth is looking at his workshop; the dashboard's "give a reading" for his home water meter
+    must not offer the workshop's meter instead."""
+    sign_in(client, "gareth")
+    token = client.csrf_token("/account/bills")
+    client.post("/account/choose", data={"csrf_token": token, "account": "NF-100872", "next": "/account"})
+    water = db.exec(select(Service).join(CustomerAccount).where(
+        CustomerAccount.reference == "NF-100871", Service.kind == "water")).one()
+    form = parse(client.get(f"/account/usage/reading?service={water.id}").text)
+    chosen = form.find(".//input[@name='service'][@checked]")
+    assert chosen is not None and chosen.get("value") == str(water.id)
+    assert "Showing account NF-100871" in client.get("/account/bills").text
+
+
+@pytest.mark.parametrize("path", ["/account/bills/a%00b", "/account/cases/a%00b", "/help/messages/a%00b",
+                                  "/help/callback/x%27%3B", "/account/bills?year=%C2%B2"])
+def test_odd_references_and_numbers_are_not_found_not_errors(signed_in_client: PageCheckingClient,
+                                                             path: str) -> None:
+    assert signed_in_client.get(path).status_code in (200, 404)

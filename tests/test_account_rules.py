@@ -309,3 +309,23 @@ def test_a_reading_lower_than_the_last_or_far_too_high_is_refused(
     with pytest.raises(usage.ReadingProblem) as refused:
         usage.submit_reading(db, service, value, account.holder_person_id, TODAY)
     assert refused.value.kind == problem and refused.value.last == 1300
+
+
+def test_a_reading_given_mid_month_does_not_split_the_month(db: Session, account: CustomerAccount) -> None:
+    service = electricity(db, account)
+    readings(db, service, [(dt.date(2026, 9, 1), 1000, ReadingSource.smart_meter),
+                           (dt.date(2026, 10, 1), 1300, ReadingSource.smart_meter),
+                           (dt.date(2026, 10, 20), 1450, ReadingSource.customer),
+                           (dt.date(2026, 10, 31), 1520, ReadingSource.smart_meter)])
+    assert [(p.ending.month, p.amount) for p in usage.periods(db, service.id)] == [(10, 520)]
+
+
+def test_a_real_reading_may_be_lower_than_our_guess(db: Session, account: CustomerAccount) -> None:
+    service = electricity(db, account)
+    readings(db, service, [(dt.date(2026, 9, 1), 1000, ReadingSource.smart_meter),
+                           (dt.date(2026, 10, 1), 1600, ReadingSource.estimate)])  # We guessed high.
+    taken = usage.submit_reading(db, service, 1250, account.holder_person_id, TODAY)
+    assert taken.value == 1250
+    with pytest.raises(usage.ReadingProblem) as refused:
+        usage.submit_reading(db, service, 999, account.holder_person_id, TODAY)
+    assert refused.value.last == 1250

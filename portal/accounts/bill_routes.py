@@ -11,7 +11,7 @@ from sqlmodel import select
 from portal.accounts import billing
 from portal.accounts.deps import CurrentAccount
 from portal.accounts.models import Bill, CustomerAccount, Service
-from portal.accounts.service import accounts_for, allowed
+from portal.accounts.service import accounts_for, allowed, looks_like_reference
 from portal.clock import today_in
 from portal.deps import SessionDep, SettingsDep
 from portal.identity.deps import CurrentActor
@@ -23,7 +23,7 @@ Page = Annotated[int, Query(ge=1, le=10_000)]
 
 def _year(value: str) -> int | None:
     """"" means every year; anything else that is not a year is ignored rather than an error."""
-    return int(value) if value.isdigit() and 1900 < int(value) < 3000 else None
+    return int(value) if value.isascii() and value.isdigit() and 1900 < int(value) < 3000 else None
 
 
 @router.get("/bills", response_class=HTMLResponse)
@@ -41,7 +41,9 @@ def bills(request: Request, account: CurrentAccount, actor: CurrentActor, db: Se
 
 
 def _bill_context(db: SessionDep, actor: CurrentActor, reference: str, settings: SettingsDep) -> dict:
-    bill = allowed(db, actor, db.exec(select(Bill).where(Bill.reference == reference)).first())
+    found = db.exec(select(Bill).where(Bill.reference == reference)).first() \
+        if looks_like_reference(reference) else None
+    bill = allowed(db, actor, found)
     if bill is None:
         raise HTTPException(status_code=404)
     lines = billing.lines(db, bill)

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from portal.accounts import cases, usage
 from portal.accounts.deps import CurrentAccount
 from portal.accounts.models import Case, CustomerAccount, Service
-from portal.accounts.service import accounts_for, allowed, services_of
+from portal.accounts.service import accounts_for, allowed, looks_like_reference, services_of
 from portal.clock import utcnow
 from portal.deps import SessionDep
 from portal.identity.deps import CurrentActor
@@ -56,7 +56,8 @@ def case_list(request: Request, account: CurrentAccount, actor: CurrentActor, db
 
 @router.get("/cases/{reference}", response_class=HTMLResponse)
 def case(request: Request, reference: str, actor: CurrentActor, db: SessionDep) -> HTMLResponse:
-    found = allowed(db, actor, db.exec(select(Case).where(Case.reference == reference)).first())
+    found = allowed(db, actor, db.exec(select(Case).where(Case.reference == reference)).first()
+                    if looks_like_reference(reference) else None)
     if found is None:
         raise HTTPException(status_code=404)
     holder = db.get(CustomerAccount, found.account_id).holder_person_id  # type: ignore[union-attr]

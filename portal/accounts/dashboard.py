@@ -98,8 +98,8 @@ class Update:
 
 
 def recent_updates(db: Session, actor: Actor, accounts: list[CustomerAccount], today: dt.date,
-                   limit: int = 6) -> list[Update]:
-    found = [Update(m.created_at.date(), "message", message=m)
+                   local_date: Callable[[dt.datetime], dt.date], limit: int = 6) -> list[Update]:
+    found = [Update(local_date(m.created_at), "message", message=m)
              for m in recent_messages(db, actor.person_id, limit=limit)]
     for account in accounts:
         assert account.id is not None
@@ -142,11 +142,13 @@ def dashboard(db: Session, actor: Actor, now: dt.datetime, time_zone: str) -> Da
     zone = ZoneInfo(time_zone)
 
     def local_date(moment: dt.datetime) -> dt.date:
+        if moment.tzinfo is None:  # Stored in UTC; some drivers hand it back without saying so.
+            moment = moment.replace(tzinfo=dt.UTC)
         return moment.astimezone(zone).date()
 
     today = local_date(now)
     accounts = accounts_for(db, actor)
     to_do = sorted((t for a in accounts for t in things_to_do(db, a, now, today, local_date)),
                    key=lambda t: (not t.urgent, t.by or dt.date.max))
-    return Dashboard(to_do, recent_updates(db, actor, accounts, today),
+    return Dashboard(to_do, recent_updates(db, actor, accounts, today, local_date),
                      [summary(db, a) for a in accounts])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Protocol, TypeVar
 
 from sqlmodel import Session, col, select
@@ -15,6 +16,15 @@ class OnAnAccount(Protocol):
 
 
 Thing = TypeVar("Thing", bound=OnAnAccount)
+
+
+REFERENCE = re.compile(r"[A-Za-z0-9-]{1,30}")
+
+
+def looks_like_reference(value: str) -> bool:
+    """References are letters, digits and hyphens: anything else is not one of ours (and some
+    characters, like NUL, PostgreSQL would refuse outright)."""
+    return REFERENCE.fullmatch(value) is not None
 
 
 def accounts_for(db: Session, actor: Actor) -> list[CustomerAccount]:

@@ -38,13 +38,26 @@ def last_reading(db: Session, service_id: int) -> MeterReading | None:
                    .order_by(col(MeterReading.read_on).desc(), col(MeterReading.id).desc())).first()
 
 
+def last_real_reading(db: Session, service_id: int) -> MeterReading | None:
+    return db.exec(select(MeterReading).where(MeterReading.service_id == service_id,
+                                              MeterReading.source != ReadingSource.estimate)
+                   .order_by(col(MeterReading.read_on).desc(), col(MeterReading.id).desc())).first()
+
+
 def periods(db: Session, service_id: int, months: int = MONTHS_SHOWN) -> list[Period]:
     """The latest `months` periods, oldest first."""
     rows = readings(db, service_id)
-    found = [Period(later.read_on, later.value - earlier.value,
-                    ReadingSource.estimate in (earlier.source, later.source))
-             for earlier, later in pairwise(rows)]
-    return found[-months:]
+    by_month: dict[tuple[int, int], Period] = {}
+    for earlier, later in pairwise(rows):
+        month = (later.read_on.year, later.read_on.month)
+        before = by_month.get(month)
+        guessed = ReadingSource.estimate in (earlier.source, later.source)
+        # A reading given mid-month splits that month in two: show the month once.
+        used = later.value - earlier.value
+        if before is not None:
+            used, guessed = used + before.amount, guessed or before.estimated
+        by_month[month] = Period(later.read_on, used, guessed)
+    return list(by_month.values())[-months:]
 
 
 @dataclass(frozen=True)
@@ -141,9 +154,12 @@ def submit_reading(db: Session, service: Service, value: int, person_id: int,
     day stores it once."""
     assert service.id is not None
     last = last_reading(db, service.id)
+    if last is not None and last.read_on == today and last.value == value \
+            and last.source is ReadingSource.customer:
+        return last
+    # Our own guesses can be too high; a real reading may correct them, so compare with real ones.
+    last = last_real_reading(db, service.id)
     if last is not None:
-        if last.read_on == today and last.value == value and last.source is ReadingSource.customer:
-            return last
         if value < last.value:
             raise ReadingProblem("lower", last.value)
         months = max(1, (today - last.read_on).days / 30)

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from portal.accounts import usage
-from portal.accounts.deps import CurrentAccount
-from portal.accounts.models import Service
-from portal.accounts.service import accounts_for
+from portal.accounts.deps import CurrentAccount, choose
+from portal.accounts.models import CustomerAccount, Service
+from portal.accounts.service import accounts_for, allowed
 from portal.activity.service import record
 from portal.clock import today_in
 from portal.deps import SessionDep, SettingsDep
@@ -30,9 +30,25 @@ def _pick(services: list[Service], wanted: str) -> Service | None:
     return next((s for s in services if str(s.id) == wanted), services[0] if services else None)
 
 
+def _account_of_meter(request: Request, db: SessionDep, actor: CurrentActor, account: CustomerAccount,
+                      wanted: str) -> CustomerAccount:
+    """A link to a meter on another of the person's accounts (from the dashboard, say) shows that
+    account, rather than quietly showing a meter on the one chosen before."""
+    if not (wanted.isascii() and wanted.isdigit() and len(wanted) <= 9):
+        return account
+    service = allowed(db, actor, db.get(Service, int(wanted)))
+    if service is None or service.account_id == account.id:
+        return account
+    other = db.get(CustomerAccount, service.account_id)
+    assert other is not None
+    choose(request, other)
+    return other
+
+
 @router.get("", response_class=HTMLResponse)
 def use(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep,
         service: str = "") -> HTMLResponse:
+    account = _account_of_meter(request, db, actor, account, service)
     assert account.id is not None
     services = usage.metered_services(db, account.id)
     shown = _pick(services, service)
@@ -76,8 +92,9 @@ def _problem_message(problem: usage.ReadingProblem) -> str:
 
 
 @router.get("/reading", response_class=HTMLResponse)
-def reading_form(request: Request, account: CurrentAccount, db: SessionDep,
+def reading_form(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep,
                  service: str = "") -> Response:
+    account = _account_of_meter(request, db, actor, account, service)
     assert account.id is not None
     services = usage.metered_services(db, account.id)
     chosen = _pick(services, service)
@@ -93,7 +110,7 @@ def give_reading(request: Request, account: CurrentAccount, actor: CurrentActor,
     service = next((s for s in services if str(s.id) == form.values["service"]), None)
     if form.validate() and service is None:
         form.error("service", _l("Choose which meter you read"))
-    if form.errors or service is None or not can(actor, account, Permission.view_account):
+    if form.errors or service is None or not can(actor, account, Permission.give_reading):
         return _reading_page(request, form, services, db, status=422)
     try:
         taken = usage.submit_reading(db, service, int(form.values["reading"]), actor.person_id,

@@ -184,7 +184,7 @@ def request_page(request: Request, reference: str, adviser: Adviser, db: Session
 def reply(request: Request, reference: str, adviser: Adviser, db: SessionDep, settings: SettingsDep,
           form: Annotated[ReplyForm, Depends(ReplyForm.from_request)]) -> Response:
     help_request = _request_or_404(db, adviser, reference)
-    if not service.holds(adviser, help_request):
+    if not service.holds(adviser, help_request) or help_request.kind is RequestKind.callback:
         return go_to(request, f"/adviser/requests/{reference}")  # Not theirs to answer (now).
     if not form.validate():
         page = _request_page(request, db, adviser, help_request, settings=settings, reply_form=form,

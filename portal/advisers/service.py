@@ -19,6 +19,7 @@ from sqlmodel import Session, col, or_, select
 
 from portal.accounts import billing, cases, dashboard
 from portal.accounts.models import Bill, Case, CustomerAccount, Service
+from portal.accounts.service import looks_like_reference
 from portal.activity.models import ActivityEntry
 from portal.activity.service import record
 from portal.broker import Broker, BrokerError
@@ -164,7 +165,8 @@ def claim(db: Session, adviser: Actor, broker: Broker, reference: str) -> Claime
     if request is None:
         # Gone from the queue since the adviser saw it: say so, but only for a request from a queue
         # they may take, so nobody learns about other teams' requests.
-        gone = db.exec(select(HelpRequest).where(HelpRequest.reference == reference)).first()
+        gone = db.exec(select(HelpRequest).where(HelpRequest.reference == reference)).first() \
+            if looks_like_reference(reference) else None
         return Claimed.taken if gone is not None and adviser_may_take(adviser, gone) else None
     if request.status is RequestStatus.claimed:
         return Claimed.yours  # Pressed twice, or claimed in another tab.

@@ -163,6 +163,12 @@ def confirm(db: Session, settings: Settings, session_id: str, actor: Actor, pend
     if pending.kind is Kind.email and _address_taken(db, holder, pending.value):
         raise ChangeFailed(Problem.address_taken)
     old = current_value(account, pending.kind)
+    # The holder's other accounts with the same old address change too: it is one person's address.
+    for other in db.exec(select(CustomerAccount).where(
+            CustomerAccount.holder_person_id == account.holder_person_id, CustomerAccount.id != account.id)):
+        if account.holder_person_id is not None and current_value(other, pending.kind) == old:
+            setattr(other, pending.kind.value, pending.value)
+            db.add(other)
     if pending.kind is Kind.email:
         account.email = pending.value
         if holder is not None:

@@ -15,6 +15,7 @@ from portal.accounts.models import CustomerAccount
 from portal.deps import SessionDep, SettingsDep
 from portal.details.service import PHONE_MAX, tidy_phone
 from portal.help import callbacks, context, requests, service
+from portal.help.conversations import form_key_or_new
 from portal.help.models import HelpRequest
 from portal.i18n import lazy_gettext as _l
 from portal.identity.access import Actor
@@ -28,7 +29,7 @@ router = APIRouter(prefix="/help/callback")
 
 TOPIC_MAX = 1000
 FLASH = "flash"
-BOOKED, MOVED = "callback_booked", "callback_moved"
+BOOKED, MOVED, ALREADY = "callback_booked", "callback_moved", "callback_already"
 
 CHOOSE_TIME = _l("Choose a time for us to call you")
 NOT_OFFERED = _l("That time is no longer free. Choose one of the times shown.")
@@ -49,6 +50,9 @@ def account_if_any(request: Request, actor: CurrentActor, db: SessionDep) -> Cus
 AccountIfAny = Annotated[CustomerAccount | None, Depends(account_if_any)]
 
 
+HIDDEN = 10_000
+
+
 @dataclass
 class CallbackForm(Form):
     fields: ClassVar = (
@@ -59,9 +63,11 @@ class CallbackForm(Form):
               invalid=_l("Enter a UK phone number, like 07700 900123"), normalise=tidy_phone),
         Field("topic", max_length=TOPIC_MAX,
               too_long=_l("What the call is about must be 1000 characters or fewer")),
-        Field("share", many=True, max_length=100),
-        Field("day", max_length=10),  # The day whose times were shown.
-        Field("form_key", max_length=64),
+        # Hidden or ticked-by-default fields: never an error the customer could act on; each is
+        # checked where it is used.
+        Field("share", many=True, max_length=HIDDEN),
+        Field("day", max_length=HIDDEN),  # The day whose times were shown.
+        Field("form_key", max_length=HIDDEN),
     )
 
 
@@ -69,7 +75,7 @@ class CallbackForm(Form):
 class MoveForm(Form):
     fields: ClassVar = (
         Field("slot", required=CHOOSE_TIME, max_length=30),
-        Field("day", max_length=10),
+        Field("day", max_length=HIDDEN),
     )
 
 
@@ -97,7 +103,7 @@ def _take_flash(request: Request, *wanted: str) -> str:
 def _ask_page(request: Request, db: SessionDep, actor: Actor, form: CallbackForm,
               offered: callbacks.Offer, status: int = 200) -> Response:
     days = offered.days
-    wanted = form.values["day"] or callbacks.day_of_slot(days, form.values["slot"])
+    wanted = form.values["day"][:10] or callbacks.day_of_slot(days, form.values["slot"])
     return render(request, "help/callback.html", {
         "form": form, "days": days, "shown": callbacks.day_to_show(days, wanted),
         "items": context.items(request, db, actor), "helps": callbacks.needs_words(db, actor.person_id),
@@ -108,6 +114,10 @@ def _ask_page(request: Request, db: SessionDep, actor: Actor, form: CallbackForm
 def ask(request: Request, actor: CurrentActor, db: SessionDep, settings: SettingsDep, now: Now,
         account: AccountIfAny, day: str = "", about: str | None = None) -> Response:
     context.remember(request, about)
+    booked = callbacks.still_to_make(db, actor)
+    if booked is not None:  # One call at a time: change that one instead.
+        request.state.session.set(FLASH, ALREADY)
+        return go_to(request, f"/help/callback/{booked.reference}")
     form = CallbackForm.blank(
         phone=callbacks.default_phone(db, actor, account), day=day[:10],
         share=[item.value for item in context.items(request, db, actor)],
@@ -122,17 +132,25 @@ def send(request: Request, actor: CurrentActor, db: SessionDep, settings: Settin
     sent = callbacks.already_sent(db, actor, form.values["form_key"])
     if sent is not None:  # Sent twice: the first one stands.
         return go_to(request, f"/help/callback/{sent.reference}")
+    booked = callbacks.still_to_make(db, actor)
+    if booked is not None:
+        request.state.session.set(FLASH, ALREADY)
+        return go_to(request, f"/help/callback/{booked.reference}")
     offered = callbacks.offer(db, settings, now)
     form.validate()
     slot = _check_slot(form, offered)
     if form.errors or slot is None:
         return _ask_page(request, db, actor, form, offered, status=422)
     items = context.items(request, db, actor)
-    callback, created = callbacks.book(
-        db, actor, slot, phone=form.values["phone"], topic=form.values["topic"],
-        shared=context.chosen(items, form.values["share"]),
-        account_id=account.id if account is not None else None,
-        form_key=form.values["form_key"] or secrets.token_urlsafe(16))
+    try:
+        callback, created = callbacks.book(
+            db, actor, slot, phone=form.values["phone"], topic=form.values["topic"],
+            shared=context.chosen(items, form.values["share"]),
+            account_id=account.id if account is not None else None,
+            form_key=form_key_or_new(form.values["form_key"]), per_slot=settings.callbacks_per_slot)
+    except callbacks.SlotFull:  # Someone took the last place while this form was being sent.
+        form.error("slot", FULL)
+        return _ask_page(request, db, actor, form, callbacks.offer(db, settings, now), status=422)
     context.forget(request)
     if created:
         requests.announce(request.app.state.broker, callback, "opened")
@@ -158,7 +176,8 @@ def status(request: Request, reference: str, actor: CurrentActor, db: SessionDep
            settings: SettingsDep) -> Response:
     callback = _callback_or_404(db, actor, reference)
     return render(request, "help/callback_status.html", {
-        "callback": callback, **_when(callback, settings), "just": _take_flash(request, BOOKED, MOVED),
+        "callback": callback, **_when(callback, settings),
+        "just": _take_flash(request, BOOKED, MOVED, ALREADY),
         "open": callbacks.can_change(callback), "topic": callbacks.topic_of(db, callback),
         "shared": callbacks.shared_with_adviser(db, actor, callback),
         "helps": callbacks.needs_words(db, actor.person_id),

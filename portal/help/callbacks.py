@@ -120,12 +120,33 @@ def already_sent(db: Session, actor: Actor, form_key: str) -> HelpRequest | None
     return found if found is not None and can(actor, found, Permission.view_account) else None
 
 
+def still_to_make(db: Session, actor: Actor) -> HelpRequest | None:
+    """The customer's callback we have not made yet, if any: one at a time, so nobody can fill the
+    slots other people need."""
+    return db.exec(select(HelpRequest).where(
+        HelpRequest.customer_person_id == actor.person_id, HelpRequest.kind == RequestKind.callback,
+        col(HelpRequest.status).in_(STILL_TO_CALL))).first()
+
+
 def book(db: Session, actor: Actor, slot: Slot, *, phone: str, topic: str, shared: list[str],
-         account_id: int | None, form_key: str) -> tuple[HelpRequest, bool]:
-    """Store the callback, its topic as the first message and the activity entry, and commit."""
-    return requests.open_request(
+         account_id: int | None, form_key: str, per_slot: int) -> tuple[HelpRequest, bool]:
+    """Store the callback, its topic as the first message and the activity entry, and commit.
+
+    Two customers taking the last place at once both store theirs, then count: each sees the other,
+    and the one that came later is called off again (SlotFull), so a slot never holds too many."""
+    made, created = requests.open_request(
         db, actor, RequestKind.callback, form_key=form_key, account_id=account_id, context=shared,
         first_message=topic, callback_at=slot.starts_at, callback_phone=phone)
+    if created:
+        ahead = db.exec(select(HelpRequest.id).where(
+            HelpRequest.kind == RequestKind.callback, col(HelpRequest.status).in_(STILL_TO_CALL),
+            HelpRequest.callback_at == slot.starts_at, col(HelpRequest.id) <= made.id)).all()
+        if len(ahead) > per_slot:
+            made.status, made.form_key = RequestStatus.cancelled, None
+            db.add(made)
+            db.commit()
+            raise SlotFull
+    return made, created
 
 
 def callback_of(db: Session, actor: Actor, reference: str) -> HelpRequest | None:

@@ -21,7 +21,7 @@ from portal.identity.access import Actor
 
 SESSION_KEY = "help_context"
 MOST_KEPT = 5
-ABOUT = re.compile(r"(bill|case|service):[A-Za-z0-9-]{1,30}|payments|payment-plan|moving|privacy")
+ABOUT = re.compile(r"(bill|case):[A-Za-z0-9-]{1,30}|service:[0-9]{1,9}|payments|payment-plan|moving|privacy")
 TOPICS = {
     "payments": _l("Your payments"),
     "payment-plan": _l("Your payment plan"),
@@ -95,7 +95,7 @@ def describe(db: Session, actor: Actor, value: str) -> object | None:
     if kind == "case":
         case = allowed(db, actor, db.exec(select(Case).where(Case.reference == ref)).first())
         return f"{label(case.kind)}, {ref}" if case else None
-    if kind == "service" and ref.isdigit():
+    if kind == "service" and ref.isascii() and ref.isdigit() and len(ref) <= 9:
         service = allowed(db, actor, db.get(Service, int(ref)))
         return label(service.kind) if service else None
     return None

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, or_, select, update
 
 from portal.accounts.dashboard import things_to_do
 from portal.accounts.models import CustomerAccount
+from portal.accounts.service import looks_like_reference
 from portal.activity.service import record
 from portal.broker import Broker
 from portal.clock import utcnow
@@ -58,6 +59,8 @@ class AlreadyTaken(Exception):
 
 def by_reference(db: Session, actor: Actor, reference: str,
                  permission: Permission = Permission.view_account) -> HelpRequest | None:
+    if not looks_like_reference(reference):
+        return None
     found = db.exec(select(HelpRequest).where(HelpRequest.reference == reference)).first()
     return found if found is not None and can(actor, found, permission) else None
 

@@ -19,6 +19,7 @@ class Permission(StrEnum):
     change_details = "change_details"
     manage_needs = "manage_needs"
     see_privacy = "see_privacy"
+    give_reading = "give_reading"
     # Staff only: see a customer's record in the adviser console and answer them.
     advise = "advise"
 

@@ -30,7 +30,7 @@ class Field:
     pattern: str | None = None
     invalid: Message | None = None  # The error for a value outside `choices` or `pattern`.
     many: bool = False  # Checkboxes: several values.
-    normalise: Callable[[str], str] = str.strip
+    normalise: Callable[[str], str] = lambda value: value.replace("\x00", "").strip()
 
     def accepts(self, item: str) -> bool:
         if self.choices is not None and item not in self.choices():
