@@ -501,3 +501,14 @@ def test_pages_in_welsh_and_arabic(sam: PageCheckingClient, db: Session) -> None
         for path in ("/help/messages", "/help/messages/new", f"/help/messages/{reference}", "/help/chat",
                      f"/help/chat/{chat}"):
             assert sam.get(path).status_code == 200, (locale, path)
+
+
+def test_words_sent_just_after_the_chat_ended_wait_in_a_new_message(sam: PageCheckingClient,
+                                                                    db: Session) -> None:
+    free_for_chat(db, "dewi")
+    reference = start_chat(sam)
+    form = filled(sam.get(f"/help/chat/{reference}").text, f"/help/chat/{reference}")
+    requests.cancel(db, actor(db, "sam"), by_ref(db, reference))  # Ended in another tab.
+    response = sam.post(f"/help/chat/{reference}", data={**form, "message": "One more thing"})
+    assert "You left the chat." in main_text(response.text)
+    assert textarea(sam.get("/help/messages/new").text) == "One more thing"

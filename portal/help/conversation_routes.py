@@ -393,7 +393,13 @@ def send_chat_message(request: Request, reference: str, actor: CurrentActor, db:
                       form: Annotated[ChatForm, Depends(ChatForm.from_request)]) -> Response:
     found = _own(db, actor, reference, RequestKind.chat)
     form.values["form_key"] = key = conversations.form_key_or_new(form.values["form_key"])
-    if _already_sent(db, key) or found.status in conversations.FINISHED:
+    if _already_sent(db, key):
+        return go_to(request, f"/help/chat/{found.reference}")
+    if found.status in conversations.FINISHED:
+        # The chat ended while they typed: their words wait for them in a new message.
+        if form.values["message"]:
+            conversations.keep_draft(_session(request), NEW, {"subject": found.subject,
+                                                              "message": form.values["message"]})
         return go_to(request, f"/help/chat/{found.reference}")
     if form.validate():
         try:
