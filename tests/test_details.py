@@ -316,3 +316,14 @@ def test_the_holder_is_told_in_their_own_language(client: PageCheckingClient, db
     (told,) = messages_to(db, "gareth@example.org")
     i18n.set_locale("cy")
     assert told.subject == i18n.gettext("Your phone number was changed") != "Your phone number was changed"
+
+
+def test_sending_the_right_code_twice_is_still_a_success(signed_in_client, db: Session) -> None:
+    """A double click on Continue: the first changes the email, the second must not say it failed."""
+    post(signed_in_client, "/account/details/email", email="sam.twice@example.org")
+    (sent,) = messages_to(db, "sam.twice@example.org")
+    first = post(signed_in_client, "/account/details/confirm", code=code_in(sent))
+    again = post(signed_in_client, "/account/details/confirm", code=code_in(sent))
+    assert first.status_code == 303 and first.headers["location"] == "/account/details"
+    assert again.status_code in (303, 200) and "run out" not in again.text
+    assert account(db).email == "sam.twice@example.org"

@@ -158,6 +158,9 @@ def confirm(db: Session, settings: Settings, session_id: str, actor: Actor, pend
     row = codes.redeem(db, settings, code_id=pending.code_id, purpose=PURPOSE,
                        session_id=session_id, typed=typed)
     if row is None or row.account_id != account.id or row.person_id != actor.person_id:
+        db.refresh(account)
+        if current_value(account, pending.kind) == pending.value and _used(db, pending.code_id):
+            return account  # Sent twice: the first one already made the change.
         raise _why_not(db, pending.code_id)
     holder = db.get(Person, account.holder_person_id) if account.holder_person_id else None
     if pending.kind is Kind.email and _address_taken(db, holder, pending.value):
@@ -185,6 +188,13 @@ def confirm(db: Session, settings: Settings, session_id: str, actor: Actor, pend
                     action=f"{pending.kind.value}_changed")
     db.commit()
     return account
+
+
+def _used(db: Session, code_id: int) -> bool:
+    row = db.get(OneTimeCode, code_id)
+    if row is not None:
+        db.refresh(row)
+    return row is not None and row.used_at is not None
 
 
 def _why_not(db: Session, code_id: int) -> ChangeFailed:

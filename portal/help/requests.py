@@ -145,12 +145,19 @@ def claim(db: Session, adviser: Actor, request: HelpRequest) -> HelpRequest:
 def close(db: Session, adviser: Actor, request: HelpRequest, *, note: str, outcome: str = "") -> None:
     if not (can(adviser, request, Permission.advise) and request.status is RequestStatus.claimed):
         raise NotAllowed
-    request.status, request.closed_at = RequestStatus.closed, utcnow()
-    request.close_note, request.outcome = note[:1000], outcome
-    db.add(request)
+    # One statement that checks the status it changes: a customer calling it off at the same moment
+    # wins or loses cleanly, never both.
+    changed = db.exec(update(HelpRequest).where(  # type: ignore[call-overload]
+        HelpRequest.id == request.id, HelpRequest.status == RequestStatus.claimed,
+        HelpRequest.claimed_by_person_id == adviser.person_id)
+        .values(status=RequestStatus.closed, closed_at=utcnow(), close_note=note[:1000], outcome=outcome))
+    if changed.rowcount != 1:
+        db.rollback()
+        raise NotAllowed
     record(db, actor_person_id=adviser.person_id, subject_account_id=request.account_id,
            action="help_closed", detail=f"{request.reference} {outcome}".strip())
     db.commit()
+    db.refresh(request)
 
 
 def cancel(db: Session, customer: Actor, request: HelpRequest) -> None:
@@ -158,11 +165,17 @@ def cancel(db: Session, customer: Actor, request: HelpRequest) -> None:
     if not can(customer, request, Permission.view_account) or request.status not in (
             RequestStatus.waiting, RequestStatus.claimed):
         raise NotAllowed
-    request.status, request.closed_at = RequestStatus.cancelled, utcnow()
-    db.add(request)
+    changed = db.exec(update(HelpRequest).where(  # type: ignore[call-overload]
+        HelpRequest.id == request.id,
+        col(HelpRequest.status).in_([RequestStatus.waiting, RequestStatus.claimed]))
+        .values(status=RequestStatus.cancelled, closed_at=utcnow()))
+    if changed.rowcount != 1:
+        db.rollback()
+        raise NotAllowed
     record(db, actor_person_id=customer.person_id, subject_account_id=request.account_id,
            action=f"help_{request.kind.value}_cancelled", detail=request.reference)
     db.commit()
+    db.refresh(request)
 
 
 def requests_of(db: Session, person_id: int, kind: RequestKind | None = None) -> list[HelpRequest]:
