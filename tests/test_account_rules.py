@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -329,3 +331,31 @@ def test_a_real_reading_may_be_lower_than_our_guess(db: Session, account: Custom
     with pytest.raises(usage.ReadingProblem) as refused:
         usage.submit_reading(db, service, 999, account.holder_person_id, TODAY)
     assert refused.value.last == 1250
+
+
+def test_the_same_reading_sent_at_the_same_moment_is_stored_once(tmp_path: Path) -> None:
+    """Two requests from a double click: the second checks before the first is saved, then finds
+    the database already holds it, and returns that one."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as db:
+        person = Person(name="Racer")
+        add(db, person)
+        account = CustomerAccount(reference="NF-888888", holder_name="Racer", holder_person_id=person.id)
+        add(db, account)
+        service_id, person_id = electricity(db, account).id, person.id
+        readings(db, db.get(Service, service_id), [(dt.date(2026, 10, 1), 1000, ReadingSource.smart_meter)])
+        db.commit()
+    first, second = Session(engine), Session(engine)
+    usage.submit_reading(first, first.get(Service, service_id), 1100, person_id, TODAY)  # Not saved yet.
+    found: list[int | None] = []
+    racer = threading.Thread(target=lambda: found.append(
+        usage.submit_reading(second, second.get(Service, service_id), 1100, person_id, TODAY).id))
+    racer.start()
+    time.sleep(0.3)  # Let the second request check, and wait on the first one's write.
+    first.commit()
+    racer.join(timeout=10)
+    with Session(engine) as db:
+        stored = [r for r in usage.readings(db, service_id) if r.source is ReadingSource.customer]
+    assert len(stored) == 1 and found == [stored[0].id]
+    first.close(), second.close(), engine.dispose()

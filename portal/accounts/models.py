@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from portal.clock import utcnow
@@ -77,6 +78,10 @@ class ReadingSource(StrEnum):
 
 class MeterReading(SQLModel, table=True):
     __tablename__ = "meter_reading"
+    # A customer's reading, sent twice at once (a double click), is stored once.
+    __table_args__ = (Index("uq_meter_reading_customer_once", "service_id", "read_on", "value", unique=True,
+                            sqlite_where=text("source = 'customer'"),
+                            postgresql_where=text("source = 'customer'")),)
 
     id: int | None = Field(default=None, primary_key=True)
     service_id: int = Field(foreign_key="service.id", index=True, ondelete="CASCADE")

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from itertools import pairwise
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from portal.accounts.models import MeterReading, ReadingSource, Service
@@ -172,4 +173,11 @@ def submit_reading(db: Session, service: Service, value: int, person_id: int,
     service.reading_due_on = None
     db.add(reading)
     db.add(service)
+    try:
+        db.flush()
+    except IntegrityError:  # The same reading, sent twice at the same moment: the other one won.
+        db.rollback()
+        return db.exec(select(MeterReading).where(
+            MeterReading.service_id == service.id, MeterReading.read_on == today,
+            MeterReading.value == value, MeterReading.source == ReadingSource.customer)).one()
     return reading
