@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from portal.accounts.models import CustomerAccount
 from portal.activity import service as activity
 from portal.clock import utcnow
 from portal.identity.access import Actor, Permission, can
+from portal.identity.models import Person
 from portal.needs.models import Channel, CommunicationNeeds, Support
 from portal.privacy.models import ConsentRecord
 
@@ -90,6 +91,9 @@ def save(db: Session, actor: Actor, person_id: int, needs: Needs, consent: bool)
         raise PermissionError
     if needs.sensitive and not consent:
         raise ConsentNeeded
+    # Take the person's row first (an UPDATE locks it on PostgreSQL and SQLite alike), so two forms
+    # sent at once are saved one after the other and write one consent record, not two.
+    db.exec(update(Person).where(Person.id == person_id).values(name=Person.name))  # type: ignore[call-overload]
     agreed = consent_in_force(db, person_id)
     if needs.sensitive and not agreed:
         db.add(ConsentRecord(person_id=person_id, topic=TOPIC, given=True,
