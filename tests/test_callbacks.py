@@ -362,3 +362,18 @@ def test_the_callback_lands_in_the_right_queue_with_the_context(client, frozen, 
     specialist = [r for r in requests.queue(db, hana) if r.kind is RequestKind.callback]
     assert {(r.customer_person_id, r.team) for r in specialist} == {
         (sam, Team.general), (amina, Team.specialist)}
+
+
+def test_moving_to_a_time_others_filled_at_that_moment_keeps_the_old_time(sam, db: Session) -> None:
+    """The time was free when the page showed it; by the time the change arrives it is full."""
+    reference = book(sam, slot="2026-12-18T15:00Z").rsplit("/", 1)[-1]
+    mine = db.exec(select(HelpRequest).where(HelpRequest.reference == reference)).one()
+    slot = dt.datetime(2026, 12, 18, 14, 0, tzinfo=dt.UTC)
+    for number, name in enumerate(("Amina Haddad", "Gareth Jones", "Olu Adeyemi")):
+        requests.open_request(db, actor(db, name), RequestKind.callback, form_key=f"race-{number}",
+                              account_id=None, callback_at=slot, callback_phone="07700 900000")
+    with pytest.raises(callbacks.SlotFull):
+        callbacks.move(db, actor(db, "Sam Taylor"), mine,
+                       callbacks.Slot(slot, slot + dt.timedelta(minutes=30)), per_slot=3)
+    db.expire_all()
+    assert db.get(HelpRequest, mine.id).callback_at == dt.datetime(2026, 12, 18, 15, 0, tzinfo=dt.UTC)

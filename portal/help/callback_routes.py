@@ -219,7 +219,13 @@ def save_change(request: Request, reference: str, actor: CurrentActor, db: Sessi
     slot = _check_slot(form, offered)
     if form.errors or slot is None:
         return _move_page(request, callback, settings, form, offered, status=422)
-    if callbacks.move(db, actor, callback, slot):
+    try:
+        moved = callbacks.move(db, actor, callback, slot, settings.callbacks_per_slot)
+    except callbacks.SlotFull:  # Someone took the last place while this form was being sent.
+        form.error("slot", FULL)
+        return _move_page(request, callback, settings, form,
+                          callbacks.offer(db, settings, now, ignore=callback), status=422)
+    if moved:
         requests.announce(request.app.state.broker, callback, "changed")
         request.state.session.set(FLASH, MOVED)
     return go_to(request, f"/help/callback/{callback.reference}")

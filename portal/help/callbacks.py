@@ -163,20 +163,36 @@ class CannotChange(Exception):
     """The callback was made, closed or cancelled."""
 
 
-def move(db: Session, actor: Actor, request: HelpRequest, slot: Slot) -> bool:
-    """Give the callback a new time, with its activity entry, and commit. False if it had it."""
+def move(db: Session, actor: Actor, request: HelpRequest, slot: Slot, per_slot: int) -> bool:
+    """Give the callback a new time, with its activity entry, and commit. False if it had it.
+
+    Moved, then counted: if others took the last places at the same moment, the slot would hold too
+    many, so the move is undone (SlotFull) and the callback keeps its old time."""
     if not can(actor, request, Permission.view_account):
         raise requests.NotAllowed
     if not can_change(request):
         raise CannotChange
     if request.callback_at == slot.starts_at:
         return False
+    old = request.callback_at
     request.callback_at = slot.starts_at
     db.add(request)
+    db.commit()
+    if _booked_at(db, slot.starts_at) > per_slot:
+        request.callback_at = old
+        db.add(request)
+        db.commit()
+        raise SlotFull
     record(db, actor_person_id=actor.person_id, subject_account_id=request.account_id,
            action="help_callback_moved", detail=f"{request.reference} {slot.key}")
     db.commit()
     return True
+
+
+def _booked_at(db: Session, moment: dt.datetime) -> int:
+    return len(db.exec(select(HelpRequest.id).where(
+        HelpRequest.kind == RequestKind.callback, col(HelpRequest.status).in_(STILL_TO_CALL),
+        HelpRequest.callback_at == moment)).all())
 
 
 def default_phone(db: Session, actor: Actor, account: CustomerAccount | None) -> str:
