@@ -7,7 +7,7 @@ import datetime as dt
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from portal.web.sessions import WebSession, hash_id
+from portal.web.sessions import SessionState, WebSession, hash_id
 from tests.conftest import PageCheckingClient, make_app, make_settings, sign_in
 
 
@@ -107,3 +107,11 @@ def test_a_session_ended_during_a_request_is_not_brought_back(app, signed_in_cli
     store.save(state, "test")
     db.expire_all()
     assert db.get(WebSession, hash_id(raw)) is None
+
+
+def test_a_one_off_message_is_read_once_and_only_by_its_own_page() -> None:
+    state = SessionState(id="x", data={"flash": "reading_taken"})
+    assert state.take("flash", "needs_saved") is None and state.data["flash"] == "reading_taken"
+    assert state.take("flash", "reading_taken") == "reading_taken"
+    assert state.needs_saving and "flash" not in state.data
+    assert state.take("flash") is None

@@ -53,10 +53,7 @@ def use(request: Request, account: CurrentAccount, actor: CurrentActor, db: Sess
     services = usage.metered_services(db, account.id)
     shown = _pick(services, service)
     periods = usage.periods(db, shown.id) if shown and shown.id else []
-    state = request.state.session
-    flash = state.data.pop("flash", None)
-    if flash:
-        state.mark()
+    flash = request.state.session.take("flash", "reading_taken")
     return render(request, "account/usage.html", {
         "account": account, "accounts": accounts_for(db, actor), "services": services, "shown": shown,
         "periods": periods, "chart": usage.chart(periods),

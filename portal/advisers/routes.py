@@ -50,11 +50,7 @@ def _broker(request: Request) -> Broker:
 
 def _flash(request: Request) -> dict[str, str]:
     """A one-off message for the next page: {"kind": ..., "reference": ...}."""
-    state = request.state.session
-    flash = state.data.pop(FLASH, None)
-    if flash is not None:
-        state.mark()
-    return {"kind": "", "reference": "", **(flash or {})}
+    return {"kind": "", "reference": "", **(request.state.session.take(FLASH) or {})}
 
 
 def _set_flash(request: Request, kind: str, reference: str = "") -> None:

@@ -36,9 +36,7 @@ FLASH = {
 
 def _flash(request: Request) -> str | None:
     state: SessionState = request.state.session
-    key = state.data.pop("flash", None)
-    if key:
-        state.mark()
+    key = state.take("flash", *FLASH)
     return FLASH[key]() if key in FLASH else None
 
 

@@ -94,10 +94,7 @@ def _check_slot(form: Form, offered: callbacks.Offer) -> callbacks.Slot | None:
 
 def _take_flash(request: Request, *wanted: str) -> str:
     state: SessionState = request.state.session
-    if state.data.get(FLASH) in wanted:
-        state.mark()
-        return str(state.data.pop(FLASH))
-    return ""
+    return str(state.take(FLASH, *wanted) or "")
 
 
 def _ask_page(request: Request, db: SessionDep, actor: Actor, form: CallbackForm,

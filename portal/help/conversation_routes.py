@@ -106,12 +106,7 @@ def _session(request: Request) -> SessionState:
 
 
 def _take_flash(request: Request) -> str:
-    state = _session(request)
-    if state.data.get(FLASH) == SENT:
-        state.data.pop(FLASH)
-        state.mark()
-        return _("Your message was sent.")
-    return ""
+    return _("Your message was sent.") if _session(request).take(FLASH, SENT) else ""
 
 
 def _already_sent(db: Session, form_key: str) -> bool:

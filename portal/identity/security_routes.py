@@ -45,9 +45,7 @@ def _own_passkey(db: SessionDep, actor: CurrentActor, passkey_id: int) -> Passke
 def security(request: Request, actor: CurrentActor, db: SessionDep,
              settings: SettingsDep) -> Response:
     state: SessionState = request.state.session
-    flash = state.data.pop("flash", None)
-    if flash:
-        state.mark()
+    flash = state.take("flash")
     return render(request, "identity/security.html", {
         "actor": actor, "passkeys": service.passkeys_of(db, actor.person_id),
         "sessions": service.session_summaries(db, settings, actor.person_id, state.id),

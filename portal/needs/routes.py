@@ -28,9 +28,7 @@ def _page(request: Request, form: NeedsForm, *, saved: bool = False,
 @router.get("", response_class=HTMLResponse)
 def needs(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
     state: SessionState = request.state.session
-    saved = state.data.pop("flash", None) == "needs_saved"
-    if saved:
-        state.mark()
+    saved = state.take("flash", "needs_saved") is not None
     now = service.current(db, actor.person_id)
     if now is None:
         form = NeedsForm.blank()

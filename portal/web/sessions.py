@@ -59,6 +59,14 @@ class SessionState:
     def mark(self) -> None:
         self.needs_saving = True
 
+    def take(self, key: str, *only: Any) -> Any:
+        """A one-off value (a "your change is saved" message): removed as it is read. With `only`,
+        a value meant for some other page is left for that page."""
+        if key not in self.data or (only and self.data[key] not in only):
+            return None
+        self.needs_saving = True
+        return self.data.pop(key)
+
     def set(self, key: str, value: Any) -> None:
         self.data[key] = value
         self.needs_saving = True
