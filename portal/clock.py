@@ -11,3 +11,8 @@ def utcnow() -> dt.datetime:
 def today_in(time_zone: str) -> dt.date:
     """Today's date where the customer is (the organisation's time zone)."""
     return utcnow().astimezone(ZoneInfo(time_zone)).date()
+
+
+def aware(moment: dt.datetime) -> dt.datetime:
+    """A moment read back from SQLite (which keeps no time zone) as the UTC moment it was stored as."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)

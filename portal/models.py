@@ -17,11 +17,40 @@ from portal.help.models import HelpMessage, HelpRequest
 from portal.identity.models import OneTimeCode, Passkey, Person, WebAuthnChallenge
 from portal.needs.models import CommunicationNeeds
 from portal.notify.models import InboxMessage, OutboxMessage
+from portal.ops.models import Incident, IncidentVersion
 from portal.privacy.models import ConsentRecord
+from portal.updates.models import Delivery, Update, UpdatePreferences, UsageAlert
 from portal.web.ratelimit import RateLimitHit
 from portal.web.sessions import WebSession
 
-__all__ = ["ActivityEntry", "Appointment", "Bill", "BillLine", "Case", "CaseStep", "CommunicationNeeds",
-           "ConsentRecord", "CustomerAccount", "HelpMessage", "HelpRequest", "InboxMessage",
-           "MeterReading", "OneTimeCode", "OutboxMessage", "Passkey", "Payment", "PaymentPlan",
-           "Person", "RateLimitHit", "Service", "WebAuthnChallenge", "WebSession"]
+__all__ = [
+    "ActivityEntry",
+    "Appointment",
+    "Bill",
+    "BillLine",
+    "Case",
+    "CaseStep",
+    "CommunicationNeeds",
+    "ConsentRecord",
+    "CustomerAccount",
+    "Delivery",
+    "HelpMessage",
+    "HelpRequest",
+    "InboxMessage",
+    "Incident",
+    "IncidentVersion",
+    "MeterReading",
+    "OneTimeCode",
+    "OutboxMessage",
+    "Passkey",
+    "Payment",
+    "PaymentPlan",
+    "Person",
+    "RateLimitHit",
+    "Service",
+    "Update",
+    "UpdatePreferences",
+    "UsageAlert",
+    "WebAuthnChallenge",
+    "WebSession",
+]

@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "no-reply@example.org"
 
+    # Postcode districts we serve: incidents are published for some of these.
+    service_areas: list[str] = Field(default=[f"NF{n}" for n in range(1, 10)])
+    # Each app process runs a worker for updates, email and text unless this is off (then run
+    # `portal worker` processes instead). Several workers at once are safe: each job runs once.
+    run_worker: bool = True
+    worker_poll_seconds: float = 5.0
+
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     max_body_bytes: int = 1_000_000

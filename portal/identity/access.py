@@ -10,8 +10,10 @@ from enum import StrEnum
 
 from portal.accounts.models import CustomerAccount
 from portal.help.models import HelpRequest, RequestStatus, Team
+from portal.ops.models import Incident
 
 ADVISER = "adviser"
+OPERATIONS = "operations"
 
 
 class Permission(StrEnum):
@@ -22,9 +24,11 @@ class Permission(StrEnum):
     give_reading = "give_reading"
     # Staff only: see a customer's record in the adviser console and answer them.
     advise = "advise"
+    # Staff only: publish, correct and resolve incidents in /ops.
+    publish_incidents = "publish_incidents"
 
 
-CUSTOMER_PERMISSIONS = frozenset(Permission) - {Permission.advise}
+CUSTOMER_PERMISSIONS = frozenset(Permission) - {Permission.advise, Permission.publish_incidents}
 
 
 @dataclass(frozen=True)
@@ -41,13 +45,23 @@ class Actor:
     def is_adviser(self) -> bool:
         return self.staff_role == ADVISER
 
+    @property
+    def is_operations(self) -> bool:
+        return self.staff_role == OPERATIONS
+
 
 def adviser_may_take(actor: Actor, request: HelpRequest) -> bool:
     """Specialists see every queue; other advisers see the general one."""
     return actor.is_adviser and (request.team is Team.general or actor.team == Team.specialist.value)
 
 
-def can(actor: Actor, subject: CustomerAccount | HelpRequest, permission: Permission) -> bool:
+def can(actor: Actor, subject: CustomerAccount | HelpRequest | Incident | None,
+        permission: Permission) -> bool:
+    """`subject` is None for a new thing that has no record yet (a new incident)."""
+    if permission is Permission.publish_incidents:
+        return actor.is_operations and (subject is None or isinstance(subject, Incident))
+    if subject is None or isinstance(subject, Incident):
+        return False
     if isinstance(subject, HelpRequest):
         if permission is not Permission.advise:
             return subject.customer_person_id == actor.person_id  # Your own request for help.

@@ -18,7 +18,8 @@ class Person(SQLModel, table=True):
     email: str = Field(default="", max_length=320, index=True)
     phone: str = Field(default="", max_length=40)
     preferred_language: str = Field(default="en", max_length=8)
-    # Staff: "adviser" for people who answer customers in /adviser; empty for everyone else.
+    # Staff: "adviser" for people who answer customers in /adviser, "operations" for people who publish
+    # incidents in /ops; empty for everyone else.
     staff_role: str = Field(default="", max_length=20)
     team: str = Field(default="", max_length=20)  # An adviser's team: see portal/help/models.py Team.
     available_for_chat: bool = False  # An adviser who is free to take live chats.

@@ -1,0 +1,1 @@
+"""Operations staff publish incidents (outages, low pressure, delays) for a service and an area."""
