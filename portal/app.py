@@ -33,9 +33,12 @@ from portal.identity.security_routes import router as security_router
 from portal.identity.set_up_routes import router as set_up_router
 from portal.identity.webauthn_routes import router as webauthn_router
 from portal.needs.routes import router as needs_router
+from portal.ops.routes import router as ops_router
 from portal.pages.routes import router as pages_router
 from portal.privacy.routes import router as privacy_router
 from portal.settings import Settings
+from portal.updates import worker
+from portal.updates.routes import router as updates_router
 from portal.web import errors
 from portal.web.csrf import CsrfMiddleware
 from portal.web.locale import LocaleMiddleware
@@ -77,9 +80,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         broker = make_broker(settings)
         await broker.start()
         previous, app.state.broker = getattr(app.state, "broker", None), broker
-        housekeeping = asyncio.create_task(purge_forever(engine, settings))
+        background = [asyncio.create_task(purge_forever(engine, settings))]
+        if settings.run_worker:
+            background.append(asyncio.create_task(worker.run_forever(engine, settings, broker)))
         yield
-        housekeeping.cancel()
+        for task in background:
+            task.cancel()
         await broker.close()
         if app.state.broker is broker:
             app.state.broker = previous
@@ -106,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (pages_router, help_router, identity_router, set_up_router, webauthn_router,
                    security_router, accounts_router, bills_router, usage_router, cases_router,
                    details_router, needs_router, privacy_router, callback_router, conversation_router,
-                   advisers_router):
+                   advisers_router, updates_router, ops_router):
         app.include_router(router)
     if settings.demo:
         app.include_router(demo_router)

@@ -46,7 +46,9 @@ class PageCheckingClient(TestClient):
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"env": "test", "demo": True,
                               "database_url": f"sqlite:///{tmp_path / 'portal.db'}",
-                              "base_url": "http://testserver"}
+                              "base_url": "http://testserver",
+                              # Tests run the worker themselves (worker.run_once), at a time they choose.
+                              "run_worker": False}
     values.update(overrides)
     return Settings(**values)
 
