@@ -279,8 +279,8 @@ def about(db: Session, update: Update) -> str | None:
         case = db.get(Case, appointment.case_id) if appointment and appointment.case_id else None
         return f"case:{case.reference}" if case else None
     if update.message == "usage_over":
-        service_id = _int(params, "service_id")
-        return f"service:{service_id}" if service_id else None
+        found = db.get(Service, _int(params, "service_id") or 0)
+        return f"service:{found.id}" if found else None
     return None
 
 
