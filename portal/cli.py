@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -61,6 +62,42 @@ def purge() -> None:
     removed = purge_expired(database.make_engine(settings.database_url), settings)
     typer.echo(", ".join(f"{count} {name.replace('_', ' ')}" for name, count in removed.items())
                + " removed.")
+
+
+@app.command()
+def worker(once: bool = typer.Option(False, "--once", help="Do one pass, then stop.")) -> None:
+    """Deliver updates, email and text messages until stopped (Ctrl+C). Run as many as you like."""
+    import asyncio
+    import logging
+    import signal
+
+    from anyio import to_thread
+
+    from portal.broker import make_broker
+    from portal.updates.worker import run_forever, run_once
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    engine = database.make_engine(settings.database_url)
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        broker = make_broker(settings)
+        await broker.start()
+        try:
+            if once:
+                counts = await to_thread.run_sync(run_once, engine, settings, broker)
+                typer.echo(", ".join(f"{name.replace('_', ' ')}: {n}" for name, n in counts.items()))
+            else:
+                await run_forever(engine, settings, broker)
+        finally:
+            await broker.close()
+            engine.dispose()
+
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(main())
 
 
 @db_app.command("upgrade")

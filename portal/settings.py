@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     # `portal worker` processes instead). Several workers at once are safe: each job runs once.
     run_worker: bool = True
     worker_poll_seconds: float = 5.0
+    worker_claim_seconds: int = 120  # A job a worker claimed is free again after this (if it died).
 
     session_idle_minutes: int = 30
     session_max_hours: int = 12

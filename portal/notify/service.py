@@ -1,21 +1,28 @@
-"""Queue email and SMS in the outbox, tell people things in their account, and deliver email."""
+"""Queue email, SMS and push in the outbox, tell people things in their account, and send the outbox.
+
+The outbox is a durable job queue: see `deliver_pending`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import smtplib
-from email.message import EmailMessage
+from collections.abc import Callable
 
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, Engine, or_
+from sqlmodel import Session, col, select, update
 
 from portal.clock import utcnow
 from portal.identity.models import Person
+from portal.notify import channels
 from portal.notify.models import InboxMessage, OutboxMessage
 from portal.settings import Settings
 
 logger = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8  # 1+2+4+...+64 minutes: about two hours of trying before giving up.
+FIRST_RETRY = dt.timedelta(minutes=1)
+LONGEST_RETRY = dt.timedelta(hours=1)
+BATCH = 100
 
 
 def queue_email(db: Session, to: str, subject: str, body: str) -> OutboxMessage:
@@ -43,39 +50,90 @@ def recent_messages(db: Session, person_id: int, limit: int = 5) -> list[InboxMe
                         .order_by(InboxMessage.id.desc()).limit(limit)).all())  # type: ignore[union-attr]
 
 
-def deliver_pending(engine: Engine, settings: Settings) -> int:
-    """Send waiting email over SMTP. Returns how many were sent; failures are retried later."""
-    if not settings.smtp_host:
+def retry_delay(attempts: int) -> dt.timedelta:
+    """How long to wait after the `attempts`th failure: 1, 2, 4, 8... minutes, at most an hour."""
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+
+
+def _claimable(now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
+    return (col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.failed_at).is_(None),
+            or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) < now),
+            or_(col(OutboxMessage.next_attempt_at).is_(None), col(OutboxMessage.next_attempt_at) <= now))
+
+
+def deliver_pending(engine: Engine, settings: Settings, now: dt.datetime | None = None) -> int:
+    """Send what waits in the outbox on channels with a real provider (see channels.py); returns how
+    many were sent. Safe with several workers at once.
+
+    Each message is claimed with one conditional UPDATE (it is ours when it changed one row), sent,
+    then marked sent. A failure is tried again after `retry_delay`, up to MAX_ATTEMPTS times, then
+    the message is marked failed. A message is sent once for each successful claim; only a worker
+    that dies after the provider took a message but before marking it sent (or that takes longer
+    than `worker_claim_seconds` to send it) leads to the message being sent again."""
+    providers = channels.drivers(settings)
+    sending = sorted({"email", "sms", "push"} - providers.waiting_channels())
+    if not sending:
         return 0
-    sent = 0
+    clock = (lambda: now) if now is not None else utcnow
+    claim_for = dt.timedelta(seconds=settings.worker_claim_seconds)
+    sent, after = 0, 0
+    while True:
+        moment = clock()
+        with Session(engine) as db:
+            ids = db.exec(select(OutboxMessage.id).where(
+                col(OutboxMessage.channel).in_(sending), col(OutboxMessage.id) > after,
+                *_claimable(moment)).order_by(col(OutboxMessage.id)).limit(BATCH)).all()
+        for message_id in ids:
+            assert message_id is not None
+            after = message_id
+            message = _claim(engine, message_id, clock(), claim_for)
+            if message is not None:
+                sent += _send_one(engine, providers, message, clock)
+        if len(ids) < BATCH:
+            return sent
+
+
+def _claim(engine: Engine, message_id: int, now: dt.datetime,
+           claim_for: dt.timedelta) -> OutboxMessage | None:
+    """The message, if this worker won it."""
+    with Session(engine, expire_on_commit=False) as db:
+        won = db.exec(update(OutboxMessage)  # type: ignore[call-overload]
+                      .where(col(OutboxMessage.id) == message_id, *_claimable(now))
+                      .values(claimed_until=now + claim_for)).rowcount
+        db.commit()
+        return db.get(OutboxMessage, message_id) if won == 1 else None
+
+
+def _send_one(engine: Engine, providers: channels.Drivers, message: OutboxMessage,
+              clock: Callable[[], dt.datetime]) -> int:
+    attempts = message.attempts + 1
+    try:
+        if message.channel == "email":
+            providers.email.send(to=message.to, subject=message.subject, body=message.body,
+                                 html=message.html)
+        elif message.channel == "sms":
+            providers.sms.send(to=message.to, body=message.body)
+        elif message.channel == "push":
+            providers.push.send(to=message.to, title=message.subject, body=message.body)
+        else:
+            raise channels.SendError(f"Unknown channel {message.channel!r}")
+    except (OSError, smtplib.SMTPException, channels.SendError) as error:
+        now = clock()
+        gave_up = attempts >= MAX_ATTEMPTS
+        logger.warning("Outbox message %s (%s) not sent, attempt %d%s: %s", message.id, message.channel,
+                       attempts, ", giving up" if gave_up else "", error)
+        values: dict[str, object] = {"attempts": attempts, "claimed_until": None,
+                                     "last_error": str(error)[:500]}
+        values.update({"failed_at": now} if gave_up else {"next_attempt_at": now + retry_delay(attempts)})
+        _finish(engine, message, values)
+        return 0
+    _finish(engine, message, {"attempts": attempts, "claimed_until": None, "sent_at": clock(),
+                              "next_attempt_at": None, "last_error": ""})
+    return 1
+
+
+def _finish(engine: Engine, message: OutboxMessage, values: dict[str, object]) -> None:
     with Session(engine) as db:
-        waiting = db.exec(select(OutboxMessage).where(
-            OutboxMessage.channel == "email", OutboxMessage.sent_at.is_(None),  # type: ignore[union-attr]
-            OutboxMessage.attempts < MAX_ATTEMPTS).order_by(OutboxMessage.id)).all()
-        for message in waiting:
-            message.attempts += 1
-            try:
-                _send(settings, message)
-            except (OSError, smtplib.SMTPException) as exc:
-                message.last_error = str(exc)[:500]
-                logger.warning("Email %s not sent yet: %s", message.id, exc)
-            else:
-                message.sent_at = utcnow()
-                sent += 1
-            db.add(message)
-            db.commit()
-    return sent
-
-
-def _send(settings: Settings, message: OutboxMessage) -> None:
-    email = EmailMessage()
-    email["From"] = settings.mail_from
-    email["To"] = message.to
-    email["Subject"] = message.subject
-    email.set_content(message.body)
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
-        if settings.smtp_starttls:
-            smtp.starttls()
-        if settings.smtp_username:
-            smtp.login(settings.smtp_username, settings.smtp_password)
-        smtp.send_message(email)
+        db.exec(update(OutboxMessage).where(  # type: ignore[call-overload]
+            col(OutboxMessage.id) == message.id).values(**values))
+        db.commit()

@@ -12,7 +12,13 @@ The ladder, for updates that need doing: step 0 on every chosen channel at once;
 a reminder on the next channel up the ladder (portal, email, text) that the person chose for this
 kind and we can reach, or the same channels again if there is none; step 2 after three days, an
 offer to call them, on the step 0 channels. The worker skips a step when the thing is done or the
-person stopped the reminders, and step 1 also when they have seen the update."""
+person stopped the reminders, and step 1 also when they have seen the update.
+
+Times of day are in the service's time zone. Quiet hours may cross midnight (21:00 to 08:00); a
+message due inside them waits until they end, unless it is safety-critical. Once a person has had
+their daily cap of email, text and push messages (counted from midnight), the rest are held, and
+sent together in one digest per channel when the next quiet hours end (08:00 without quiet hours).
+Safety-critical messages ignore both the quiet hours and the cap."""
 
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -30,6 +37,7 @@ from portal.updates.models import Delivery, DeliveryChannel, Update, UpdateKind,
 DEFAULT_QUIET_FROM = dt.time(21, 0)
 DEFAULT_QUIET_UNTIL = dt.time(8, 0)
 DEFAULT_DAILY_CAP = 3
+DEFAULT_DIGEST_TIME = dt.time(8, 0)  # When held messages go out for someone with no quiet hours.
 MAX_DAILY_CAP = 20
 REMINDER_AFTER = dt.timedelta(days=1)
 CALLBACK_OFFER_AFTER = dt.timedelta(days=3)
@@ -135,3 +143,62 @@ def plan(update: Update, recipient: Recipient, now: dt.datetime) -> list[Deliver
         planned += deliveries(1, reminder_channels(update, recipient, first), now + REMINDER_AFTER)
         planned += deliveries(2, first, now + CALLBACK_OFFER_AFTER)
     return planned
+
+
+def _local(now: dt.datetime, time_zone: str) -> dt.datetime:
+    return now.astimezone(ZoneInfo(time_zone))
+
+
+def _next_time_of_day(moment: dt.time, now: dt.datetime, time_zone: str) -> dt.datetime:
+    """The first time the local clock shows `moment` after `now`, in UTC."""
+    zone = ZoneInfo(time_zone)
+    day = _local(now, time_zone).date()
+    for days in range(3):
+        candidate = dt.datetime.combine(day + dt.timedelta(days=days), moment, tzinfo=zone)
+        if candidate.astimezone(dt.UTC) > now:
+            return candidate.astimezone(dt.UTC)
+    raise AssertionError("unreachable: a time of day comes round within two days")
+
+
+def has_quiet_hours(preferences: Preferences) -> bool:
+    return (preferences.quiet_from is not None and preferences.quiet_until is not None
+            and preferences.quiet_from != preferences.quiet_until)
+
+
+def in_quiet_hours(preferences: Preferences, now: dt.datetime, time_zone: str) -> bool:
+    """Whether `now` is inside the person's quiet hours, which may cross midnight."""
+    if not has_quiet_hours(preferences):
+        return False
+    assert preferences.quiet_from is not None and preferences.quiet_until is not None
+    clock = _local(now, time_zone).time().replace(tzinfo=None)
+    start, end = preferences.quiet_from, preferences.quiet_until
+    if start < end:
+        return start <= clock < end
+    return clock >= start or clock < end
+
+
+def quiet_ends_at(preferences: Preferences, now: dt.datetime, time_zone: str) -> dt.datetime:
+    """When the quiet hours `now` is in end (UTC); `now` itself when it is not in quiet hours."""
+    if not in_quiet_hours(preferences, now, time_zone):
+        return now
+    assert preferences.quiet_until is not None
+    return _next_time_of_day(preferences.quiet_until, now, time_zone)
+
+
+def digest_time(preferences: Preferences, now: dt.datetime, time_zone: str) -> dt.datetime:
+    """When messages held back at `now` go out in a digest: the next end of quiet hours, or the
+    next 08:00 without quiet hours (UTC)."""
+    at = preferences.quiet_until if has_quiet_hours(preferences) else DEFAULT_DIGEST_TIME
+    assert at is not None
+    return _next_time_of_day(at, now, time_zone)
+
+
+def start_of_day(now: dt.datetime, time_zone: str) -> dt.datetime:
+    """Local midnight before `now`, in UTC: the daily cap counts from here."""
+    midnight = dt.datetime.combine(_local(now, time_zone).date(), dt.time(0), tzinfo=ZoneInfo(time_zone))
+    return midnight.astimezone(dt.UTC)
+
+
+def over_cap(preferences: Preferences, sent_today: int) -> bool:
+    """Whether one more email, text or push message today would go over the daily cap."""
+    return preferences.daily_cap > 0 and sent_today >= preferences.daily_cap

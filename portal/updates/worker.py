@@ -1,17 +1,126 @@
-"""The worker: delivers updates, sends the outbox, fans out incidents, looks for new updates.
+"""The worker: finds new updates, fans out incidents, delivers updates, sends digests and the outbox.
 
-Placeholder until the delivery engine lands."""
+Every app process runs one (unless settings.run_worker is off; then run `portal worker` processes).
+Any number can run at once against one database: every job is claimed first (see delivery.py and
+notify/service.py), and a job claimed by a worker that died is free again after
+settings.worker_claim_seconds.
+
+`run_once` is one pass (tests call it with a chosen `now`); `run_forever` repeats it, waking when
+someone publishes on service.WORK_CHANNEL or every settings.worker_poll_seconds."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
+import importlib
+import logging
+from collections.abc import Callable
+from types import ModuleType
 
+from anyio import to_thread
 from sqlalchemy import Engine
+from sqlmodel import Session
 
-from portal.broker import Broker
+from portal.broker import Broker, Subscription
+from portal.clock import utcnow
+from portal.notify import service as outbox
 from portal.settings import Settings
+from portal.updates import delivery, service
+
+logger = logging.getLogger(__name__)
+
+# Counts that mean a pass did something, so the next pass starts at once.
+BUSY = ("fanned_out", "sent", "held", "skipped", "digests", "outbox")
+
+
+def _optional(name: str) -> ModuleType | None:
+    """A part another piece of work adds (sources, fan-out); the worker runs without it until then."""
+    try:
+        return importlib.import_module(f"portal.updates.{name}")
+    except ImportError as error:
+        if error.name != f"portal.updates.{name}":
+            raise  # The module is there but broken: that must show.
+        return None
+
+
+def run_once(engine: Engine, settings: Settings, broker: Broker | None = None,
+             now: dt.datetime | None = None, worker_id: str | None = None) -> dict[str, int]:
+    """One pass over every job. Each step has its own transactions; one failing is logged and the
+    others still run. Returns counts by what happened."""
+    worker_id = worker_id or delivery.new_worker_id()
+    sources, fanout = _optional("sources"), _optional("fanout")
+    counts: dict[str, int] = {}
+
+    def in_transaction(work: Callable[[Session], int]) -> int:
+        with Session(engine) as db:
+            found = work(db)
+            db.commit()
+            return found
+
+    steps: list[tuple[str, Callable[[], int | dict[str, int]]]] = []
+    if sources is not None:
+        steps += [
+            ("found", lambda: in_transaction(
+                lambda db: sources.scan(db, now or utcnow(), settings.time_zone))),
+            ("finished", lambda: in_transaction(
+                lambda db: sources.mark_done_where_finished(db, now or utcnow(), settings.time_zone))),
+        ]
+    if fanout is not None:
+        steps.append(("fanned_out", lambda: fanout.fan_out_pending(engine, worker_id, now or utcnow())))
+    steps += [
+        ("delivered", lambda: delivery.deliver_due(engine, settings, worker_id=worker_id, now=now,
+                                                   broker=broker)),
+        ("digests", lambda: delivery.send_digests(engine, settings, worker_id=worker_id, now=now)),
+        ("outbox", lambda: outbox.deliver_pending(engine, settings, now=now)),
+    ]
+    for name, step in steps:
+        try:
+            result = step()
+        except Exception:
+            logger.exception("Worker step %r failed; the next pass tries again", name)
+            counts[f"{name}_failed"] = 1
+            continue
+        if isinstance(result, dict):
+            counts.update(result)
+        else:
+            counts[name] = result
+    return counts
 
 
 async def run_forever(engine: Engine, settings: Settings, broker: Broker) -> None:
+    """Run passes until cancelled. Never stops on an error: it is logged and the next pass runs."""
+    worker_id = delivery.new_worker_id()
+    logger.info("Update worker %s started", worker_id)
     while True:
-        await asyncio.sleep(settings.worker_poll_seconds)
+        try:
+            async with broker.subscribe(service.WORK_CHANNEL) as nudges:
+                while nudges.ended is None:
+                    if not await _pass(engine, settings, broker, worker_id):
+                        await _wait_for_nudge(nudges, settings.worker_poll_seconds)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # The broker is down: keep working, polling, until it is back.
+            logger.exception("Update worker: cannot hear nudges; polling every %s seconds",
+                             settings.worker_poll_seconds)
+            await _pass(engine, settings, broker, worker_id)
+            await asyncio.sleep(settings.worker_poll_seconds)
+
+
+async def _pass(engine: Engine, settings: Settings, broker: Broker, worker_id: str) -> bool:
+    """One pass in a thread; True when it did something (so there may be more to do)."""
+    try:
+        counts = await to_thread.run_sync(run_once, engine, settings, broker, None, worker_id)
+    except Exception:
+        logger.exception("Update worker pass failed")
+        return False
+    return any(counts.get(name) for name in BUSY)
+
+
+async def _wait_for_nudge(nudges: Subscription, seconds: float) -> None:
+    """Until a nudge arrives or `seconds` pass. Nudges that came meanwhile count as one."""
+    with contextlib.suppress(TimeoutError, StopAsyncIteration):
+        async with asyncio.timeout(seconds):
+            await anext(nudges)
+    while nudges.pending:
+        await anext(nudges)

@@ -1,0 +1,459 @@
+"""Delivering updates: deliveries are durable jobs that workers claim, check against the rules, and
+hand to the portal or to the outbox.
+
+Claiming: one conditional UPDATE takes a batch of due deliveries that nobody holds (or whose holder's
+claim ran out, because that worker died), and the UPDATE itself re-checks those conditions, so two
+workers never both get one, on SQLite or PostgreSQL. Each delivery is then finished in its own
+transaction by another conditional UPDATE that only succeeds while this worker still holds it.
+
+"Exactly once" means: each delivery ends in one final state, and an email, text or push delivery
+is written to the outbox as ONE message (`outbox_message.delivery_id` is unique), in the same
+transaction that marks it sent. The outbox (portal/notify/service.py) then sends each message once
+for each successful claim, retrying with backoff while the provider fails; only a worker that dies
+after the provider took a message and before recording it can make a second copy.
+
+The rules (portal/updates/rules.py) decide the rest: escalation steps check whether they are still
+needed; quiet hours move a delivery to when they end; over the daily cap, it is held for the digest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import secrets
+import socket
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment
+from sqlalchemy import ColumnElement, Engine, func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select, update
+
+from portal.activity import service as activity
+from portal.broker import Broker
+from portal.clock import utcnow
+from portal.i18n import gettext, speaking
+from portal.notify.models import OutboxMessage
+from portal.settings import Settings
+from portal.updates import messages, rules, service
+from portal.updates.models import Delivery, DeliveryChannel, DeliveryStatus, Update
+
+try:  # The sources of updates answer whether a reminder is still needed.
+    from portal.updates.sources import still_to_do as _still_to_do
+except ImportError:  # pragma: no cover - only before portal/updates/sources.py exists.
+    _still_to_do = None
+
+logger = logging.getLogger(__name__)
+
+BATCH = 100
+MAX_BATCHES = 50  # Per pass, so digests and the outbox get their turn; the next pass goes on.
+MAX_ATTEMPTS = 5  # Claims that did not finish (a worker died, or an error) before giving up.
+FIRST_RETRY = dt.timedelta(minutes=1)
+LONGEST_RETRY = dt.timedelta(hours=1)
+TEXT_LIMIT = 320  # Two SMS segments.
+OUTBOX_CHANNEL = {DeliveryChannel.email: "email", DeliveryChannel.text: "sms",
+                  DeliveryChannel.push: "push"}
+CAPPED = tuple(OUTBOX_CHANNEL)  # The channels quiet hours and the daily cap apply to.
+UNREACHABLE = {DeliveryChannel.email: "no email address", DeliveryChannel.text: "no phone number",
+               DeliveryChannel.push: "no push subscription"}
+# Activity log actions for the escalation steps (step: sent, stopped).
+LADDER_ACTIONS = {1: ("update_reminder_sent", "update_reminder_stopped"),
+                  2: ("update_callback_offered", "update_callback_offer_stopped")}
+STEP_NAMES = {0: "first message", 1: "reminder", 2: "callback offer"}
+
+
+def new_worker_id() -> str:
+    """Names the claims of one worker: host, process and a random part (for several per process)."""
+    return f"{socket.gethostname()[:20]}:{os.getpid()}:{secrets.token_hex(3)}"[:40]
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+
+
+@dataclass
+class Counts:
+    sent: int = 0
+    held: int = 0
+    skipped: int = 0
+    deferred: int = 0  # Moved to the end of quiet hours.
+    failed: int = 0
+    lost: int = 0  # Another worker took it over (this worker's claim had run out).
+    digests: int = 0
+
+    def add(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+# Claiming
+
+
+def _free(now: dt.datetime) -> ColumnElement[bool]:
+    return or_(col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now)
+
+
+def _claim(db: Session, conditions: Sequence[ColumnElement[bool]], worker_id: str, now: dt.datetime,
+           claim_for: dt.timedelta, limit: int) -> list[int]:
+    """Claim up to `limit` deliveries meeting `conditions` (which must include `_free(now)`)."""
+    chosen = select(Delivery.id).where(*conditions).order_by(col(Delivery.due_at), col(Delivery.id))
+    chosen = chosen.limit(limit)
+    if db.get_bind().dialect.name == "postgresql":
+        chosen = chosen.with_for_update(skip_locked=True)  # Workers take different rows at once.
+    # The outer WHERE checks the conditions again: a row another worker claimed meanwhile is left.
+    claimed = db.exec(update(Delivery)  # type: ignore[call-overload]
+                      .where(col(Delivery.id).in_(chosen.scalar_subquery()), *conditions)
+                      .values(claimed_by=worker_id, claimed_until=now + claim_for,
+                              attempts=Delivery.attempts + 1)
+                      .returning(Delivery.id)).scalars().all()
+    db.commit()
+    return sorted(claimed)
+
+
+def claim_due(engine: Engine, worker_id: str, now: dt.datetime, claim_for: dt.timedelta,
+              limit: int = BATCH) -> list[int]:
+    """Claim waiting deliveries that are due."""
+    with Session(engine) as db:
+        return _claim(db, (col(Delivery.status) == DeliveryStatus.waiting, col(Delivery.due_at) <= now,
+                           _free(now)), worker_id, now, claim_for, limit)
+
+
+def _finish(db: Session, delivery_ids: Sequence[int], worker_id: str, status: DeliveryStatus,
+            **values: Any) -> int:
+    """Move deliveries this worker holds on from `status`; returns how many it still held."""
+    return db.exec(update(Delivery).where(  # type: ignore[call-overload]
+        col(Delivery.id).in_(delivery_ids), col(Delivery.status) == status,
+        col(Delivery.claimed_by) == worker_id).values(claimed_until=None, **values)).rowcount
+
+
+# Delivering
+
+
+def deliver_due(engine: Engine, settings: Settings, *, worker_id: str, now: dt.datetime | None = None,
+                broker: Broker | None = None) -> dict[str, int]:
+    """Claim and deliver due deliveries, a batch at a time. Returns counts by outcome."""
+    clock = (lambda: now) if now is not None else utcnow
+    claim_for = dt.timedelta(seconds=settings.worker_claim_seconds)
+    counts = Counts()
+    for _ in range(MAX_BATCHES):
+        moment = clock()
+        claimed = claim_due(engine, worker_id, moment, claim_for)
+        if not claimed:
+            break
+        for delivery_id in claimed:
+            counts.add(_deliver_safely(engine, settings, delivery_id, worker_id, clock(), broker))
+    return counts.as_dict()
+
+
+def _deliver_safely(engine: Engine, settings: Settings, delivery_id: int, worker_id: str,
+                    now: dt.datetime, broker: Broker | None) -> str:
+    try:
+        outcome, published = deliver_one(engine, settings, delivery_id, worker_id, now)
+    except Exception as error:  # One bad delivery must not stop the others: try it again later.
+        logger.exception("Delivery %s failed", delivery_id)
+        return _retry_later(engine, delivery_id, worker_id, now, error)
+    if published is not None and broker is not None:
+        _publish(broker, *published)
+    return outcome
+
+
+def _retry_later(engine: Engine, delivery_id: int, worker_id: str, now: dt.datetime,
+                 error: Exception) -> str:
+    with Session(engine) as db:
+        delivery = db.get(Delivery, delivery_id)
+        if delivery is None:
+            return "lost"
+        note = f"{type(error).__name__}"[:200]
+        if delivery.attempts >= MAX_ATTEMPTS:
+            done = _finish(db, [delivery_id], worker_id, DeliveryStatus.waiting,
+                           status=DeliveryStatus.failed, note=f"gave up: {note}"[:200])
+            outcome = "failed"
+        else:
+            done = _finish(db, [delivery_id], worker_id, DeliveryStatus.waiting,
+                           due_at=now + retry_delay(delivery.attempts), note=note)
+            outcome = "deferred"
+        db.commit()
+        return outcome if done else "lost"
+
+
+def _publish(broker: Broker, person_id: int, update_id: int) -> None:
+    try:
+        broker.publish_sync(service.person_channel(person_id), {"type": "update", "id": update_id})
+    except Exception:  # The update is saved; the banner only misses a nudge.
+        logger.warning("Could not announce update %s", update_id, exc_info=True)
+
+
+def deliver_one(engine: Engine, settings: Settings, delivery_id: int, worker_id: str,
+                now: dt.datetime) -> tuple[str, tuple[int, int] | None]:
+    """Deliver one claimed delivery. Returns the outcome, and (person, update) to announce on the
+    person's live channel once committed (portal deliveries)."""
+    with Session(engine) as db:
+        delivery = db.get(Delivery, delivery_id)
+        if delivery is None or delivery.status is not DeliveryStatus.waiting \
+                or delivery.claimed_by != worker_id:
+            return "lost", None
+        update_ = db.get(Update, delivery.update_id)
+        recipient = rules.recipients(db, [delivery.person_id]).get(delivery.person_id)
+        if update_ is None or recipient is None:
+            return _skip(db, delivery, None, worker_id, "gone"), None
+        if delivery.attempts > MAX_ATTEMPTS:
+            done = _finish(db, [delivery_id], worker_id, DeliveryStatus.waiting,
+                           status=DeliveryStatus.failed, note="gave up after too many tries")
+            db.commit()
+            return ("failed" if done else "lost"), None
+
+        if delivery.step > 0:
+            reason = ladder_stop_reason(db, update_, delivery.step, now, settings.time_zone)
+            if reason:
+                return _skip(db, delivery, update_, worker_id, reason), None
+
+        if delivery.channel is DeliveryChannel.portal:
+            if not _finish(db, [delivery_id], worker_id, DeliveryStatus.waiting,
+                           status=DeliveryStatus.sent, sent_at=now):
+                db.rollback()
+                return "lost", None
+            _log_step(db, delivery, update_, sent=True)
+            db.commit()
+            return "sent", (delivery.person_id, update_.id)
+
+        if not recipient.can_reach(delivery.channel):
+            return _skip(db, delivery, update_, worker_id, UNREACHABLE[delivery.channel]), None
+        preferences = recipient.preferences
+        if not update_.safety_critical:
+            if rules.in_quiet_hours(preferences, now, settings.time_zone):
+                done = _finish(db, [delivery_id], worker_id, DeliveryStatus.waiting, attempts=0,
+                               due_at=rules.quiet_ends_at(preferences, now, settings.time_zone))
+                db.commit()
+                return ("deferred" if done else "lost"), None
+            if rules.over_cap(preferences, sent_today(db, delivery.person_id, now, settings.time_zone)):
+                done = _finish(db, [delivery_id], worker_id, DeliveryStatus.waiting,
+                               status=DeliveryStatus.held, attempts=0, note="over the daily cap",
+                               due_at=rules.digest_time(preferences, now, settings.time_zone))
+                db.commit()
+                return ("held" if done else "lost"), None
+
+        with speaking(recipient.language):
+            rendered = render_step(db, update_, delivery.step, settings.time_zone)
+            outgoing = compose(settings, delivery.channel, recipient, rendered,
+                               messages.help_link(db, update_))
+        if not _finish(db, [delivery_id], worker_id, DeliveryStatus.waiting,
+                       status=DeliveryStatus.sent, sent_at=now):
+            db.rollback()
+            return "lost", None
+        db.add(OutboxMessage(delivery_id=delivery_id, created_at=now, **outgoing))
+        _log_step(db, delivery, update_, sent=True)
+        try:
+            db.commit()
+        except IntegrityError:  # Already in the outbox: another worker got there first.
+            db.rollback()
+            return "lost", None
+        return "sent", None
+
+
+def _skip(db: Session, delivery: Delivery, update_: Update | None, worker_id: str, reason: str) -> str:
+    assert delivery.id is not None
+    if not _finish(db, [delivery.id], worker_id, DeliveryStatus.waiting, status=DeliveryStatus.skipped,
+                   note=reason[:200]):
+        db.rollback()
+        return "lost"
+    if update_ is not None:
+        _log_step(db, delivery, update_, sent=False, reason=reason)
+    db.commit()
+    return "skipped"
+
+
+def _log_step(db: Session, delivery: Delivery, update_: Update, *, sent: bool, reason: str = "") -> None:
+    """Escalation steps go in the activity log, done by the system (no actor)."""
+    if delivery.step not in LADDER_ACTIONS:
+        return
+    action = LADDER_ACTIONS[delivery.step][0 if sent else 1]
+    detail = f"update {update_.id}, {STEP_NAMES[delivery.step]} by {delivery.channel.value}"
+    activity.record(db, actor_person_id=None, subject_account_id=update_.account_id, action=action,
+                    detail=f"{detail}: {reason}" if reason else detail)
+
+
+def ladder_stop_reason(db: Session, update_: Update, step: int, now: dt.datetime,
+                       time_zone: str) -> str:
+    """Why an escalation step is not needed any more, or "" when it is."""
+    if update_.done_at is not None:
+        return "done"
+    if update_.reminders_stopped_at is not None:
+        return "stopped by the customer"
+    if _still_to_do is not None and not _still_to_do(db, update_, now, time_zone):
+        return "nothing left to do"
+    if step == 1 and update_.seen_at is not None:
+        return "seen"
+    return ""
+
+
+def sent_today(db: Session, person_id: int, now: dt.datetime, time_zone: str) -> int:
+    """Email, text and push messages sent to this person since local midnight."""
+    return db.exec(select(func.count()).select_from(Delivery).where(
+        col(Delivery.person_id) == person_id, col(Delivery.channel).in_(CAPPED),
+        col(Delivery.status) == DeliveryStatus.sent,
+        col(Delivery.sent_at) >= rules.start_of_day(now, time_zone))).one()
+
+
+RENDER_STEP: dict[int, Callable[..., messages.Rendered]] = {
+    0: messages.render, 1: messages.render_reminder, 2: messages.render_callback_offer}
+
+
+def render_step(db: Session, update_: Update, step: int, time_zone: str) -> messages.Rendered:
+    return RENDER_STEP.get(step, messages.render)(db, update_, time_zone=time_zone)
+
+
+# Composing messages
+
+
+_environments: dict[int, tuple[Settings, Environment]] = {}
+
+
+def _email_templates(settings: Settings) -> Environment:
+    """The Jinja environment for email bodies, made once per settings."""
+    from portal.web.templating import make_environment
+
+    found = _environments.get(id(settings))
+    if found is None or found[0] is not settings:
+        found = _environments[id(settings)] = (settings, make_environment(settings))
+    return found[1]
+
+
+def absolute(settings: Settings, link: str) -> str:
+    return settings.base_url.rstrip("/") + (link if link.startswith("/") else f"/{link}")
+
+
+def compose(settings: Settings, channel: DeliveryChannel, recipient: rules.Recipient,
+            rendered: messages.Rendered, help_link: str) -> dict[str, str]:
+    """The outbox fields for one message, in the current language."""
+    url = absolute(settings, rendered.link)
+    if channel is DeliveryChannel.email:
+        subject, text, html = email_parts(settings, rendered, url, absolute(settings, help_link),
+                                          large_print=recipient.large_print)
+        return {"channel": "email", "to": recipient.email, "subject": subject, "body": text,
+                "html": html}
+    if channel is DeliveryChannel.text:
+        return {"channel": "sms", "to": recipient.phone, "body": text_message(settings, rendered, url)}
+    # Push: the installable app's provider finds the person's subscriptions.
+    return {"channel": "push", "to": f"person:{recipient.person_id}", "subject": rendered.title[:200],
+            "body": text_message(settings, rendered, url)}
+
+
+def email_parts(settings: Settings, rendered: messages.Rendered, url: str, help_url: str, *,
+                large_print: bool) -> tuple[str, str, str]:
+    """Subject, plain text and (for large print) HTML with big text."""
+    env = _email_templates(settings)
+    context = {"message": rendered, "url": url, "help_url": help_url,
+               "settings_url": absolute(settings, "/updates/settings"),
+               "body_lines": [line for line in rendered.body.splitlines() if line.strip()]}
+    text = env.get_template("updates/email/update.txt").render(context)
+    html = env.get_template("updates/email/update.html").render(context) if large_print else ""
+    return rendered.title[:200], text, html
+
+
+def text_message(settings: Settings, rendered: messages.Rendered, url: str) -> str:
+    """A short text (at most TEXT_LIMIT characters): the title, what to do (shortened to fit), the
+    link, and a number to call when there is room."""
+    title = rendered.title.strip().rstrip(".")
+    title = _shorten(title, TEXT_LIMIT - len(url) - 2)
+    call = gettext("To talk to a person, call %(phone)s.", phone=settings.help_phone)
+    tail = [url, call] if len(title) + len(url) + len(call) + 3 <= TEXT_LIMIT else [url]
+    room = TEXT_LIMIT - len(" ".join([f"{title}.", *tail])) - 1
+    to_do = _shorten(" ".join(rendered.what_to_do.split()), room) if room > 20 else ""
+    return " ".join(part for part in [f"{title}.", to_do, *tail] if part)
+
+
+def _shorten(text: str, most: int) -> str:
+    if len(text) <= most:
+        return text
+    return text[:max(most - 1, 0)].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
+# Digests
+
+
+def send_digests(engine: Engine, settings: Settings, *, worker_id: str,
+                 now: dt.datetime | None = None) -> int:
+    """Send held deliveries whose digest time has come: one message per person and channel.
+    Each person's held deliveries are claimed together, so each goes in one digest only."""
+    clock = (lambda: now) if now is not None else utcnow
+    claim_for = dt.timedelta(seconds=settings.worker_claim_seconds)
+    sent, after = 0, 0
+    while True:
+        moment = clock()
+        due = (col(Delivery.status) == DeliveryStatus.held, col(Delivery.due_at) <= moment,
+               _free(moment))
+        with Session(engine) as db:
+            people = db.exec(select(Delivery.person_id).where(*due, col(Delivery.person_id) > after)
+                             .distinct().order_by(col(Delivery.person_id)).limit(BATCH)).all()
+        for person_id in people:
+            after = person_id
+            with Session(engine) as db:
+                claimed = _claim(db, (*due, col(Delivery.person_id) == person_id), worker_id, moment,
+                                 claim_for, limit=1000)
+            if claimed:
+                try:
+                    sent += send_digest(engine, settings, person_id, claimed, worker_id, clock())
+                except Exception:
+                    logger.exception("The digest for person %s failed; it is tried again later",
+                                     person_id)
+        if len(people) < BATCH:
+            return sent
+
+
+def send_digest(engine: Engine, settings: Settings, person_id: int, delivery_ids: list[int],
+                worker_id: str, now: dt.datetime) -> int:
+    with Session(engine) as db:
+        held = list(db.exec(select(Delivery).where(
+            col(Delivery.id).in_(delivery_ids), col(Delivery.status) == DeliveryStatus.held,
+            col(Delivery.claimed_by) == worker_id).order_by(col(Delivery.id))).all())
+        recipient = rules.recipients(db, [person_id]).get(person_id)
+        if not held or recipient is None:
+            return 0
+        preferences = recipient.preferences
+        if rules.in_quiet_hours(preferences, now, settings.time_zone):  # They changed their hours.
+            _finish(db, delivery_ids, worker_id, DeliveryStatus.held,
+                    due_at=rules.quiet_ends_at(preferences, now, settings.time_zone))
+            db.commit()
+            return 0
+        updates = {u.id: u for u in db.exec(select(Update).where(
+            col(Update.id).in_({d.update_id for d in held}))).all()}
+        by_channel: dict[DeliveryChannel, list[Delivery]] = defaultdict(list)
+        for delivery in held:
+            update_ = updates.get(delivery.update_id)
+            reason = "gone" if update_ is None else (
+                ladder_stop_reason(db, update_, delivery.step, now, settings.time_zone)
+                if delivery.step > 0 else "")
+            if not reason and not recipient.can_reach(delivery.channel):
+                reason = UNREACHABLE[delivery.channel]
+            if reason:
+                assert delivery.id is not None
+                _finish(db, [delivery.id], worker_id, DeliveryStatus.held, status=DeliveryStatus.skipped,
+                        note=reason)
+            else:
+                by_channel[delivery.channel].append(delivery)
+        sent = 0
+        for channel, deliveries in by_channel.items():
+            ids = [d.id for d in deliveries if d.id is not None]
+            in_digest = list({d.update_id: updates[d.update_id] for d in deliveries}.values())
+            with speaking(recipient.language):
+                rendered = messages.render_digest(db, in_digest, time_zone=settings.time_zone)
+                outgoing = compose(settings, channel, recipient, rendered, messages.HELP)
+            if _finish(db, ids, worker_id, DeliveryStatus.held, status=DeliveryStatus.digested,
+                       sent_at=now) != len(ids):
+                db.rollback()  # Another worker took some over; it sends them.
+                return 0
+            # One message per digest; it carries the first delivery, so it is written once.
+            db.add(OutboxMessage(delivery_id=ids[0], created_at=now, **outgoing))
+            sent += 1
+        try:
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+            return 0
+        return sent
