@@ -18,7 +18,7 @@ class Persona:
     email: str
     phone: str
     preferred_language: str = "en"
-    staff_role: str = ""  # "adviser" for the sample advisers.
+    staff_role: str = ""  # "adviser" for the sample advisers, "operations" for Olwen.
     team: str = ""
 
 
@@ -59,6 +59,11 @@ PERSONAS = (
                "time."),
             None, "", "", dt.date(1986, 7, 7), "hana@northfield.example.org", "", staff_role="adviser",
             team="specialist"),
+    Persona("olwen", "Olwen Price",
+            _l("Works in operations. Tells people when water, gas or power stops working in their "
+               "area."),
+            None, "", "", dt.date(1977, 4, 12), "olwen@northfield.example.org", "",
+            staff_role="operations"),
 )
 
 

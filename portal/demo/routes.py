@@ -11,6 +11,7 @@ from portal.demo import service
 from portal.demo.personas import PERSONAS, persona
 from portal.deps import SessionDep
 from portal.i18n import lazy_gettext as _l
+from portal.identity.access import OPERATIONS
 from portal.identity.signing_in import complete_sign_in
 from portal.web.forms import Field, Form
 from portal.web.navigation import go_to, local_path
@@ -49,7 +50,8 @@ def choose_persona(request: Request, db: SessionDep,
     chosen = persona(form.values["persona"])
     assert chosen is not None
     if chosen.staff_role and next_path == "/account":
-        next_path = "/adviser"  # Advisers start at their queue.
+        # Advisers start at their queue, operations staff at their incidents.
+        next_path = "/ops" if chosen.staff_role == OPERATIONS else "/adviser"
     complete_sign_in(request, db, service.person_for(db, chosen), "demo persona")
     return go_to(request, next_path)
 

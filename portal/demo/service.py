@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 from portal.accounts.models import CustomerAccount
 from portal.clock import today_in
 from portal.demo.help_stories import seed_help
+from portal.demo.incident_stories import seed_incidents
 from portal.demo.personas import NEW_CUSTOMERS, PERSONAS, Persona
 from portal.demo.stories import STORIES
 from portal.identity.models import Passkey, Person
@@ -38,6 +39,7 @@ def seed(db: Session, time_zone: str = "Europe/London") -> None:
                                    email=c.email, phone=c.phone))
     _sample_passkey(db)
     seed_help(db, today, time_zone)
+    seed_incidents(db)
     db.commit()
 
 
