@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 
 import pytest
@@ -9,9 +10,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 from sqlmodel import Session, select
 
+from portal.clock import aware
 from portal.notify.models import OutboxMessage
-from portal.notify.service import deliver_pending, queue_email
+from portal.notify.service import MAX_ATTEMPTS, deliver_pending, queue_email
 from tests.conftest import make_settings
+from tests.test_update_rules import at, deliver, incident_update, someone, today
 
 
 class Inbox(Message):
@@ -72,3 +75,104 @@ def test_without_smtp_email_stays_in_the_outbox(app, settings) -> None:
         queue_email(db, "sam@example.org", "Hello", "Body")
         db.commit()
     assert deliver_pending(app.state.engine, settings) == 0
+
+
+# Updates by email: the outbox is a job queue (see portal/notify/service.py).
+
+
+def parts_of(message) -> dict[str, str]:
+    """Each text part of a received email by content type, decoded."""
+    found = {}
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            found[part.get_content_type()] = part.get_payload(decode=True).decode(
+                part.get_content_charset() or "utf-8")
+    return found
+
+
+def smtp_settings(tmp_path, port: int):
+    return make_settings(tmp_path, smtp_host="127.0.0.1", smtp_port=port,
+                         mail_from="updates@northfield.example")
+
+
+def test_an_update_reaches_the_inbox_as_plain_text(smtp_server, app, db, tmp_path) -> None:
+    controller, inbox = smtp_server
+    settings = smtp_settings(tmp_path, controller.port)
+    sam, now = someone(db, "sam"), at(today(), 10)
+    incident_update(db, sam, "No water in parts of NF2", now)
+    deliver(app, settings, now)
+    assert deliver_pending(app.state.engine, settings, now=now) == 1
+
+    [message] = inbox.received
+    assert message["To"] == "sam@example.org" and message["Subject"] == "No water in parts of NF2"
+    assert message["From"] == "updates@northfield.example"
+    parts = parts_of(message)
+    assert list(parts) == ["text/plain"]
+    assert "Use bottled water." in parts["text/plain"]
+    assert "http://testserver/status" in parts["text/plain"]
+    assert "Call us on 0300 123 4567." in parts["text/plain"]
+    assert deliver_pending(app.state.engine, settings, now=now) == 0
+
+
+def test_someone_who_needs_large_print_gets_big_text_too(smtp_server, app, db, tmp_path) -> None:
+    controller, inbox = smtp_server
+    settings = smtp_settings(tmp_path, controller.port)
+    margaret, now = someone(db, "margaret"), at(today(), 10)  # Large print is one of her needs.
+    incident_update(db, margaret, "Water off in NF7", now)
+    deliver(app, settings, now)
+    assert deliver_pending(app.state.engine, settings, now=now) == 1
+
+    [message] = inbox.received
+    assert message.get_content_type() == "multipart/alternative"
+    parts = parts_of(message)
+    assert "Water off in NF7" in parts["text/plain"]  # Plain text is always there.
+    html = parts["text/html"]
+    assert "font-size:24px" in html and "<h1" in html and 'lang="en"' in html
+    assert 'href="http://testserver/status#IN-' in html
+    assert "0300 123 4567" in html
+
+
+def test_email_is_tried_again_later_and_sent_once_the_server_is_back(app, db, tmp_path) -> None:
+    port = free_port()  # Nothing listens here yet.
+    settings = smtp_settings(tmp_path, port)
+    sam, start = someone(db, "sam"), at(today(), 10)
+    incident_update(db, sam, "Burst pipe on Mill Lane", start)
+    deliver(app, settings, start)
+
+    def outbox_row() -> OutboxMessage:
+        db.expire_all()
+        return db.exec(select(OutboxMessage).where(OutboxMessage.to == "sam@example.org")).one()
+
+    assert deliver_pending(app.state.engine, settings, now=start) == 0
+    assert outbox_row().attempts == 1 and outbox_row().last_error
+    assert aware(outbox_row().next_attempt_at) == start + dt.timedelta(minutes=1)
+    assert deliver_pending(app.state.engine, settings, now=start + dt.timedelta(seconds=30)) == 0
+    assert outbox_row().attempts == 1  # Not tried again before its time.
+    assert deliver_pending(app.state.engine, settings, now=start + dt.timedelta(minutes=1)) == 0
+    assert outbox_row().attempts == 2  # Then it waits twice as long.
+    assert aware(outbox_row().next_attempt_at) == start + dt.timedelta(minutes=3)
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert deliver_pending(app.state.engine, settings, now=start + dt.timedelta(minutes=2)) == 0
+        assert deliver_pending(app.state.engine, settings, now=start + dt.timedelta(minutes=3)) == 1
+        assert deliver_pending(app.state.engine, settings, now=start + dt.timedelta(minutes=9)) == 0
+    finally:
+        controller.stop()
+    assert [m["Subject"] for m in inbox.received] == ["Burst pipe on Mill Lane"]
+    assert outbox_row().sent_at is not None and outbox_row().last_error == ""
+
+
+def test_email_is_given_up_after_the_last_try(app, db, tmp_path) -> None:
+    settings = smtp_settings(tmp_path, free_port())
+    sam, now = someone(db, "sam"), at(today(), 10)
+    incident_update(db, sam, "Burst pipe on Mill Lane", now)
+    deliver(app, settings, now)
+    for _ in range(MAX_ATTEMPTS + 2):
+        deliver_pending(app.state.engine, settings, now=now)
+        now += dt.timedelta(hours=2)
+    db.expire_all()
+    message = db.exec(select(OutboxMessage)).one()
+    assert message.attempts == MAX_ATTEMPTS and message.failed_at is not None and message.sent_at is None

@@ -124,11 +124,11 @@ def claim_due(engine: Engine, worker_id: str, now: dt.datetime, claim_for: dt.ti
                            _free(now)), worker_id, now, claim_for, limit)
 
 
-def _finish(db: Session, delivery_ids: Sequence[int], worker_id: str, status: DeliveryStatus,
+def _finish(db: Session, delivery_ids: Sequence[int], worker_id: str, from_status: DeliveryStatus, /,
             **values: Any) -> int:
-    """Move deliveries this worker holds on from `status`; returns how many it still held."""
+    """Change deliveries this worker holds that are still `from_status`; returns how many."""
     return db.exec(update(Delivery).where(  # type: ignore[call-overload]
-        col(Delivery.id).in_(delivery_ids), col(Delivery.status) == status,
+        col(Delivery.id).in_(delivery_ids), col(Delivery.status) == from_status,
         col(Delivery.claimed_by) == worker_id).values(claimed_until=None, **values)).rowcount
 
 
@@ -241,7 +241,8 @@ def deliver_one(engine: Engine, settings: Settings, delivery_id: int, worker_id:
         with speaking(recipient.language):
             rendered = render_step(db, update_, delivery.step, settings.time_zone)
             outgoing = compose(settings, delivery.channel, recipient, rendered,
-                               messages.help_link(db, update_))
+                               messages.help_link(db, update_),
+                               "callback" if delivery.step == 2 else "update")
         if not _finish(db, [delivery_id], worker_id, DeliveryStatus.waiting,
                        status=DeliveryStatus.sent, sent_at=now):
             db.rollback()
@@ -329,12 +330,13 @@ def absolute(settings: Settings, link: str) -> str:
 
 
 def compose(settings: Settings, channel: DeliveryChannel, recipient: rules.Recipient,
-            rendered: messages.Rendered, help_link: str) -> dict[str, str]:
-    """The outbox fields for one message, in the current language."""
+            rendered: messages.Rendered, help_link: str, purpose: str = "update") -> dict[str, str]:
+    """The outbox fields for one message, in the current language. `purpose` is "update",
+    "callback" (the offer of a call) or "digest"; it names the email's link."""
     url = absolute(settings, rendered.link)
     if channel is DeliveryChannel.email:
         subject, text, html = email_parts(settings, rendered, url, absolute(settings, help_link),
-                                          large_print=recipient.large_print)
+                                          large_print=recipient.large_print, purpose=purpose)
         return {"channel": "email", "to": recipient.email, "subject": subject, "body": text,
                 "html": html}
     if channel is DeliveryChannel.text:
@@ -344,11 +346,18 @@ def compose(settings: Settings, channel: DeliveryChannel, recipient: rules.Recip
             "body": text_message(settings, rendered, url)}
 
 
+LINK_TEXT: dict[str, Callable[[], str]] = {
+    "update": lambda: gettext("See it on your account"),
+    "callback": lambda: gettext("Ask us to call you"),
+    "digest": lambda: gettext("See all your updates"),
+}
+
+
 def email_parts(settings: Settings, rendered: messages.Rendered, url: str, help_url: str, *,
-                large_print: bool) -> tuple[str, str, str]:
+                large_print: bool, purpose: str = "update") -> tuple[str, str, str]:
     """Subject, plain text and (for large print) HTML with big text."""
     env = _email_templates(settings)
-    context = {"message": rendered, "url": url, "help_url": help_url,
+    context = {"message": rendered, "url": url, "help_url": help_url, "link_text": LINK_TEXT[purpose](),
                "settings_url": absolute(settings, "/updates/settings"),
                "body_lines": [line for line in rendered.body.splitlines() if line.strip()]}
     text = env.get_template("updates/email/update.txt").render(context)
@@ -443,7 +452,7 @@ def send_digest(engine: Engine, settings: Settings, person_id: int, delivery_ids
             in_digest = list({d.update_id: updates[d.update_id] for d in deliveries}.values())
             with speaking(recipient.language):
                 rendered = messages.render_digest(db, in_digest, time_zone=settings.time_zone)
-                outgoing = compose(settings, channel, recipient, rendered, messages.HELP)
+                outgoing = compose(settings, channel, recipient, rendered, messages.HELP, "digest")
             if _finish(db, ids, worker_id, DeliveryStatus.held, status=DeliveryStatus.digested,
                        sent_at=now) != len(ids):
                 db.rollback()  # Another worker took some over; it sends them.

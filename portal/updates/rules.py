@@ -8,11 +8,13 @@ are off; quiet hours 21:00 to 08:00; at most 3 email, text or push messages a da
 digest. A person who told us (on /account/needs) that text is the best way to reach them gets texts
 too by default. The portal is always on: it is the record of every update.
 
-The ladder, for updates that need doing: step 0 on every chosen channel at once; step 1 the next day,
-a reminder on the next channel up the ladder (portal, email, text) that the person chose for this
-kind and we can reach, or the same channels again if there is none; step 2 after three days, an
-offer to call them, on the step 0 channels. The worker skips a step when the thing is done or the
-person stopped the reminders, and step 1 also when they have seen the update.
+An update that needs nothing doing goes on every chosen channel at once. One that needs doing climbs
+the ladder (portal, email, text) through the channels the person chose for its kind and we can
+reach: step 0 in the portal and on the lowest chosen rung (email, say); step 1 the next day, a
+reminder on the next chosen rung up (text), or on the step 0 channels again if there is none;
+step 2 after three days, an offer to call them, on every chosen channel. The worker skips a step
+when the thing is done or the person stopped the reminders, and step 1 also when they have seen the
+update.
 
 Times of day are in the service's time zone. Quiet hours may cross midnight (21:00 to 08:00); a
 message due inside them waits until they end, unless it is safety-critical. Once a person has had
@@ -114,9 +116,20 @@ def recipients(db: Session, person_ids: Iterable[int]) -> dict[int, Recipient]:
     return found
 
 
-def first_channels(update: Update, recipient: Recipient) -> list[DeliveryChannel]:
+def chosen_channels(update: Update, recipient: Recipient) -> list[DeliveryChannel]:
+    """The portal, and each channel chosen for this kind that we can reach, in ladder order."""
     chosen = recipient.preferences.chosen(update.kind)
     return [DeliveryChannel.portal] + [c for c in CHOOSABLE if c in chosen and recipient.can_reach(c)]
+
+
+def first_channels(update: Update, recipient: Recipient) -> list[DeliveryChannel]:
+    """Step 0: every chosen channel, or for an update that needs doing, the portal and the lowest
+    chosen rung of the ladder (channels off the ladder, like push, always come too)."""
+    every = chosen_channels(update, recipient)
+    if not update.needs_action:
+        return every
+    rungs = [c for c in every[1:] if c in LADDER]
+    return [DeliveryChannel.portal, *rungs[:1], *(c for c in every[1:] if c not in LADDER)]
 
 
 def reminder_channels(update: Update, recipient: Recipient,
@@ -141,7 +154,7 @@ def plan(update: Update, recipient: Recipient, now: dt.datetime) -> list[Deliver
     planned = deliveries(0, first, now)
     if update.needs_action:
         planned += deliveries(1, reminder_channels(update, recipient, first), now + REMINDER_AFTER)
-        planned += deliveries(2, first, now + CALLBACK_OFFER_AFTER)
+        planned += deliveries(2, chosen_channels(update, recipient), now + CALLBACK_OFFER_AFTER)
     return planned
 
 
