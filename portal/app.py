@@ -37,6 +37,7 @@ from portal.ops.routes import router as ops_router
 from portal.pages.routes import router as pages_router
 from portal.privacy.routes import router as privacy_router
 from portal.settings import Settings
+from portal.updates import routes as updates_routes
 from portal.updates import worker
 from portal.updates.routes import router as updates_router
 from portal.web import errors
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.templates = make_environment(settings)
     app.state.templates.globals.update(label=wording.label, step_detail=wording.step_detail,
-                                       unit=wording.unit)
+                                       unit=wording.unit, unseen_updates=updates_routes.unseen_updates)
 
     app.mount("/static", CachedStatic(StaticFiles(directory=STATIC_DIR),
                                       settings.static_max_age_seconds), name="static")

@@ -1,7 +1,242 @@
-"""The notification centre (/updates), its settings, and the live banner stream."""
+"""The notification centre (/updates), its settings, and the live banner stream.
+
+Every page and form works without JavaScript. With it, the header count and a short banner in a
+polite live region follow new updates as they arrive (server-sent events from /updates/events),
+without moving focus."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+from starlette.datastructures import FormData
+
+from portal.deps import SessionDep, SettingsDep
+from portal.i18n import get_locale, speaking
+from portal.identity.access import Actor
+from portal.identity.deps import CurrentActor
+from portal.updates import centre, preferences, rules, service
+from portal.updates.forms import SettingsForm, channel_field, service_name, settings_form, usage_field
+from portal.updates.models import Update, UpdateKind
+from portal.web.csrf import MAX_FIELDS
+from portal.web.navigation import go_to
+from portal.web.sessions import SessionState
+from portal.web.sse import Fragments, frame, sse_response
+from portal.web.templating import render
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/updates")
+
+Page = Annotated[int, Query(ge=1, le=10_000)]
+FLASH = "flash"
+ALL_SEEN = "updates_all_seen"
+REMINDERS_STOPPED = "update_reminders_stopped"
+SETTINGS_SAVED = "update_settings_saved"
+ENDED = "ended"  # The live stream's last event when the session is over: the browser stops asking.
+
+
+def _session(request: Request) -> SessionState:
+    state: SessionState = request.state.session
+    return state
+
+
+def unseen_updates(request: Request) -> int | None:
+    """For the header (a template global): how many new updates the signed-in customer has, or None
+    for anyone else (signed out, staff), who get no updates link and no live banner."""
+    if hasattr(request.state, "unseen_updates"):
+        return request.state.unseen_updates  # type: ignore[no-any-return]
+    state = getattr(request.state, "session", None)
+    found = None
+    if state is not None and state.person_id:
+        try:
+            found = centre.unseen_for(request.app.state.engine, state.person_id)
+        except SQLAlchemyError:  # An error page must still show when the database is down.
+            logger.warning("could not count new updates", exc_info=True)
+    request.state.unseen_updates = found
+    return found
+
+
+# The notification centre
+
+
+@router.get("", response_class=HTMLResponse)
+def updates(request: Request, actor: CurrentActor, db: SessionDep, settings: SettingsDep,
+            page: Page = 1) -> Response:
+    shown, pages, page = centre.page_of(db, actor.person_id, page, settings.time_zone)
+    return render(request, "updates/index.html", {
+        "updates": shown, "page": page, "pages": pages,
+        "unseen": service.unseen_count(db, actor.person_id),
+        "all_seen": _session(request).take(FLASH, ALL_SEEN) is not None}, htmx_main=True)
+
+
+@router.post("/seen")
+def mark_all_seen(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
+    service.mark_all_seen(db, actor.person_id)
+    db.commit()
+    _session(request).set(FLASH, ALL_SEEN)
+    return go_to(request, "/updates")
+
+
+# Settings
+
+
+def masked_email(email: str) -> str:
+    """Enough to recognise, not enough for someone looking over a shoulder: "s…@example.org"."""
+    name, at, domain = email.partition("@")
+    return f"{name[:1]}…@{domain}" if at and name else ""
+
+
+def phone_end(phone: str) -> str:
+    digits = "".join(c for c in phone if c.isdigit())
+    return digits[-3:] if len(digits) >= 3 else ""
+
+
+def _settings_page(request: Request, current: preferences.Current, form: SettingsForm,
+                   status: int = 200, saved: bool = False) -> Response:
+    return render(request, "updates/settings.html", {
+        "form": form, "recipient": current.recipient, "metered": current.metered,
+        "kinds": [{"kind": kind, "field": channel_field(kind)} for kind in UpdateKind],
+        "channels": rules.CHOOSABLE, "usage_field": usage_field,
+        "usage_label": lambda m: service_name(m, form.several_accounts), "saved": saved,
+        "email_shown": masked_email(current.recipient.email), "phone_end": phone_end(current.recipient.phone),
+        "most_a_day": rules.MAX_DAILY_CAP}, status_code=status, htmx_main=True)
+
+
+async def _form_data(request: Request) -> FormData:
+    try:
+        return await request.form(max_files=0, max_fields=MAX_FIELDS)
+    except Exception as exc:  # Malformed bodies are the sender's problem, not a 500.
+        raise HTTPException(status_code=400) from exc
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def update_settings(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
+    current = preferences.current(db, actor)
+    form = settings_form(current.metered).from_current(current)
+    saved = _session(request).take(FLASH, SETTINGS_SAVED) is not None
+    return _settings_page(request, current, form, saved=saved)
+
+
+@router.post("/settings", response_class=HTMLResponse)
+def save_settings(request: Request, actor: CurrentActor, db: SessionDep,
+                  data: Annotated[FormData, Depends(_form_data)]) -> Response:
+    current = preferences.current(db, actor)
+    form = settings_form(current.metered).from_data(data)
+    if not form.validate():
+        return _settings_page(request, current, form, status=422)
+    preferences.save(db, actor, form.choices())
+    _session(request).set(FLASH, SETTINGS_SAVED)
+    return go_to(request, "/updates/settings")
+
+
+# The live banner and header count
+
+
+def _fragment(app_state: Any, macro: str, *args: Any) -> str:
+    """One macro from updates/_live.html, rendered on its own for the live stream."""
+    module = app_state.templates.get_template("updates/_live.html").module
+    return str(getattr(module, macro)(*args))
+
+
+def live_events(app_state: Any, person_id: int, language: str
+                ) -> tuple[Callable[[dict], Fragments], Callable[[], Fragments]]:
+    """What a signed-in customer's pages get live on their channel: for each new update, a short
+    banner and the new count for the header. Returns (on_event, first) for sse_response; `first`
+    sends the count at once, for a page that reconnects after missing events."""
+    engine, time_zone = app_state.engine, app_state.settings.time_zone
+
+    def count(db: Session) -> tuple[str, str]:
+        return "count", _fragment(app_state, "count_text", service.unseen_count(db, person_id))
+
+    def on_event(event: dict) -> Fragments:
+        update_id = event.get("id")
+        if event.get("type") != "update" or not isinstance(update_id, int) or isinstance(update_id, bool):
+            return []
+        with speaking(language), Session(engine) as db:
+            found = service.update_for(db, person_id, update_id)
+            if found is None:
+                return []
+            return [("update", _fragment(app_state, "banner", centre.shown(db, found, time_zone))),
+                    count(db)]
+
+    def first() -> Fragments:
+        with speaking(language), Session(engine) as db:
+            return [count(db)]
+
+    return on_event, first
+
+
+def _just_ended() -> Iterator[str]:
+    yield frame(ENDED, "")
+
+
+@router.get("/events")
+def events(request: Request, db: SessionDep) -> Response:
+    """Server-sent events for the signed-in customer. Anyone else, and a session that ends while
+    the stream is open, get an "ended" event, so the browser stops reconnecting."""
+    person_id = centre.customer_id(db, _session(request).person_id)
+    if person_id is None:
+        return StreamingResponse(_just_ended(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store"})
+    engine, settings = request.app.state.engine, request.app.state.settings
+    session_id = _session(request).id
+    signed_out = {"yes": False}
+
+    def still_allowed() -> bool:
+        allowed = centre.still_signed_in(engine, settings.session_idle_minutes, person_id, session_id)
+        signed_out["yes"] = not allowed
+        return allowed
+
+    on_event, first = live_events(request.app.state, person_id, get_locale())
+    response = sse_response(request, service.person_channel(person_id), on_event,
+                            still_allowed=still_allowed, first=first)
+    stream = response.body_iterator
+
+    async def then_goodbye() -> AsyncIterator[str | bytes]:
+        async for chunk in stream:
+            yield chunk  # type: ignore[misc]
+        if signed_out["yes"]:
+            yield frame(ENDED, "")
+
+    response.body_iterator = then_goodbye()
+    return response
+
+
+# One update
+
+
+def _own(db: Session, actor: Actor, update_id: str) -> Update:
+    """The person's own update, or 404: the same for one that does not exist and someone else's."""
+    found = (service.update_for(db, actor.person_id, int(update_id))
+             if update_id.isdigit() and len(update_id) < 12 else None)
+    if found is None:
+        raise HTTPException(status_code=404)
+    return found
+
+
+@router.get("/{update_id}", response_class=HTMLResponse)
+def one_update(request: Request, update_id: str, actor: CurrentActor, db: SessionDep,
+               settings: SettingsDep) -> Response:
+    found = _own(db, actor, update_id)
+    service.mark_seen(db, found)
+    db.commit()
+    steps = centre.next_steps(db, found) if found.needs_action and found.done_at is None else []
+    return render(request, "updates/update.html", {
+        "item": centre.shown(db, found, settings.time_zone),
+        "steps": [centre.step_sentence(step, settings.time_zone) for step in steps],
+        "stopped": _session(request).take(FLASH, REMINDERS_STOPPED) is not None})
+
+
+@router.post("/{update_id}/stop-reminders")
+def stop_reminders(request: Request, update_id: str, actor: CurrentActor, db: SessionDep) -> Response:
+    found = _own(db, actor, update_id)
+    if found.reminders_stopped_at is None:  # Pressed twice: stopped and logged once.
+        service.stop_reminders(db, found, actor.person_id)
+        db.commit()
+    _session(request).set(FLASH, REMINDERS_STOPPED)
+    return go_to(request, f"/updates/{found.id}")
