@@ -27,6 +27,12 @@ class PageState:
     lands_on: str | None = None
 
 
+# The choices on /updates/settings as they are before anyone changes them.
+UPDATE_DEFAULTS: tuple[tuple[str, str], ...] = (
+    *((f"channels_{kind}", "email")
+      for kind in ("cases", "bills", "payments", "visits", "usage", "incidents")),
+    ("quiet", "on"), ("quiet_from", "21:00"), ("quiet_until", "08:00"), ("cap", "on"), ("daily_cap", "3"))
+
 PAGES: tuple[PageState, ...] = (
     PageState("start", "/"),
     PageState("help", "/help"),
@@ -141,6 +147,18 @@ PAGES: tuple[PageState, ...] = (
               persona="dewi"),
     PageState("adviser: another team's request", "/adviser/requests/HR-DEMC47", signed_in=True,
               persona="dewi", status=404),
+    # Updates (issue #6): the notification centre, one update, and how we tell you.
+    PageState("updates", "/updates", signed_in=True),
+    PageState("updates: none yet", "/updates", signed_in=True, persona="ceri"),
+    PageState("an update that is not yours", "/updates/999999", signed_in=True, status=404),
+    PageState("how we tell you", "/updates/settings", signed_in=True),
+    PageState("how we tell you: two accounts", "/updates/settings", signed_in=True, persona="gareth"),
+    PageState("how we tell you: no meters", "/updates/settings", signed_in=True, persona="ceri"),
+    PageState("how we tell you with an error", "/updates/settings", signed_in=True,
+              clear_field="daily_cap", submit_empty=True, status=422),
+    # Amina: sends the choices she already has (the defaults), to see the page that says they were saved.
+    PageState("how we tell you: saved", "/updates/settings", signed_in=True, persona="amina",
+              send_first=UPDATE_DEFAULTS, lands_on="/updates/settings"),
     PageState("demo personas", "/demo", demo_only=True),
     PageState("demo personas with an error", "/demo", submit_empty=True, status=422,
               demo_only=True),
@@ -169,5 +187,5 @@ def covered_paths() -> set[str]:
               "/account/services/{service_id}", "/account/cases/{reference}",
               "/help/callback/{reference}", "/help/callback/{reference}/change",
               "/help/callback/{reference}/cancel", "/help/messages/{reference}", "/help/chat/{reference}",
-              "/adviser/requests/{reference}"}
+              "/adviser/requests/{reference}", "/updates/{update_id}"}
     return paths | ({"/demo/components/{name}"} if component_pages() else set())

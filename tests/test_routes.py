@@ -13,7 +13,7 @@ from tests.route_table import api_routes
 NOT_PAGES = {"/healthz", "/theme.css", "/language/{code}", "/sign-out", "/account/privacy/download",
              # Live updates (server-sent events), not pages.
              "/adviser/events", "/adviser/requests/{reference}/events", "/help/messages/{reference}/events",
-             "/help/chat/{reference}/events", "/help/chat/{reference}/queue"}
+             "/help/chat/{reference}/events", "/help/chat/{reference}/queue", "/updates/events"}
 
 
 def page_routes(app) -> set[str]:
