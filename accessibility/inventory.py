@@ -27,12 +27,6 @@ class PageState:
     lands_on: str | None = None
 
 
-# The choices on /updates/settings as they are before anyone changes them.
-UPDATE_DEFAULTS: tuple[tuple[str, str], ...] = (
-    *((f"channels_{kind}", "email")
-      for kind in ("cases", "bills", "payments", "visits", "usage", "incidents")),
-    ("quiet", "on"), ("quiet_from", "21:00"), ("quiet_until", "08:00"), ("cap", "on"), ("daily_cap", "3"))
-
 PAGES: tuple[PageState, ...] = (
     PageState("start", "/"),
     PageState("help", "/help"),
@@ -156,9 +150,6 @@ PAGES: tuple[PageState, ...] = (
     PageState("how we tell you: no meters", "/updates/settings", signed_in=True, persona="ceri"),
     PageState("how we tell you with an error", "/updates/settings", signed_in=True,
               clear_field="daily_cap", submit_empty=True, status=422),
-    # Amina: sends the choices she already has (the defaults), to see the page that says they were saved.
-    PageState("how we tell you: saved", "/updates/settings", signed_in=True, persona="amina",
-              send_first=UPDATE_DEFAULTS, lands_on="/updates/settings"),
     PageState("demo personas", "/demo", demo_only=True),
     PageState("demo personas with an error", "/demo", submit_empty=True, status=422,
               demo_only=True),
