@@ -155,6 +155,28 @@ PAGES: tuple[PageState, ...] = (
               demo_only=True),
     PageState("components", "/demo/components", demo_only=True),
     PageState("demo outbox", "/demo/outbox", demo_only=True),
+    # Incidents: the public status page, and /ops for operations staff (the sample incidents are in
+    # portal/demo/incident_stories.py: IN-WATER is open, IN-AMPER fixed).
+    PageState("service status", "/status"),
+    PageState("ops: incidents", "/ops", signed_in=True, persona="olwen"),
+    PageState("ops: not for customers", "/ops", signed_in=True, status=404),
+    PageState("ops: publish an incident", "/ops/incidents/new", signed_in=True, persona="olwen"),
+    PageState("ops: publish an incident with errors", "/ops/incidents/new", signed_in=True,
+              persona="olwen", submit_empty=True, status=422),
+    PageState("ops: an open incident", "/ops/incidents/IN-WATER", signed_in=True, persona="olwen"),
+    PageState("ops: a fixed incident", "/ops/incidents/IN-AMPER", signed_in=True, persona="olwen"),
+    PageState("ops: post an update", "/ops/incidents/IN-WATER/update", signed_in=True, persona="olwen"),
+    PageState("ops: an update with an error", "/ops/incidents/IN-WATER/update", signed_in=True,
+              persona="olwen", clear_field="what_is_happening", submit_empty=True, status=422),
+    PageState("ops: correct what we said", "/ops/incidents/IN-WATER/correct", signed_in=True,
+              persona="olwen"),
+    PageState("ops: a correction with an error", "/ops/incidents/IN-WATER/correct", signed_in=True,
+              persona="olwen", clear_field="title", submit_empty=True, status=422),
+    PageState("ops: mark as fixed", "/ops/incidents/IN-WATER/resolve", signed_in=True, persona="olwen"),
+    PageState("ops: mark as fixed with an error", "/ops/incidents/IN-WATER/resolve", signed_in=True,
+              persona="olwen", submit_empty=True, status=422),
+    PageState("ops: correct a fixed incident", "/ops/incidents/IN-AMPER/correct", signed_in=True,
+              persona="olwen"),
 )
 
 
@@ -178,5 +200,7 @@ def covered_paths() -> set[str]:
               "/account/services/{service_id}", "/account/cases/{reference}",
               "/help/callback/{reference}", "/help/callback/{reference}/change",
               "/help/callback/{reference}/cancel", "/help/messages/{reference}", "/help/chat/{reference}",
-              "/adviser/requests/{reference}", "/updates/{update_id}"}
+              "/adviser/requests/{reference}", "/updates/{update_id}",
+              "/ops/incidents/{reference}", "/ops/incidents/{reference}/update",
+              "/ops/incidents/{reference}/correct", "/ops/incidents/{reference}/resolve"}
     return paths | ({"/demo/components/{name}"} if component_pages() else set())

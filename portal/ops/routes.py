@@ -125,7 +125,7 @@ def publish(request: Request, actor: Operations, db: SessionDep, settings: Setti
 def incident_page(request: Request, reference: str, actor: Operations, db: SessionDep) -> Response:
     incident = _incident_or_404(db, actor, reference)
     return render(request, "ops/incident.html", {
-        "incident": incident, "versions": service.versions(db, incident),
+        "incident": incident, "history": service.history(db, incident),
         "flash": _flash(request, incident.reference), **WORDS})
 
 

@@ -101,6 +101,37 @@ def versions(db: Session, incident: Incident) -> list[IncidentVersion]:
                         .order_by(col(IncidentVersion.version).desc())).all())
 
 
+class Sent(StrEnum):
+    sending = "sending"  # Waiting for, or with, a worker.
+    sent = "sent"
+    replaced = "replaced"  # A newer version came before a worker got to it: it went to nobody.
+
+
+@dataclass(frozen=True)
+class Said:
+    """A version in the history, with what became of it."""
+
+    version: IncidentVersion
+    sent: Sent
+
+
+def history(db: Session, incident: Incident) -> list[Said]:
+    """Every version, newest first."""
+    found = versions(db, incident)
+    said = []
+    for number, version in enumerate(found):
+        newer = found[number - 1] if number else None
+        if version.fanned_out_at is None:
+            sent = Sent.sending
+        elif (version.reached == 0 and newer is not None
+              and aware(newer.created_at) <= aware(version.fanned_out_at)):
+            sent = Sent.replaced
+        else:
+            sent = Sent.sent
+        said.append(Said(version, sent))
+    return said
+
+
 def current_version(db: Session, incident: Incident) -> IncidentVersion:
     return db.exec(select(IncidentVersion).where(IncidentVersion.incident_id == incident.id,
                                                  IncidentVersion.version == incident.version)).one()
