@@ -57,6 +57,8 @@ audit: install chromium
 
 bench: install
 	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.fanout
+	$(BIN)/python -m bench.live_updates
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor i18n/*/LC_MESSAGES/*.mo demo.db*
