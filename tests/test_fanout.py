@@ -9,6 +9,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,8 +31,32 @@ from tests.conftest import postgres_url
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)  # Midday: outside anyone's quiet hours.
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
+@contextmanager
+def postgres_database() -> Iterator[Engine]:
+    """A database of its own on the test server, dropped afterwards."""
+    admin_url = postgres_url()
+    name = f"portal_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(f"{admin_url.rsplit('/', 1)[0]}/{name}")
+    try:
+        SQLModel.metadata.create_all(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """Each test on SQLite, and on PostgreSQL too when there is a server (the inserts differ)."""
+    if request.param == "postgresql":
+        with postgres_database() as engine:
+            yield engine
+        return
     engine = make_engine(f"sqlite:///{tmp_path / 'fanout.db'}")
     SQLModel.metadata.create_all(engine)
     yield engine
@@ -237,20 +262,8 @@ def test_a_worker_that_lost_its_claim_stops(engine) -> None:
 
 @pytest.fixture
 def postgres_engine() -> Iterator[Engine]:
-    admin_url = postgres_url()
-    name = f"portal_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(f"{admin_url.rsplit('/', 1)[0]}/{name}")
-    try:
-        SQLModel.metadata.create_all(engine)
+    with postgres_database() as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.mark.postgres

@@ -247,6 +247,21 @@ def test_sending_the_form_twice_makes_one_incident(olwen, db) -> None:
     assert publish(olwen).url.path != first.url.path
 
 
+def test_odd_input_is_an_error_or_a_new_incident_never_a_crash(olwen, db) -> None:
+    # A reference that is taken (or not one of ours) in the form: a new incident all the same.
+    for reference in ("IN-WATER", "nonsense\x00", ""):
+        response = olwen.post("/ops/incidents/new", data={
+            **form_on(olwen, "/ops/incidents/new"), **good_incident(title=f"Cut {reference[:3]}"),
+            "reference": reference})
+        assert response.status_code == 200 and response.url.path != "/ops/incidents/IN-WATER"
+        assert incident_of(db, response).reference != "IN-WATER"
+    assert len(versions_of(db, db.exec(select(Incident).where(Incident.reference == "IN-WATER")).one())) == 1
+    response = publish(olwen, **{"fix-year": "9999", "fix-month": "12", "fix-day": "31", "fix-time": "23:59"})
+    assert response.status_code in (200, 422)
+    response = change(olwen, "IN-WATER", "update", **good_incident(), from_version="x" * 50)
+    assert response.status_code == 409
+
+
 # Updates, corrections and the fix
 
 

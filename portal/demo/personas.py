@@ -60,8 +60,7 @@ PERSONAS = (
             None, "", "", dt.date(1986, 7, 7), "hana@northfield.example.org", "", staff_role="adviser",
             team="specialist"),
     Persona("olwen", "Olwen Price",
-            _l("Works in operations. Tells people when water, gas or power stops working in their "
-               "area."),
+            _l("Works in operations. Tells people when their water, gas or power goes off."),
             None, "", "", dt.date(1977, 4, 12), "olwen@northfield.example.org", "",
             staff_role="operations"),
 )

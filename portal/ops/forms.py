@@ -43,9 +43,9 @@ def _text_fields() -> tuple[Field, ...]:
         Field("title", required=_l("Enter a short title, like No water in parts of NF2"),
               max_length=TITLE_MAX, too_long=_l("The title must be 120 characters or fewer")),
         Field("what_is_happening", required=_l("Say what is happening"), max_length=TEXT_MAX,
-              too_long=_l("What is happening must be 1000 characters or fewer")),
+              too_long=_l("What is happening is too long. Use 1000 characters or fewer.")),
         Field("who_is_affected", required=_l("Say who is affected"), max_length=WHO_MAX,
-              too_long=_l("Who is affected must be 500 characters or fewer")),
+              too_long=_l("Who is affected is too long. Use 500 characters or fewer.")),
         Field("what_to_do", required=_l("Say what people should do"), max_length=TEXT_MAX,
               too_long=_l("What people should do must be 1000 characters or fewer")),
     )
@@ -138,13 +138,18 @@ class IncidentForm(Form):
             self.error("fix-time", _l("Enter the time on the 24-hour clock, like 14:30"))
         if day is None or match is None:
             return
-        moment = dt.datetime.combine(day, dt.time(int(match[1]), int(match[2])), ZoneInfo(time_zone))
-        if moment.astimezone(dt.UTC) <= now:
+        try:
+            moment = dt.datetime.combine(day, dt.time(int(match[1]), int(match[2])),
+                                         ZoneInfo(time_zone)).astimezone(dt.UTC)
+        except OverflowError:  # The last minutes of the year 9999, somewhere east of here.
+            self.error("fix-day", _l("Enter a real date as numbers, like 27 3 2026"))
+            return
+        if moment <= now:
             self.error("fix-day", _l("The fix time must be in the future"))
             return
         if not self.values["confidence"]:
             self.error("confidence", _l("Choose how sure we are about the time"))
-        self.expected_fix_at = moment.astimezone(dt.UTC)
+        self.expected_fix_at = moment
 
     def draft(self) -> Draft:
         """After `validate_at` passed."""

@@ -182,9 +182,9 @@ def publish(db: Session, actor: Actor, draft: Draft, reference: str, now: dt.dat
     for _attempt in range(3):
         existing = db.exec(select(Incident).where(Incident.reference == reference)).first()
         if existing is not None:
-            if existing.created_by_person_id == actor.person_id:
+            if _same_incident(db, actor, existing, draft):
                 return existing, False
-            reference = new_incident_reference()  # Someone else's: that reference was taken.
+            reference = new_incident_reference()  # Another incident has that reference.
             continue
         incident = Incident(reference=reference, service=draft.service, areas=" ".join(draft.areas),
                             safety_critical=bool(draft.safety_critical), stage=draft.stage, version=1,
@@ -206,6 +206,15 @@ def publish(db: Session, actor: Actor, draft: Draft, reference: str, now: dt.dat
             continue
         return incident, True
     raise RuntimeError("could not store the incident")
+
+
+def _same_incident(db: Session, actor: Actor, incident: Incident, draft: Draft) -> bool:
+    """Whether `incident` is what this form made the first time it was sent."""
+    first = db.exec(select(IncidentVersion).where(IncidentVersion.incident_id == incident.id,
+                                                  IncidentVersion.version == 1)).first()
+    return (first is not None and incident.created_by_person_id == actor.person_id
+            and incident.service == draft.service and first.title == draft.title
+            and first.what_is_happening == draft.what_is_happening)
 
 
 def change(db: Session, actor: Actor, incident: Incident, draft: Draft, kind: Change, from_version: int,

@@ -213,16 +213,29 @@ def _insert_new(db: Session, table: Table, rows: list[dict[str, Any]]) -> list[A
 
 
 def _insert_new_postgresql(db: Session, table: Table, rows: list[dict[str, Any]]) -> list[Any]:
-    """One statement whatever the number of rows: each column goes as one array, and unnest() turns
-    the arrays back into rows. Several times faster than many-row VALUES, which the driver has to
-    parse, or a statement per row."""
+    """One statement whatever the number of rows: a column that differs from row to row goes as one
+    array, unnest() turns the arrays back into rows, and a column the same in every row goes once.
+    Several times faster than many-row VALUES, which the driver has to parse, or a row at a time."""
     dialect = db.get_bind().dialect
     names = list(rows[0])
-    casts = [f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in names]
+    values: dict[str, Any] = {}
+    selected, arrays, columns = [], [], []
+    for n, name in enumerate(names):
+        kind = table.c[name].type.compile(dialect=dialect)
+        column = [_plain(row[name]) for row in rows]
+        if all(value == column[0] for value in column):
+            values[f"v{n}"] = column[0]
+            selected.append(f"CAST(:v{n} AS {kind})")
+        else:
+            values[f"v{n}"] = column
+            arrays.append(f"CAST(:v{n} AS {kind}[])")
+            columns.append(f"c{n}")
+            selected.append(f"u.c{n}")
+    source = f"unnest({', '.join(arrays)}) AS u({', '.join(columns)})" if arrays \
+        else "generate_series(1, 1)"  # Identical rows: only one of them could go in.
     statement = text(f"INSERT INTO {table.name} ({', '.join(names)}) "  # noqa: S608 (names are ours)
-                     f"SELECT * FROM unnest({', '.join(casts)}) "
+                     f"SELECT {', '.join(selected)} FROM {source} "
                      "ON CONFLICT DO NOTHING RETURNING id, person_id")
-    values = {name: [_plain(row[name]) for row in rows] for name in names}
     return list(db.execute(statement, values).all())
 
 
