@@ -48,7 +48,7 @@ def test_a_claim_is_one_workers_until_it_runs_out(app: FastAPI, db: Session, set
     later = now + claim_for + MINUTE
     assert delivery.claim_due(engine, "worker-b", later, claim_for) == mine
     # ...and A, if it was only slow, can no longer finish them.
-    assert delivery.deliver_one(engine, settings, mine[0], "worker-a", later) == ("lost", None)
+    assert delivery.deliver_claimed(engine, settings, [mine[0]], "worker-a", later)["lost"] == 1
     assert deliver(app, settings, later + claim_for + MINUTE, worker="worker-b")["sent"] == 2
     sent = deliveries(db, news)
     assert {d.claimed_by for d in sent.values()} == {"worker-b"}

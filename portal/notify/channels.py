@@ -6,17 +6,24 @@ where the demo and the tests read them, until a real provider is configured. Tod
 without `smtp_host`, every text message (no SMS provider is reachable here) and every push message
 (the installable app issue will add a pywebpush driver).
 
-`send` raises `SendError` (or the provider's own OSError) when a message could not be sent; the
-outbox then tries again later (see notify/service.py)."""
+`send` raises `SendError` when a message could not be sent; the outbox then tries again later (see
+notify/service.py). `session()` wraps a run of sends, so a provider can keep one connection open
+for all of them."""
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
 
 from portal.settings import Settings
+
+IDLE_CHECK_SECONDS = 5.0  # A kept SMTP connection idle this long is checked before use.
 
 
 class SendError(RuntimeError):
@@ -26,11 +33,15 @@ class SendError(RuntimeError):
 class EmailProvider(Protocol):
     waits_in_outbox: bool
 
+    def session(self) -> AbstractContextManager[None]: ...
+
     def send(self, *, to: str, subject: str, body: str, html: str = "") -> None: ...
 
 
 class SmsProvider(Protocol):
     waits_in_outbox: bool
+
+    def session(self) -> AbstractContextManager[None]: ...
 
     def send(self, *, to: str, body: str) -> None: ...
 
@@ -38,10 +49,17 @@ class SmsProvider(Protocol):
 class PushProvider(Protocol):
     waits_in_outbox: bool
 
+    def session(self) -> AbstractContextManager[None]: ...
+
     def send(self, *, to: str, title: str, body: str) -> None: ...
 
 
-class OutboxEmail:
+class _NoSession:
+    def session(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+
+class OutboxEmail(_NoSession):
     """No SMTP server configured: email waits in the outbox."""
 
     waits_in_outbox = True
@@ -51,12 +69,25 @@ class OutboxEmail:
 
 
 class SmtpEmail:
-    """Email over SMTP: plain text, plus an HTML alternative when there is one."""
+    """Email over SMTP: plain text, plus an HTML alternative when there is one. Within `session()`
+    one connection carries every message."""
 
     waits_in_outbox = False
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._kept: smtplib.SMTP | None = None
+        self._keeping = False
+        self._used = 0.0  # When the kept connection was last used (time.monotonic).
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        self._keeping = True
+        try:
+            yield
+        finally:
+            self._keeping = False
+            self._drop(polite=True)
 
     def send(self, *, to: str, subject: str, body: str, html: str = "") -> None:
         settings = self.settings
@@ -68,17 +99,49 @@ class SmtpEmail:
         if html:
             email.add_alternative(html, subtype="html")
         try:
-            with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
-                if settings.smtp_starttls:
-                    smtp.starttls()
-                if settings.smtp_username:
-                    smtp.login(settings.smtp_username, settings.smtp_password)
+            smtp = self._connection()
+            try:
                 smtp.send_message(email)
+            finally:
+                if not self._keeping:
+                    self._drop(polite=True)
         except (OSError, smtplib.SMTPException) as error:
+            self._drop(polite=False)
             raise SendError(f"{type(error).__name__}: {error}") from error
 
+    def _connection(self) -> smtplib.SMTP:
+        if self._kept is not None:
+            try:
+                if time.monotonic() - self._used > IDLE_CHECK_SECONDS:
+                    self._kept.noop()  # Still there? A server may close an idle connection.
+                self._used = time.monotonic()
+                return self._kept
+            except (OSError, smtplib.SMTPException):
+                self._drop(polite=False)
+        settings = self.settings
+        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10)
+        try:
+            if settings.smtp_starttls:
+                smtp.starttls()
+            if settings.smtp_username:
+                smtp.login(settings.smtp_username, settings.smtp_password)
+        except BaseException:
+            smtp.close()
+            raise
+        self._kept, self._used = smtp, time.monotonic()
+        return smtp
 
-class OutboxSms:
+    def _drop(self, *, polite: bool) -> None:
+        smtp, self._kept = self._kept, None
+        if smtp is None:
+            return
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            if polite:
+                smtp.quit()
+        smtp.close()
+
+
+class OutboxSms(_NoSession):
     """No SMS provider can be reached from here: text messages wait in the outbox (channel "sms")."""
 
     waits_in_outbox = True
@@ -87,7 +150,7 @@ class OutboxSms:
         raise SendError("No SMS provider is configured.")
 
 
-class OutboxPush:
+class OutboxPush(_NoSession):
     """Web push needs subscriptions from the installable app: push messages wait in the outbox."""
 
     waits_in_outbox = True
@@ -101,6 +164,12 @@ class Drivers:
     email: EmailProvider
     sms: SmsProvider
     push: PushProvider
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """Every provider's session, for a run of sends."""
+        with self.email.session(), self.sms.session(), self.push.session():
+            yield
 
     def waiting_channels(self) -> frozenset[str]:
         """Outbox channels ("email", "sms", "push") that nothing sends: their messages stay put."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+import time
 from collections.abc import Callable
 
 from sqlalchemy import ColumnElement, Engine, or_
@@ -22,7 +23,8 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8  # 1+2+4+...+64 minutes: about two hours of trying before giving up.
 FIRST_RETRY = dt.timedelta(minutes=1)
 LONGEST_RETRY = dt.timedelta(hours=1)
-BATCH = 100
+BATCH = 20  # Messages claimed at once.
+MAX_BATCHES = 50  # Per call, so the worker's other jobs get their turn.
 
 
 def queue_email(db: Session, to: str, subject: str, body: str) -> OutboxMessage:
@@ -65,46 +67,53 @@ def deliver_pending(engine: Engine, settings: Settings, now: dt.datetime | None 
     """Send what waits in the outbox on channels with a real provider (see channels.py); returns how
     many were sent. Safe with several workers at once.
 
-    Each message is claimed with one conditional UPDATE (it is ours when it changed one row), sent,
-    then marked sent. A failure is tried again after `retry_delay`, up to MAX_ATTEMPTS times, then
-    the message is marked failed. A message is sent once for each successful claim; only a worker
-    that dies after the provider took a message but before marking it sent (or that takes longer
-    than `worker_claim_seconds` to send it) leads to the message being sent again."""
+    Messages are claimed a few at a time with one conditional UPDATE that re-checks that each is
+    unsent and free (on PostgreSQL the candidates are locked with SKIP LOCKED, so workers take
+    different ones); the rows it returns are this worker's. Each is sent, then marked sent. A failure
+    is tried again after `retry_delay`, up to MAX_ATTEMPTS times, then marked failed.
+
+    So a message is sent once for each successful claim. Only a worker that dies after the provider
+    took a message and before marking it sent can lead to a second copy, once its claim runs out;
+    a worker stops sending a batch when half its claim time has gone, so a slow server cannot."""
     providers = channels.drivers(settings)
     sending = sorted({"email", "sms", "push"} - providers.waiting_channels())
     if not sending:
         return 0
     clock = (lambda: now) if now is not None else utcnow
     claim_for = dt.timedelta(seconds=settings.worker_claim_seconds)
-    sent, after = 0, 0
-    while True:
-        moment = clock()
-        with Session(engine) as db:
-            ids = db.exec(select(OutboxMessage.id).where(
-                col(OutboxMessage.channel).in_(sending), col(OutboxMessage.id) > after,
-                *_claimable(moment)).order_by(col(OutboxMessage.id)).limit(BATCH)).all()
-        for message_id in ids:
-            assert message_id is not None
-            after = message_id
-            message = _claim(engine, message_id, clock(), claim_for)
-            if message is not None:
-                sent += _send_one(engine, providers, message, clock)
-        if len(ids) < BATCH:
-            return sent
+    sent = 0
+    with providers.session(), Session(engine, expire_on_commit=False) as db:
+        for _ in range(MAX_BATCHES):
+            started = time.monotonic()
+            claimed = _claim(db, sending, clock(), claim_for)
+            for message in claimed:
+                if time.monotonic() - started > claim_for.total_seconds() / 2:
+                    break  # The rest are free again when the claim runs out.
+                sent += _send_one(db, providers, message, clock)
+            if len(claimed) < BATCH:
+                break
+    return sent
 
 
-def _claim(engine: Engine, message_id: int, now: dt.datetime,
-           claim_for: dt.timedelta) -> OutboxMessage | None:
-    """The message, if this worker won it."""
-    with Session(engine, expire_on_commit=False) as db:
-        won = db.exec(update(OutboxMessage)  # type: ignore[call-overload]
-                      .where(col(OutboxMessage.id) == message_id, *_claimable(now))
-                      .values(claimed_until=now + claim_for)).rowcount
-        db.commit()
-        return db.get(OutboxMessage, message_id) if won == 1 else None
+def _claim(db: Session, sending: list[str], now: dt.datetime,
+           claim_for: dt.timedelta) -> list[OutboxMessage]:
+    """Up to BATCH messages that this worker won."""
+    chosen = select(OutboxMessage.id).where(col(OutboxMessage.channel).in_(sending), *_claimable(now))
+    chosen = chosen.order_by(col(OutboxMessage.id)).limit(BATCH)
+    if db.get_bind().dialect.name == "postgresql":  # See portal/updates/delivery.py one_batch.
+        picked = chosen.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+        chosen = select(picked.c.id)
+    won = db.exec(update(OutboxMessage)  # type: ignore[call-overload]
+                  .where(col(OutboxMessage.id).in_(chosen), *_claimable(now))
+                  .values(claimed_until=now + claim_for)
+                  .returning(OutboxMessage.id)).scalars().all()
+    claimed = list(db.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(won))
+                           .order_by(col(OutboxMessage.id))).all()) if won else []
+    db.commit()  # Nothing stays open while sending.
+    return claimed
 
 
-def _send_one(engine: Engine, providers: channels.Drivers, message: OutboxMessage,
+def _send_one(db: Session, providers: channels.Drivers, message: OutboxMessage,
               clock: Callable[[], dt.datetime]) -> int:
     attempts = message.attempts + 1
     try:
@@ -125,15 +134,14 @@ def _send_one(engine: Engine, providers: channels.Drivers, message: OutboxMessag
         values: dict[str, object] = {"attempts": attempts, "claimed_until": None,
                                      "last_error": str(error)[:500]}
         values.update({"failed_at": now} if gave_up else {"next_attempt_at": now + retry_delay(attempts)})
-        _finish(engine, message, values)
+        _finish(db, message, values)
         return 0
-    _finish(engine, message, {"attempts": attempts, "claimed_until": None, "sent_at": clock(),
+    _finish(db, message, {"attempts": attempts, "claimed_until": None, "sent_at": clock(),
                               "next_attempt_at": None, "last_error": ""})
     return 1
 
 
-def _finish(engine: Engine, message: OutboxMessage, values: dict[str, object]) -> None:
-    with Session(engine) as db:
-        db.exec(update(OutboxMessage).where(  # type: ignore[call-overload]
-            col(OutboxMessage.id) == message.id).values(**values))
-        db.commit()
+def _finish(db: Session, message: OutboxMessage, values: dict[str, object]) -> None:
+    db.exec(update(OutboxMessage).where(  # type: ignore[call-overload]
+        col(OutboxMessage.id) == message.id).values(**values))
+    db.commit()

@@ -23,13 +23,13 @@ import logging
 import os
 import secrets
 import socket
-from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from jinja2 import Environment
-from sqlalchemy import ColumnElement, Engine, func, or_
+from sqlalchemy import ColumnElement, Engine, Select, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
@@ -75,21 +75,9 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
 
 
-@dataclass
-class Counts:
-    sent: int = 0
-    held: int = 0
-    skipped: int = 0
-    deferred: int = 0  # Moved to the end of quiet hours.
-    failed: int = 0
-    lost: int = 0  # Another worker took it over (this worker's claim had run out).
-    digests: int = 0
-
-    def add(self, outcome: str) -> None:
-        setattr(self, outcome, getattr(self, outcome) + 1)
-
-    def as_dict(self) -> dict[str, int]:
-        return dict(vars(self))
+# What can happen to a delivery in one pass. "deferred": moved to the end of quiet hours, or to
+# after a failure; "lost": another worker took it over (this worker's claim had run out).
+OUTCOMES = ("sent", "held", "skipped", "deferred", "failed", "lost")
 
 
 # Claiming
@@ -99,16 +87,26 @@ def _free(now: dt.datetime) -> ColumnElement[bool]:
     return or_(col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now)
 
 
+def one_batch(db: Session, chosen: Select[Any]) -> Select[Any]:
+    """The ids `chosen` picks (a SELECT of ids with a LIMIT), picked once, for an UPDATE's WHERE.
+
+    On PostgreSQL the candidates are locked with SKIP LOCKED, so workers claiming at the same time
+    take different rows, and picked in a MATERIALIZED CTE: as a plain subquery the planner may run
+    it again for each row it updates, and the LIMIT would no longer limit anything."""
+    if db.get_bind().dialect.name != "postgresql":
+        return chosen
+    picked = chosen.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+    return select(picked.c[0])
+
+
 def _claim(db: Session, conditions: Sequence[ColumnElement[bool]], worker_id: str, now: dt.datetime,
            claim_for: dt.timedelta, limit: int) -> list[int]:
     """Claim up to `limit` deliveries meeting `conditions` (which must include `_free(now)`)."""
     chosen = select(Delivery.id).where(*conditions).order_by(col(Delivery.due_at), col(Delivery.id))
-    chosen = chosen.limit(limit)
-    if db.get_bind().dialect.name == "postgresql":
-        chosen = chosen.with_for_update(skip_locked=True)  # Workers take different rows at once.
+    chosen_ids = one_batch(db, chosen.limit(limit))
     # The outer WHERE checks the conditions again: a row another worker claimed meanwhile is left.
     claimed = db.exec(update(Delivery)  # type: ignore[call-overload]
-                      .where(col(Delivery.id).in_(chosen.scalar_subquery()), *conditions)
+                      .where(col(Delivery.id).in_(chosen_ids), *conditions)
                       .values(claimed_by=worker_id, claimed_until=now + claim_for,
                               attempts=Delivery.attempts + 1)
                       .returning(Delivery.id)).scalars().all()
@@ -140,43 +138,180 @@ def deliver_due(engine: Engine, settings: Settings, *, worker_id: str, now: dt.d
     """Claim and deliver due deliveries, a batch at a time. Returns counts by outcome."""
     clock = (lambda: now) if now is not None else utcnow
     claim_for = dt.timedelta(seconds=settings.worker_claim_seconds)
-    counts = Counts()
+    counts: Counter[str] = Counter({name: 0 for name in OUTCOMES})
     for _ in range(MAX_BATCHES):
         moment = clock()
         claimed = claim_due(engine, worker_id, moment, claim_for)
         if not claimed:
             break
-        for delivery_id in claimed:
-            counts.add(_deliver_safely(engine, settings, delivery_id, worker_id, clock(), broker))
-    return counts.as_dict()
+        counts.update(deliver_claimed(engine, settings, claimed, worker_id, clock(), broker))
+    return dict(counts)
 
 
-def _deliver_safely(engine: Engine, settings: Settings, delivery_id: int, worker_id: str,
-                    now: dt.datetime, broker: Broker | None) -> str:
+def deliver_claimed(engine: Engine, settings: Settings, delivery_ids: Sequence[int], worker_id: str,
+                    now: dt.datetime, broker: Broker | None = None) -> Counter[str]:
+    """Deliver claimed deliveries in one transaction; if that fails, one at a time. Deliveries that
+    raise are tried again later (`retry_delay`), up to MAX_ATTEMPTS claims."""
     try:
-        outcome, published = deliver_one(engine, settings, delivery_id, worker_id, now)
-    except Exception as error:  # One bad delivery must not stop the others: try it again later.
+        with Session(engine) as db:
+            done = _deliver_together(db, settings, delivery_ids, worker_id, now)
+            db.commit()
+        batches = [done]
+    except Exception:
+        if len(delivery_ids) == 1:
+            logger.exception("Delivery %s failed", delivery_ids[0])
+            batches = [Batch(errors=[(delivery_ids[0], "error")])]
+        else:
+            logger.exception("A batch of deliveries failed together; trying them one at a time")
+            batches = [deliver_claimed_one(engine, settings, one, worker_id, now) for one in delivery_ids]
+    counts: Counter[str] = Counter()
+    for batch in batches:
+        counts.update(batch.outcomes)
+        for person_id, update_id in batch.announce if broker is not None else ():
+            assert broker is not None
+            _publish(broker, person_id, update_id)
+        for delivery_id, error in batch.errors:
+            counts[_retry_later(engine, delivery_id, worker_id, now, error)] += 1
+    return counts
+
+
+def deliver_claimed_one(engine: Engine, settings: Settings, delivery_id: int, worker_id: str,
+                        now: dt.datetime) -> Batch:
+    try:
+        with Session(engine) as db:
+            done = _deliver_together(db, settings, [delivery_id], worker_id, now)
+            db.commit()
+            return done
+    except Exception as error:
         logger.exception("Delivery %s failed", delivery_id)
-        return _retry_later(engine, delivery_id, worker_id, now, error)
-    if published is not None and broker is not None:
-        _publish(broker, *published)
-    return outcome
+        return Batch(errors=[(delivery_id, type(error).__name__)])
 
 
-def _retry_later(engine: Engine, delivery_id: int, worker_id: str, now: dt.datetime,
-                 error: Exception) -> str:
+@dataclass
+class Batch:
+    """What happened to a batch: outcomes, portal updates to announce, and deliveries that raised."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    announce: list[tuple[int, int]] = field(default_factory=list)  # (person, update)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (delivery, error name)
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str  # One of OUTCOMES.
+    values: tuple[tuple[str, Any], ...]  # Columns to set on the delivery.
+    outgoing: tuple[tuple[str, str], ...] = ()  # Outbox message fields, for email, text and push.
+    log: str | None = None  # For the ladder's activity log: why it stopped ("" when it was sent).
+
+
+def _decision(outcome: str, *, log: str | None = None, outgoing: dict[str, str] | None = None,
+              **values: Any) -> Decision:
+    return Decision(outcome, tuple(sorted(values.items())), tuple(sorted((outgoing or {}).items())), log)
+
+
+def _deliver_together(db: Session, settings: Settings, delivery_ids: Sequence[int], worker_id: str,
+                      now: dt.datetime) -> Batch:
+    """Decide what to do with each delivery, then write the decisions with one conditional UPDATE
+    per kind of decision (only rows this worker still holds change). The caller commits."""
+    batch = Batch()
+    deliveries = list(db.exec(select(Delivery).where(
+        col(Delivery.id).in_(delivery_ids), col(Delivery.status) == DeliveryStatus.waiting,
+        col(Delivery.claimed_by) == worker_id).order_by(col(Delivery.id))).all())
+    batch.outcomes["lost"] += len(set(delivery_ids)) - len(deliveries)
+    updates = {u.id: u for u in db.exec(select(Update).where(
+        col(Update.id).in_({d.update_id for d in deliveries}))).all()}
+    people = rules.recipients(db, {d.person_id for d in deliveries})
+    today = sent_today(db, {d.person_id for d in deliveries if d.channel in CAPPED}, now,
+                       settings.time_zone)
+    renders: dict[tuple[object, ...], dict[str, str]] = {}
+    decided: dict[tuple[object, ...], list[tuple[Delivery, Decision]]] = defaultdict(list)
+    for delivery in deliveries:
+        assert delivery.id is not None
+        try:
+            decision = decide(db, settings, delivery, updates.get(delivery.update_id),
+                              people.get(delivery.person_id), now, today, renders)
+        except Exception as error:  # One bad delivery must not stop the others.
+            logger.exception("Delivery %s failed", delivery.id)
+            batch.errors.append((delivery.id, type(error).__name__))
+            continue
+        decided[decision.values].append((delivery, decision))
+
+    for values, members in decided.items():
+        changed = set(db.exec(update(Delivery)  # type: ignore[call-overload]
+                              .where(col(Delivery.id).in_([d.id for d, _ in members]),
+                                     col(Delivery.status) == DeliveryStatus.waiting,
+                                     col(Delivery.claimed_by) == worker_id)
+                              .values(claimed_until=None, **dict(values))
+                              .returning(Delivery.id)).scalars().all())
+        for delivery, decision in members:
+            if delivery.id not in changed:
+                batch.outcomes["lost"] += 1  # Another worker took it over.
+                continue
+            batch.outcomes[decision.outcome] += 1
+            if decision.outgoing:
+                db.add(OutboxMessage(delivery_id=delivery.id, created_at=now, **dict(decision.outgoing)))
+            update_ = updates.get(delivery.update_id)
+            if decision.log is not None and update_ is not None:
+                _log_step(db, delivery, update_, sent=decision.outcome == "sent", reason=decision.log)
+            if decision.outcome == "sent" and delivery.channel is DeliveryChannel.portal:
+                batch.announce.append((delivery.person_id, delivery.update_id))
+    return batch
+
+
+def decide(db: Session, settings: Settings, delivery: Delivery, update_: Update | None,
+           recipient: rules.Recipient | None, now: dt.datetime, today: dict[int, int],
+           renders: dict[tuple[object, ...], dict[str, str]]) -> Decision:
+    """What to do with one delivery now, by the rules. `today` (email, text and push messages sent
+    today, by person) is counted on as messages are decided; `renders` keeps messages already
+    written in this batch (thousands of people told about one incident share one text)."""
+    ladder = delivery.step > 0
+    if update_ is None or recipient is None:
+        return _decision("skipped", status=DeliveryStatus.skipped, note="gone")
+    if delivery.attempts > MAX_ATTEMPTS:
+        return _decision("failed", status=DeliveryStatus.failed, note="gave up after too many tries")
+    if ladder:
+        reason = ladder_stop_reason(db, update_, delivery.step, now, settings.time_zone)
+        if reason:
+            return _decision("skipped", log=reason, status=DeliveryStatus.skipped, note=reason)
+    sent = {"status": DeliveryStatus.sent, "sent_at": now}
+    if delivery.channel is DeliveryChannel.portal:
+        return _decision("sent", log="" if ladder else None, **sent)
+    if not recipient.can_reach(delivery.channel):
+        reason = UNREACHABLE[delivery.channel]
+        return _decision("skipped", log=reason if ladder else None, status=DeliveryStatus.skipped,
+                         note=reason)
+    preferences, zone = recipient.preferences, settings.time_zone
+    if not update_.safety_critical:
+        if rules.in_quiet_hours(preferences, now, zone):
+            return _decision("deferred", attempts=0, due_at=rules.quiet_ends_at(preferences, now, zone))
+        if rules.over_cap(preferences, today.get(delivery.person_id, 0)):
+            return _decision("held", status=DeliveryStatus.held, attempts=0, note="over the daily cap",
+                             due_at=rules.digest_time(preferences, now, zone))
+    key = (update_.message, update_.params, update_.link, delivery.step, delivery.channel,
+           recipient.language, recipient.large_print)
+    if key not in renders:
+        with speaking(recipient.language):
+            rendered = render_step(db, update_, delivery.step, zone)
+            renders[key] = compose(settings, delivery.channel, recipient, rendered,
+                                   messages.help_link(db, update_),
+                                   "callback" if delivery.step == 2 else "update")
+    outgoing = {**renders[key], "to": address(delivery.channel, recipient)}
+    today[delivery.person_id] = today.get(delivery.person_id, 0) + 1
+    return _decision("sent", log="" if ladder else None, outgoing=outgoing, **sent)
+
+
+def _retry_later(engine: Engine, delivery_id: int, worker_id: str, now: dt.datetime, error: str) -> str:
     with Session(engine) as db:
         delivery = db.get(Delivery, delivery_id)
         if delivery is None:
             return "lost"
-        note = f"{type(error).__name__}"[:200]
         if delivery.attempts >= MAX_ATTEMPTS:
             done = _finish(db, [delivery_id], worker_id, DeliveryStatus.waiting,
-                           status=DeliveryStatus.failed, note=f"gave up: {note}"[:200])
+                           status=DeliveryStatus.failed, note=f"gave up: {error}"[:200])
             outcome = "failed"
         else:
             done = _finish(db, [delivery_id], worker_id, DeliveryStatus.waiting,
-                           due_at=now + retry_delay(delivery.attempts), note=note)
+                           due_at=now + retry_delay(delivery.attempts), note=error[:200])
             outcome = "deferred"
         db.commit()
         return outcome if done else "lost"
@@ -187,86 +322,6 @@ def _publish(broker: Broker, person_id: int, update_id: int) -> None:
         broker.publish_sync(service.person_channel(person_id), {"type": "update", "id": update_id})
     except Exception:  # The update is saved; the banner only misses a nudge.
         logger.warning("Could not announce update %s", update_id, exc_info=True)
-
-
-def deliver_one(engine: Engine, settings: Settings, delivery_id: int, worker_id: str,
-                now: dt.datetime) -> tuple[str, tuple[int, int] | None]:
-    """Deliver one claimed delivery. Returns the outcome, and (person, update) to announce on the
-    person's live channel once committed (portal deliveries)."""
-    with Session(engine) as db:
-        delivery = db.get(Delivery, delivery_id)
-        if delivery is None or delivery.status is not DeliveryStatus.waiting \
-                or delivery.claimed_by != worker_id:
-            return "lost", None
-        update_ = db.get(Update, delivery.update_id)
-        recipient = rules.recipients(db, [delivery.person_id]).get(delivery.person_id)
-        if update_ is None or recipient is None:
-            return _skip(db, delivery, None, worker_id, "gone"), None
-        if delivery.attempts > MAX_ATTEMPTS:
-            done = _finish(db, [delivery_id], worker_id, DeliveryStatus.waiting,
-                           status=DeliveryStatus.failed, note="gave up after too many tries")
-            db.commit()
-            return ("failed" if done else "lost"), None
-
-        if delivery.step > 0:
-            reason = ladder_stop_reason(db, update_, delivery.step, now, settings.time_zone)
-            if reason:
-                return _skip(db, delivery, update_, worker_id, reason), None
-
-        if delivery.channel is DeliveryChannel.portal:
-            if not _finish(db, [delivery_id], worker_id, DeliveryStatus.waiting,
-                           status=DeliveryStatus.sent, sent_at=now):
-                db.rollback()
-                return "lost", None
-            _log_step(db, delivery, update_, sent=True)
-            db.commit()
-            return "sent", (delivery.person_id, update_.id)
-
-        if not recipient.can_reach(delivery.channel):
-            return _skip(db, delivery, update_, worker_id, UNREACHABLE[delivery.channel]), None
-        preferences = recipient.preferences
-        if not update_.safety_critical:
-            if rules.in_quiet_hours(preferences, now, settings.time_zone):
-                done = _finish(db, [delivery_id], worker_id, DeliveryStatus.waiting, attempts=0,
-                               due_at=rules.quiet_ends_at(preferences, now, settings.time_zone))
-                db.commit()
-                return ("deferred" if done else "lost"), None
-            if rules.over_cap(preferences, sent_today(db, delivery.person_id, now, settings.time_zone)):
-                done = _finish(db, [delivery_id], worker_id, DeliveryStatus.waiting,
-                               status=DeliveryStatus.held, attempts=0, note="over the daily cap",
-                               due_at=rules.digest_time(preferences, now, settings.time_zone))
-                db.commit()
-                return ("held" if done else "lost"), None
-
-        with speaking(recipient.language):
-            rendered = render_step(db, update_, delivery.step, settings.time_zone)
-            outgoing = compose(settings, delivery.channel, recipient, rendered,
-                               messages.help_link(db, update_),
-                               "callback" if delivery.step == 2 else "update")
-        if not _finish(db, [delivery_id], worker_id, DeliveryStatus.waiting,
-                       status=DeliveryStatus.sent, sent_at=now):
-            db.rollback()
-            return "lost", None
-        db.add(OutboxMessage(delivery_id=delivery_id, created_at=now, **outgoing))
-        _log_step(db, delivery, update_, sent=True)
-        try:
-            db.commit()
-        except IntegrityError:  # Already in the outbox: another worker got there first.
-            db.rollback()
-            return "lost", None
-        return "sent", None
-
-
-def _skip(db: Session, delivery: Delivery, update_: Update | None, worker_id: str, reason: str) -> str:
-    assert delivery.id is not None
-    if not _finish(db, [delivery.id], worker_id, DeliveryStatus.waiting, status=DeliveryStatus.skipped,
-                   note=reason[:200]):
-        db.rollback()
-        return "lost"
-    if update_ is not None:
-        _log_step(db, delivery, update_, sent=False, reason=reason)
-    db.commit()
-    return "skipped"
 
 
 def _log_step(db: Session, delivery: Delivery, update_: Update, *, sent: bool, reason: str = "") -> None:
@@ -293,12 +348,16 @@ def ladder_stop_reason(db: Session, update_: Update, step: int, now: dt.datetime
     return ""
 
 
-def sent_today(db: Session, person_id: int, now: dt.datetime, time_zone: str) -> int:
-    """Email, text and push messages sent to this person since local midnight."""
-    return db.exec(select(func.count()).select_from(Delivery).where(
-        col(Delivery.person_id) == person_id, col(Delivery.channel).in_(CAPPED),
+def sent_today(db: Session, person_ids: Iterable[int], now: dt.datetime, time_zone: str) -> dict[int, int]:
+    """Email, text and push messages sent to each person since local midnight."""
+    ids = list(person_ids)
+    if not ids:
+        return {}
+    rows = db.exec(select(Delivery.person_id, func.count()).where(
+        col(Delivery.person_id).in_(ids), col(Delivery.channel).in_(CAPPED),
         col(Delivery.status) == DeliveryStatus.sent,
-        col(Delivery.sent_at) >= rules.start_of_day(now, time_zone))).one()
+        col(Delivery.sent_at) >= rules.start_of_day(now, time_zone)).group_by(col(Delivery.person_id)))
+    return {person_id: count for person_id, count in rows.all()}
 
 
 RENDER_STEP: dict[int, Callable[..., messages.Rendered]] = {
@@ -331,19 +390,24 @@ def absolute(settings: Settings, link: str) -> str:
 
 def compose(settings: Settings, channel: DeliveryChannel, recipient: rules.Recipient,
             rendered: messages.Rendered, help_link: str, purpose: str = "update") -> dict[str, str]:
-    """The outbox fields for one message, in the current language. `purpose` is "update",
-    "callback" (the offer of a call) or "digest"; it names the email's link."""
+    """The outbox fields for one message but its address, in the current language. `purpose` is
+    "update", "callback" (the offer of a call) or "digest"; it names the email's link."""
     url = absolute(settings, rendered.link)
     if channel is DeliveryChannel.email:
         subject, text, html = email_parts(settings, rendered, url, absolute(settings, help_link),
                                           large_print=recipient.large_print, purpose=purpose)
-        return {"channel": "email", "to": recipient.email, "subject": subject, "body": text,
-                "html": html}
+        return {"channel": "email", "subject": subject, "body": text, "html": html}
     if channel is DeliveryChannel.text:
-        return {"channel": "sms", "to": recipient.phone, "body": text_message(settings, rendered, url)}
-    # Push: the installable app's provider finds the person's subscriptions.
-    return {"channel": "push", "to": f"person:{recipient.person_id}", "subject": rendered.title[:200],
-            "body": text_message(settings, rendered, url)}
+        return {"channel": "sms", "body": text_message(settings, rendered, url)}
+    return {"channel": "push", "subject": rendered.title[:200], "body": text_message(settings, rendered, url)}
+
+
+def address(channel: DeliveryChannel, recipient: rules.Recipient) -> str:
+    if channel is DeliveryChannel.email:
+        return recipient.email
+    if channel is DeliveryChannel.text:
+        return recipient.phone
+    return f"person:{recipient.person_id}"  # Push: the provider finds the person's subscriptions.
 
 
 LINK_TEXT: dict[str, Callable[[], str]] = {
@@ -453,6 +517,7 @@ def send_digest(engine: Engine, settings: Settings, person_id: int, delivery_ids
             with speaking(recipient.language):
                 rendered = messages.render_digest(db, in_digest, time_zone=settings.time_zone)
                 outgoing = compose(settings, channel, recipient, rendered, messages.HELP, "digest")
+            outgoing["to"] = address(channel, recipient)
             if _finish(db, ids, worker_id, DeliveryStatus.held, status=DeliveryStatus.digested,
                        sent_at=now) != len(ids):
                 db.rollback()  # Another worker took some over; it sends them.
