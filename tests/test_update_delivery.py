@@ -183,3 +183,16 @@ async def test_the_worker_wakes_when_nudged(app: FastAPI, db: Session, settings,
         with pytest.raises(asyncio.CancelledError):
             await running
         await broker.close()
+
+
+def test_portal_worker_once_does_one_pass(app: FastAPI, settings, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from portal.cli import app as cli
+
+    monkeypatch.setenv("PORTAL_DATABASE_URL", settings.database_url)
+    result = CliRunner().invoke(cli, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "found:" in result.output and "sent:" in result.output
+    with Session(app.state.engine) as db:
+        assert db.exec(select(Delivery).where(Delivery.status == DeliveryStatus.sent)).first() is not None
