@@ -3,8 +3,10 @@ hand to the portal or to the outbox.
 
 Claiming: one conditional UPDATE takes a batch of due deliveries that nobody holds (or whose holder's
 claim ran out, because that worker died), and the UPDATE itself re-checks those conditions, so two
-workers never both get one, on SQLite or PostgreSQL. Each delivery is then finished in its own
-transaction by another conditional UPDATE that only succeeds while this worker still holds it.
+workers never both get one, on SQLite or PostgreSQL. The batch is then decided in memory (by the
+rules) and written in one transaction, by conditional UPDATEs that only change the deliveries this
+worker still holds. Held deliveries (over the daily cap) are claimed a person at a time when their
+digest is due, so each goes in one digest.
 
 "Exactly once" means: each delivery ends in one final state, and an email, text or push delivery
 is written to the outbox as ONE message (`outbox_message.delivery_id` is unique), in the same
@@ -39,13 +41,8 @@ from portal.clock import utcnow
 from portal.i18n import gettext, speaking
 from portal.notify.models import OutboxMessage
 from portal.settings import Settings
-from portal.updates import messages, rules, service
+from portal.updates import messages, rules, service, sources
 from portal.updates.models import Delivery, DeliveryChannel, DeliveryStatus, Update
-
-try:  # The sources of updates answer whether a reminder is still needed.
-    from portal.updates.sources import still_to_do as _still_to_do
-except ImportError:  # pragma: no cover - only before portal/updates/sources.py exists.
-    _still_to_do = None
 
 logger = logging.getLogger(__name__)
 
@@ -157,19 +154,19 @@ def deliver_claimed(engine: Engine, settings: Settings, delivery_ids: Sequence[i
             done = _deliver_together(db, settings, delivery_ids, worker_id, now)
             db.commit()
         batches = [done]
-    except Exception:
+    except Exception as error:
         if len(delivery_ids) == 1:
             logger.exception("Delivery %s failed", delivery_ids[0])
-            batches = [Batch(errors=[(delivery_ids[0], "error")])]
+            batches = [Batch(errors=[(delivery_ids[0], type(error).__name__)])]
         else:
             logger.exception("A batch of deliveries failed together; trying them one at a time")
             batches = [deliver_claimed_one(engine, settings, one, worker_id, now) for one in delivery_ids]
     counts: Counter[str] = Counter()
     for batch in batches:
         counts.update(batch.outcomes)
-        for person_id, update_id in batch.announce if broker is not None else ():
-            assert broker is not None
-            _publish(broker, person_id, update_id)
+        if broker is not None:
+            for person_id, update_id in batch.announce:
+                _publish(broker, person_id, update_id)
         for delivery_id, error in batch.errors:
             counts[_retry_later(engine, delivery_id, worker_id, now, error)] += 1
     return counts
@@ -341,7 +338,7 @@ def ladder_stop_reason(db: Session, update_: Update, step: int, now: dt.datetime
         return "done"
     if update_.reminders_stopped_at is not None:
         return "stopped by the customer"
-    if _still_to_do is not None and not _still_to_do(db, update_, now, time_zone):
+    if not sources.still_to_do(db, update_, now, time_zone):
         return "nothing left to do"
     if step == 1 and update_.seen_at is not None:
         return "seen"
