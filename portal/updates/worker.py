@@ -13,10 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import importlib
 import logging
 from collections.abc import Callable
-from types import ModuleType
 
 from anyio import to_thread
 from sqlalchemy import Engine
@@ -26,7 +24,7 @@ from portal.broker import Broker, Subscription
 from portal.clock import utcnow
 from portal.notify import service as outbox
 from portal.settings import Settings
-from portal.updates import delivery, service
+from portal.updates import delivery, fanout, service, sources
 
 logger = logging.getLogger(__name__)
 
@@ -34,22 +32,11 @@ logger = logging.getLogger(__name__)
 BUSY = ("fanned_out", "sent", "held", "skipped", "digests", "outbox")
 
 
-def _optional(name: str) -> ModuleType | None:
-    """A part another piece of work adds (sources, fan-out); the worker runs without it until then."""
-    try:
-        return importlib.import_module(f"portal.updates.{name}")
-    except ImportError as error:
-        if error.name != f"portal.updates.{name}":
-            raise  # The module is there but broken: that must show.
-        return None
-
-
 def run_once(engine: Engine, settings: Settings, broker: Broker | None = None,
              now: dt.datetime | None = None, worker_id: str | None = None) -> dict[str, int]:
     """One pass over every job. Each step has its own transactions; one failing is logged and the
     others still run. Returns counts by what happened."""
     worker_id = worker_id or delivery.new_worker_id()
-    sources, fanout = _optional("sources"), _optional("fanout")
     counts: dict[str, int] = {}
 
     def in_transaction(work: Callable[[Session], int]) -> int:
@@ -58,17 +45,11 @@ def run_once(engine: Engine, settings: Settings, broker: Broker | None = None,
             db.commit()
             return found
 
-    steps: list[tuple[str, Callable[[], int | dict[str, int]]]] = []
-    if sources is not None:
-        steps += [
-            ("found", lambda: in_transaction(
-                lambda db: sources.scan(db, now or utcnow(), settings.time_zone))),
-            ("finished", lambda: in_transaction(
-                lambda db: sources.mark_done_where_finished(db, now or utcnow(), settings.time_zone))),
-        ]
-    if fanout is not None:
-        steps.append(("fanned_out", lambda: fanout.fan_out_pending(engine, worker_id, now or utcnow())))
-    steps += [
+    steps: list[tuple[str, Callable[[], int | dict[str, int]]]] = [
+        ("found", lambda: in_transaction(lambda db: sources.scan(db, now or utcnow(), settings.time_zone))),
+        ("finished", lambda: in_transaction(
+            lambda db: sources.mark_done_where_finished(db, now or utcnow(), settings.time_zone))),
+        ("fanned_out", lambda: fanout.fan_out_pending(engine, worker_id, now or utcnow())),
         ("delivered", lambda: delivery.deliver_due(engine, settings, worker_id=worker_id, now=now,
                                                    broker=broker)),
         ("digests", lambda: delivery.send_digests(engine, settings, worker_id=worker_id, now=now)),
