@@ -47,6 +47,7 @@ from portal.settings import ROOT, Settings
 from portal.updates.models import Update, UpdateKind
 from portal.updates.service import person_channel
 from portal.web.sessions import WebSession, hash_id
+from portal.web.sse import KEEP_ALIVE
 
 SIZES = [1_000, 10_000]
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
@@ -71,6 +72,12 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # The database
@@ -294,6 +301,10 @@ async def measure(size: int, redis_url: str, folder: Path,
             failed = [c for c in clients if c.error]
             await asyncio.sleep(1)
             memory_after = rss_kib(pid)
+            # Connected and idle: what the keep-alive checks (every KEEP_ALIVE seconds) cost the server.
+            cpu_before, idle_started = cpu_seconds(pid), time.perf_counter()
+            await asyncio.sleep(KEEP_ALIVE + 1)
+            idle_cpu = (cpu_seconds(pid) - cpu_before) / (time.perf_counter() - idle_started)
             live = [c for c in clients if not c.error]
 
             first_publish = time.perf_counter()
@@ -320,7 +331,8 @@ async def measure(size: int, redis_url: str, folder: Path,
     return {
         "size": size, "setup": setup, "connected": len(live), "failed": failed,
         "connect_seconds": connect_seconds, "memory_before": memory_before, "memory_after": memory_after,
-        "memory_end": memory_end, "publish_seconds": publish_seconds, "arrived": len(arrived),
+        "memory_end": memory_end, "idle_cpu": idle_cpu, "publish_seconds": publish_seconds,
+        "arrived": len(arrived),
         "latencies": latencies, "total_seconds": last - first_publish,
         "names": sorted({c.event_name for c in arrived}),
         "with_title": sum(c.banner_has_title for c in arrived),
@@ -340,6 +352,8 @@ def report(result: dict[str, Any]) -> None:
           "the events")
     if connected:
         print(f"  per connection     {grown / connected:.1f} KiB")
+    print(f"  server CPU, idle   {result['idle_cpu']:.0%} of one core while connected and idle "
+          f"(keep-alive checks every {KEEP_ALIVE:.0f} s)")
     print(f"  events published   {connected:,} in {result['publish_seconds']:.2f} s (one at a time)")
     print(f"  banners arrived    {result['arrived']:,} of {connected:,}, frames named "
           f"{', '.join(result['names']) or '-'}; {result['with_title']:,} show the incident's title")
