@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from accessibility.checks import focused_description
 
@@ -50,3 +50,28 @@ def type_into(page: Page, label: str, text: str) -> None:
     """Tab to the field with this label and type, as a keyboard user would."""
     tab_to(page, label)
     page.keyboard.type(text)
+
+
+def sign_in_by_keyboard(page: Page, a11y, person: str) -> None:
+    """The customer side uses only the keyboard, from choosing who they are onwards."""
+    page.goto("/demo")
+    a11y.check(page)
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.name") == "persona":
+            break
+    for _ in range(10):  # Arrow keys move through the choices and choose as they go.
+        if person in page.evaluate("() => document.activeElement.labels[0].innerText"):
+            break
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Space")  # The first choice is focused by Tab but not yet chosen.
+    expect(page.get_by_label(person)).to_be_checked()
+    press(page, "Sign in")
+    arrive(page, "/account")
+    a11y.check(page)
+
+
+def press(page: Page, button_text: str) -> None:
+    """Tab to a button and press Enter, as a keyboard user would."""
+    tab_to(page, button_text)
+    page.keyboard.press("Enter")

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from e2e.conftest import Accessibility
-from e2e.steps import arrive, tab_to
+from e2e.steps import arrive, press, sign_in_by_keyboard, tab_to
 
 REFERENCE = re.compile(r"HR-[A-Z0-9]{6}")
 
@@ -34,31 +34,6 @@ def sign_in(page: Page, a11y: Accessibility, person: str, lands_on: str) -> None
     page.locator("main form button[type=submit]").click()
     arrive(page, lands_on)
     a11y.check(page)
-
-
-def sign_in_by_keyboard(page: Page, a11y: Accessibility, person: str) -> None:
-    """The customer side uses only the keyboard, from choosing who they are onwards."""
-    page.goto("/demo")
-    a11y.check(page)
-    for _ in range(40):
-        page.keyboard.press("Tab")
-        if page.evaluate("() => document.activeElement.name") == "persona":
-            break
-    for _ in range(10):  # Arrow keys move through the choices and choose as they go.
-        if person in page.evaluate("() => document.activeElement.labels[0].innerText"):
-            break
-        page.keyboard.press("ArrowDown")
-    page.keyboard.press("Space")  # The first choice is focused by Tab but not yet chosen.
-    expect(page.get_by_label(person)).to_be_checked()
-    press(page, "Sign in")
-    arrive(page, "/account")
-    a11y.check(page)
-
-
-def press(page: Page, button_text: str) -> None:
-    """Tab to a button and press Enter, as a keyboard user would."""
-    tab_to(page, button_text)
-    page.keyboard.press("Enter")
 
 
 def claim(adviser_page: Page, a11y: Accessibility, reference: str) -> None:
