@@ -126,7 +126,7 @@ def test_secure_message_and_a_reply(page: Page, a11y, adviser) -> None:
     claim(adviser_page, adviser_a11y, reference)
     adviser_page.get_by_label("Your reply").fill("It is under the path by your front gate.")
     adviser_page.get_by_role("button", name="Send reply").click()
-    expect(page.locator("[aria-live=polite]")).to_contain_text("under the path", timeout=10_000)
+    expect(page.locator("main [aria-live=polite]")).to_contain_text("under the path", timeout=10_000)
     a11y.check(page)
     page.goto("/account")  # The reply is in the account's updates too, without its words.
     a11y.check(page)

@@ -32,6 +32,16 @@ ACTIONS: dict[str, object] = {
     "help_claimed": _l("An adviser took a request"),
     "help_closed": _l("An adviser closed a request"),
     "adviser_viewed": _l("An adviser looked at the record"),
+    "update_preferences_changed": _l("Changed how we tell you about things"),
+    "update_reminders_stopped": _l("Asked us to stop reminders"),
+    "update_reminder_sent": _l("We sent a reminder"),
+    "update_reminder_stopped": _l("We did not need to send a reminder"),
+    "update_callback_offered": _l("We offered to call"),
+    "update_callback_offer_stopped": _l("We did not need to offer a call"),
+    "incident_published": _l("Told people about a problem"),
+    "incident_update": _l("Gave news about a problem"),
+    "incident_correct": _l("Put right what we said about a problem"),
+    "incident_resolve": _l("Said a problem is fixed"),
 }
 
 TOPICS: dict[str, object] = {

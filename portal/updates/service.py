@@ -86,10 +86,14 @@ def mark_all_seen(db: Session, person_id: int, now: dt.datetime | None = None) -
 
 def stop_reminders(db: Session, update_: Update, actor_person_id: int,
                    now: dt.datetime | None = None) -> int:
-    """The person asked us to stop reminding them about this: the later steps will not be sent."""
-    now = now or utcnow()
-    update_.reminders_stopped_at = update_.reminders_stopped_at or now
-    db.add(update_)
+    """The person asked us to stop reminding them about this: the later steps will not be sent.
+    Asking twice, even at the same moment, stops and logs it once."""
+    first_time = db.exec(update(Update).where(  # type: ignore[call-overload]
+        Update.id == update_.id, col(Update.reminders_stopped_at).is_(None))
+        .values(reminders_stopped_at=now or utcnow())).rowcount
+    db.refresh(update_)
+    if not first_time:
+        return 0
     stopped = stop_ladder(db, update_, note="stopped by the customer")
     activity.record(db, actor_person_id=actor_person_id, subject_account_id=update_.account_id,
                     action="update_reminders_stopped", detail=f"update {update_.id}")
