@@ -192,7 +192,8 @@ def _usage_over(db: Session, params: dict, time_zone: str) -> Rendered | None:
         gettext("You have used %(units)s %(unit)s in %(month)s. You asked us to tell you if it went "
                 "over %(limit)s %(unit)s.", units=format_number(units), unit=unit,
                 month=format_date(first, "MMMM yyyy"), limit=format_number(limit)),
-        gettext("Look at your use to see when it went up. You can change the limit in your settings for updates."),
+        gettext("Look at your use to see when it went up. You can change the limit in your "
+                "settings for updates."),
         f"/account/usage?service={service.id}")
 
 
