@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     run_worker: bool = True
     worker_poll_seconds: float = 5.0
     worker_claim_seconds: int = 120  # A job a worker claimed is free again after this (if it died).
+    # How often a worker looks through accounts for new things to tell people (bills due, visits
+    # tomorrow...). Deliveries, incidents and the outbox are checked on every pass.
+    worker_scan_seconds: float = 60.0
 
     session_idle_minutes: int = 30
     session_max_hours: int = 12

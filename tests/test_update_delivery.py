@@ -17,7 +17,7 @@ from portal.broker import MemoryBroker
 from portal.clock import aware, utcnow
 from portal.notify.models import OutboxMessage
 from portal.updates import delivery, service, worker
-from portal.updates.models import Delivery, DeliveryChannel, DeliveryStatus
+from portal.updates.models import Delivery, DeliveryChannel, DeliveryStatus, Update, UpdateKind
 from tests.test_update_rules import (
     at,
     deliver,
@@ -139,6 +139,16 @@ def test_a_pass_finds_delivers_and_hands_over_what_the_demo_calls_for(app: FastA
     assert "Your bill is late" in subjects
     again = worker.run_once(app.state.engine, settings, now=now, worker_id="w")
     assert again["found"] == 0 and again["sent"] == 0
+
+
+def test_a_pass_without_the_scan_leaves_the_accounts_alone(app: FastAPI, db: Session, settings) -> None:
+    """Looking through every account is the slow part, so workers do it every worker_scan_seconds."""
+    now = at(today(), 10)
+    quick = worker.run_once(app.state.engine, settings, now=now, worker_id="w", scan=False)
+    assert "found" not in quick
+    assert not db.exec(select(Update).where(Update.kind != UpdateKind.incidents)).all()
+    assert quick["fanned_out"] > 0  # The demo's incidents still went out.
+    assert worker.run_once(app.state.engine, settings, now=now, worker_id="w")["found"] > 0
 
 
 @pytest.mark.anyio

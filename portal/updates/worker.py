@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 
 from anyio import to_thread
@@ -33,9 +34,11 @@ BUSY = ("fanned_out", "sent", "held", "skipped", "digests", "outbox")
 
 
 def run_once(engine: Engine, settings: Settings, broker: Broker | None = None,
-             now: dt.datetime | None = None, worker_id: str | None = None) -> dict[str, int]:
+             now: dt.datetime | None = None, worker_id: str | None = None,
+             scan: bool = True) -> dict[str, int]:
     """One pass over every job. Each step has its own transactions; one failing is logged and the
-    others still run. Returns counts by what happened."""
+    others still run. Returns counts by what happened. With `scan` off, the accounts are not looked
+    through for new things to tell (that is the slow part, done every settings.worker_scan_seconds)."""
     worker_id = worker_id or delivery.new_worker_id()
     counts: dict[str, int] = {}
 
@@ -45,10 +48,12 @@ def run_once(engine: Engine, settings: Settings, broker: Broker | None = None,
             db.commit()
             return found
 
-    steps: list[tuple[str, Callable[[], int | dict[str, int]]]] = [
+    scans: list[tuple[str, Callable[[], int | dict[str, int]]]] = [
         ("found", lambda: in_transaction(lambda db: sources.scan(db, now or utcnow(), settings.time_zone))),
         ("finished", lambda: in_transaction(
             lambda db: sources.mark_done_where_finished(db, now or utcnow(), settings.time_zone))),
+    ]
+    steps: list[tuple[str, Callable[[], int | dict[str, int]]]] = [*(scans if scan else []),
         ("fanned_out", lambda: fanout.fan_out_pending(engine, worker_id, now or utcnow())),
         ("delivered", lambda: delivery.deliver_due(engine, settings, worker_id=worker_id, now=now,
                                                    broker=broker)),
@@ -73,25 +78,34 @@ async def run_forever(engine: Engine, settings: Settings, broker: Broker) -> Non
     """Run passes until cancelled. Never stops on an error: it is logged and the next pass runs."""
     worker_id = delivery.new_worker_id()
     logger.info("Update worker %s started", worker_id)
+    next_scan = 0.0  # The first pass looks through the accounts at once.
+
+    async def one_pass() -> bool:
+        nonlocal next_scan
+        scan = time.monotonic() >= next_scan
+        if scan:
+            next_scan = time.monotonic() + settings.worker_scan_seconds
+        return await _pass(engine, settings, broker, worker_id, scan)
+
     while True:
         try:
             async with broker.subscribe(service.WORK_CHANNEL) as nudges:
                 while nudges.ended is None:
-                    if not await _pass(engine, settings, broker, worker_id):
+                    if not await one_pass():
                         await _wait_for_nudge(nudges, settings.worker_poll_seconds)
         except asyncio.CancelledError:
             raise
         except Exception:  # The broker is down: keep working, polling, until it is back.
             logger.exception("Update worker: cannot hear nudges; polling every %s seconds",
                              settings.worker_poll_seconds)
-            await _pass(engine, settings, broker, worker_id)
+            await one_pass()
             await asyncio.sleep(settings.worker_poll_seconds)
 
 
-async def _pass(engine: Engine, settings: Settings, broker: Broker, worker_id: str) -> bool:
+async def _pass(engine: Engine, settings: Settings, broker: Broker, worker_id: str, scan: bool) -> bool:
     """One pass in a thread; True when it did something (so there may be more to do)."""
     try:
-        counts = await to_thread.run_sync(run_once, engine, settings, broker, None, worker_id)
+        counts = await to_thread.run_sync(run_once, engine, settings, broker, None, worker_id, scan)
     except Exception:
         logger.exception("Update worker pass failed")
         return False
