@@ -26,8 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import fields, is_dataclass
 from enum import Enum
 from typing import Any
 
@@ -44,6 +44,8 @@ BATCH = 1000  # People per transaction (and per `rules.recipients` call, which m
 CLAIM = dt.timedelta(minutes=5)  # How long a claim lasts without news from its worker.
 IN_SERVICE = (ServiceStatus.active, ServiceStatus.fault)
 MESSAGE = "incident"
+Plans = dict[tuple[Any, ...], list[dict[str, Any]]]  # A plan for each kind of recipient.
+IDENTITY = frozenset({"person_id", "email", "phone"})  # Whether there is one matters, not which.
 DELIVERY_COLUMNS = tuple(c.name for c in Delivery.__table__.columns  # type: ignore[attr-defined]
                          if c.name != "id")
 
@@ -118,7 +120,7 @@ def _fan_out(engine: Engine, version_id: int, worker_id: str, now: dt.datetime) 
         # Already replaced (the worker was behind): people hear only the newest news.
         people = audience(db, incident) if version.version == incident.version else {}
         ids = sorted(people)
-        plans: dict[str, list[dict[str, Any]]] = {}
+        plans: Plans = {}
         for start in range(0, len(ids), BATCH):
             # The claim lasts CLAIM from now on the worker's own clock (`now` may be a test's).
             if not _keep_claim(db, version_id, worker_id,
@@ -161,7 +163,7 @@ def audience(db: Session, incident: Incident) -> dict[int, int | None]:
 
 def _make_updates(db: Session, incident: Incident, version: IncidentVersion, key: str,
                   batch: Sequence[int], people: dict[int, int | None],
-                  plans: dict[str, list[dict[str, Any]]], now: dt.datetime) -> None:
+                  plans: Plans, now: dt.datetime) -> None:
     told = set(db.exec(select(Update.person_id).where(col(Update.person_id).in_(batch),
                                                       Update.source_key == key)).all())
     who = rules.recipients(db, [p for p in batch if p not in told])
@@ -181,14 +183,13 @@ def _make_updates(db: Session, incident: Incident, version: IncidentVersion, key
     _insert_new(db, Delivery.__table__, deliveries)  # type: ignore[attr-defined]
 
 
-def _plan(plans: dict[str, list[dict[str, Any]]], incident: Incident, key: str,
+def _plan(plans: Plans, incident: Incident, key: str,
           recipient: rules.Recipient, now: dt.datetime) -> list[dict[str, Any]]:
     """`rules.plan` for this person, as rows to insert. Thousands of people share a few sets of
     preferences, and building ORM objects for each of them is most of the cost of a fan-out, so
     the plan is made once for each kind of recipient: the same preferences, needs and language, and
     an email address and a phone number or not (their values play no part in a plan)."""
-    shape = repr(replace(recipient, person_id=0, email="@" if recipient.email else "",
-                         phone="0" if recipient.phone else ""))
+    shape = _shape(recipient)
     if shape not in plans:
         planned = Update(id=0, person_id=0, kind=UpdateKind.incidents, message=MESSAGE, source_key=key,
                          safety_critical=incident.safety_critical, incident_id=incident.id,
@@ -196,6 +197,24 @@ def _plan(plans: dict[str, list[dict[str, Any]]], incident: Incident, key: str,
         plans[shape] = [{name: getattr(delivery, name) for name in DELIVERY_COLUMNS}
                         for delivery in rules.plan(planned, recipient, now)]
     return plans[shape]
+
+
+def _shape(recipient: rules.Recipient) -> tuple[Any, ...]:
+    """Everything about a recipient that a plan may depend on: every field but who they are."""
+    return tuple(_hashable(getattr(recipient, f.name)) if f.name not in IDENTITY
+                 else bool(getattr(recipient, f.name)) for f in fields(recipient))
+
+
+def _hashable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return tuple(_hashable(getattr(value, f.name)) for f in fields(value))
+    if isinstance(value, Mapping):
+        return frozenset((key, _hashable(item)) for key, item in value.items())
+    if isinstance(value, set):
+        return frozenset(_hashable(item) for item in value)
+    if isinstance(value, list):
+        return tuple(_hashable(item) for item in value)
+    return value
 
 
 def _insert_new(db: Session, table: Table, rows: list[dict[str, Any]]) -> list[Any]:
@@ -222,7 +241,9 @@ def _insert_new_postgresql(db: Session, table: Table, rows: list[dict[str, Any]]
     selected, arrays, columns = [], [], []
     for n, name in enumerate(names):
         kind = table.c[name].type.compile(dialect=dialect)
-        column = [_plain(row[name]) for row in rows]
+        column = [row[name] for row in rows]
+        if any(isinstance(value, Enum) for value in column[:1]):  # Stored as their text.
+            column = [value.value if isinstance(value, Enum) else value for value in column]
         if all(value == column[0] for value in column):
             values[f"v{n}"] = column[0]
             selected.append(f"CAST(:v{n} AS {kind})")
@@ -237,8 +258,3 @@ def _insert_new_postgresql(db: Session, table: Table, rows: list[dict[str, Any]]
                      f"SELECT {', '.join(selected)} FROM {source} "
                      "ON CONFLICT DO NOTHING RETURNING id, person_id")
     return list(db.execute(statement, values).all())
-
-
-def _plain(value: Any) -> Any:
-    """Enum members as their text, as their columns store them."""
-    return value.value if isinstance(value, Enum) else value
