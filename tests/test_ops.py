@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from zoneinfo import ZoneInfo
 
 import httpx2 as httpx
@@ -19,6 +20,7 @@ from portal.ops import service
 from portal.ops.models import Confidence, Incident, IncidentStage, IncidentVersion
 from portal.updates.fanout import fan_out_pending
 from portal.updates.models import Update
+from portal.updates.service import WORK_CHANNEL
 from tests.conftest import PageCheckingClient, sign_in
 from tests.page_checks import parse, text_of
 
@@ -226,6 +228,23 @@ def test_publishing_stores_the_incident_and_returns_before_anyone_is_told(olwen,
     assert all(u.link == f"/status#{incident.reference}" for u in told)
     page = main_text(olwen.get(response.url.path).text)
     assert f"Sent to {len(told)} people." in page
+
+
+def test_publishing_wakes_the_workers(olwen) -> None:
+    """After the commit, a nudge on the workers' channel, so the fan-out starts at once."""
+    broker = olwen.app.state.broker
+    listening, heard = threading.Event(), []
+
+    async def listen() -> None:
+        async with broker.subscribe(WORK_CHANNEL) as nudges:
+            listening.set()
+            heard.append(await anext(nudges))
+
+    done = olwen.portal.start_task_soon(listen)
+    assert listening.wait(5)
+    assert publish(olwen).status_code == 200
+    done.result(timeout=5)
+    assert heard == [{}]
 
 
 def test_we_do_not_know_yet_needs_no_time(olwen, db) -> None:
