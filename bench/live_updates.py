@@ -23,6 +23,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import resource
 import secrets
 import socket
@@ -55,7 +56,7 @@ COOKIE = "portal_session"  # SessionMiddleware's name when the base URL is http 
 PATH = "/updates/events"
 CONNECTING_AT_ONCE = 200  # Connections waiting for their first bytes at any one time.
 CONNECT_TIMEOUT = 60.0
-DELIVERY_TIMEOUT = 120.0
+DELIVERY_SECONDS = 30.0  # How long to wait for the banners: this, plus a second per 100 connections.
 BATCH = 10_000
 SERVE = (sys.executable, "-m", "portal.cli", "serve")
 
@@ -78,6 +79,12 @@ def cpu_seconds(pid: int) -> float:
     """User and system CPU time the process has used, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def last_error(log: str) -> str:
+    """The last exception the server logged ("sqlalchemy.exc.TimeoutError: ..."), if any."""
+    found = re.findall(r"^([A-Za-z_][\w.]*(?:Error|Exception)\b:.*)$", log, re.MULTILINE)
+    return found[-1][:300] if found else ""
 
 
 # The database
@@ -317,12 +324,13 @@ async def measure(size: int, redis_url: str, folder: Path,
             if done.count >= done.target:
                 done.reached.set()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(done.reached.wait(), DELIVERY_TIMEOUT)
+                await asyncio.wait_for(done.reached.wait(), DELIVERY_SECONDS + len(live) / 100)
             arrived = [c for c in live if c.received_at is not None]
             latencies = [(c.received_at - c.published_at) * 1000 for c in arrived  # type: ignore[operator]
                          if c.published_at is not None]
             last = max((c.received_at for c in arrived if c.received_at is not None), default=first_publish)
             memory_end = rss_kib(pid)
+            server_error = last_error(log.read_text()) if failed or len(arrived) < len(live) else ""
         finally:
             for client in clients:
                 client.close()
@@ -331,10 +339,9 @@ async def measure(size: int, redis_url: str, folder: Path,
     return {
         "size": size, "setup": setup, "connected": len(live), "failed": failed,
         "connect_seconds": connect_seconds, "memory_before": memory_before, "memory_after": memory_after,
-        "memory_end": memory_end, "idle_cpu": idle_cpu, "publish_seconds": publish_seconds,
-        "arrived": len(arrived),
-        "latencies": latencies, "total_seconds": last - first_publish,
-        "names": sorted({c.event_name for c in arrived}),
+        "memory_end": memory_end, "idle_cpu": idle_cpu, "server_error": server_error,
+        "publish_seconds": publish_seconds, "arrived": len(arrived), "latencies": latencies,
+        "total_seconds": last - first_publish, "names": sorted({c.event_name for c in arrived}),
         "with_title": sum(c.banner_has_title for c in arrived),
     }
 
@@ -347,6 +354,8 @@ def report(result: dict[str, Any]) -> None:
     print(f"  connected          {connected:,} in {result['connect_seconds']:.1f} s")
     for error, count in collections.Counter(c.error for c in result["failed"]).most_common():
         print(f"  not connected      {count:,}: {error}")
+    if result["server_error"]:
+        print(f"  the server's log   {result['server_error']}")
     print(f"  server memory      {result['memory_before'] / 1024:.1f} MiB before, "
           f"{result['memory_after'] / 1024:.1f} MiB connected, {result['memory_end'] / 1024:.1f} MiB after "
           "the events")
