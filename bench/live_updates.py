@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 import portal.models  # noqa: F401
-from bench.fanout import TITLE, add_customers, publish_incident
+from bench.fanout import TITLE, add_customers, operations_person, publish_incident
 from portal import db as database
 from portal.broker import make_broker
 from portal.clock import utcnow
@@ -98,7 +98,7 @@ def prepare(url: str, people: int) -> tuple[list[tuple[int, int, str]], str]:
     now = utcnow()  # Sessions are checked against the real clock.
     try:
         ids = add_customers(engine, people, now)
-        incident_id = publish_incident(engine, now)
+        incident_id = publish_incident(engine, operations_person(engine, now), now)
         cookies = {i: secrets.token_urlsafe(32) for i in ids}
         add_sessions_and_updates(engine, ids, cookies, incident_id, now)
         return [(i, i, cookies[i]) for i in ids], TITLE
