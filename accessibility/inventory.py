@@ -144,7 +144,11 @@ PAGES: tuple[PageState, ...] = (
     # Updates (issue #6): the notification centre, one update, and how we tell you.
     PageState("updates", "/updates", signed_in=True),
     PageState("updates: none yet", "/updates", signed_in=True, persona="ceri"),
+    PageState("updates: one told before", "/updates", signed_in=True, persona="margaret"),
+    # The demo's first update, Margaret's (portal/demo/update_stories.py).
+    PageState("an update", "/updates/1", signed_in=True, persona="margaret"),
     PageState("an update that is not yours", "/updates/999999", signed_in=True, status=404),
+    PageState("someone else's update", "/updates/1", signed_in=True, status=404),
     PageState("how we tell you", "/updates/settings", signed_in=True),
     PageState("how we tell you: two accounts", "/updates/settings", signed_in=True, persona="gareth"),
     PageState("how we tell you: no meters", "/updates/settings", signed_in=True, persona="ceri"),

@@ -146,7 +146,8 @@ def test_a_pass_without_the_scan_leaves_the_accounts_alone(app: FastAPI, db: Ses
     now = at(today(), 10)
     quick = worker.run_once(app.state.engine, settings, now=now, worker_id="w", scan=False)
     assert "found" not in quick
-    assert not db.exec(select(Update).where(Update.kind != UpdateKind.incidents)).all()
+    seeded = db.exec(select(Update).where(Update.kind != UpdateKind.incidents)).all()
+    assert [u.source_key for u in seeded] == [f"case-step:{service.params_of(seeded[0])['step_id']}"]
     assert quick["fanned_out"] > 0  # The demo's incidents still went out.
     assert worker.run_once(app.state.engine, settings, now=now, worker_id="w")["found"] > 0
 

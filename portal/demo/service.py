@@ -10,6 +10,7 @@ from portal.demo.help_stories import seed_help
 from portal.demo.incident_stories import seed_incidents
 from portal.demo.personas import NEW_CUSTOMERS, PERSONAS, Persona
 from portal.demo.stories import STORIES
+from portal.demo.update_stories import seed_updates
 from portal.identity.models import Passkey, Person
 from portal.notify.models import OutboxMessage
 
@@ -40,6 +41,7 @@ def seed(db: Session, time_zone: str = "Europe/London") -> None:
     _sample_passkey(db)
     seed_help(db, today, time_zone)
     seed_incidents(db)
+    seed_updates(db)
     db.commit()
 
 
