@@ -98,21 +98,23 @@ def preferences_from_row(row: UpdatePreferences | None, prefers_text: bool = Fal
 
 def recipients(db: Session, person_ids: Iterable[int]) -> dict[int, Recipient]:
     ids = list(set(person_ids))
-    people = db.exec(select(Person).where(col(Person.id).in_(ids))).all()
+    # Only the columns needed: a fan-out reads this for every person it reaches.
+    people = db.exec(select(Person.id, Person.email, Person.phone, Person.preferred_language)
+                     .where(col(Person.id).in_(ids))).all()
     prefs = {p.person_id: p for p in db.exec(select(UpdatePreferences).where(
         col(UpdatePreferences.person_id).in_(ids))).all()}
     needs = {n.person_id: n for n in db.exec(select(CommunicationNeeds).where(
         col(CommunicationNeeds.person_id).in_(ids))).all()}
+    defaults = {prefers_text: default_preferences(prefers_text) for prefers_text in (False, True)}
     found = {}
-    for person in people:
-        assert person.id is not None
-        need = needs.get(person.id)
+    for person_id, email, phone, language in people:
+        need = needs.get(person_id)
         prefers_text = need is not None and need.preferred_channel == Channel.text.value
-        found[person.id] = Recipient(
-            person_id=person.id, email=person.email, phone=person.phone,
-            language=person.preferred_language,
+        row = prefs.get(person_id)
+        found[person_id] = Recipient(
+            person_id=person_id, email=email, phone=phone, language=language,
             large_print=need is not None and Support.large_print in need.supports,
-            preferences=preferences_from_row(prefs.get(person.id), prefers_text))
+            preferences=defaults[prefers_text] if row is None else preferences_from_row(row, prefers_text))
     return found
 
 
