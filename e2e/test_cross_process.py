@@ -90,7 +90,7 @@ def test_a_reply_in_one_process_reaches_a_browser_on_the_other(browser: Browser,
     adviser.get_by_role("button", name="Send reply").click()
 
     # No reload: the reply arrives over the customer's live connection to the first process.
-    expect(customer.locator("[aria-live=polite]")).to_contain_text("the other server", timeout=10_000)
+    expect(customer.locator("main [aria-live=polite]")).to_contain_text("the other server", timeout=10_000)
     customer_a11y.check(customer)
 
     customer.get_by_label("Write a reply").fill("Thank you, Dewi.")

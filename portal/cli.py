@@ -18,6 +18,9 @@ db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 DEMO_DATABASE = ROOT / "demo.db"
+# Signed-in pages keep a live-updates stream open; on shutdown, give requests this long to finish,
+# then close the streams (browsers reconnect to another process) rather than wait for them forever.
+GRACEFUL_SHUTDOWN_SECONDS = 3
 
 
 @app.command()
@@ -25,7 +28,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, proxy_headers: bool = False
     """Serve the portal with the settings from PORTAL_* environment variables."""
     from portal.app import create_app
 
-    uvicorn.run(create_app(Settings()), host=host, port=port, proxy_headers=proxy_headers)
+    uvicorn.run(create_app(Settings()), host=host, port=port, proxy_headers=proxy_headers,
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
 
 
 @app.command()
@@ -43,7 +47,8 @@ def demo(host: str = "127.0.0.1", port: int = 8000, database_file: Path = DEMO_D
     typer.echo(f"Demo ready at http://localhost:{port} (choose a person at /demo)")
     from portal.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port)
+    uvicorn.run(create_app(settings), host=host, port=port,
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
 
 
 def seed_demo(settings: Settings) -> None:

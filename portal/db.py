@@ -25,7 +25,10 @@ def enum_type(values: type[StrEnum]) -> sa.Enum:
 
 def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
-        engine = create_engine(database_url, connect_args={"check_same_thread": False})
+        # Handlers and live streams run in up to 40 threads (anyio's default); a pool that size
+        # keeps SQLite connections (cheap, and set up with pragmas) instead of reopening them.
+        engine = create_engine(database_url, connect_args={"check_same_thread": False},
+                               pool_size=20, max_overflow=30)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(database_url, pool_pre_ping=True)

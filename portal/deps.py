@@ -20,5 +20,7 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-SessionDep = Annotated[Session, Depends(db_session)]
+# The session closes when the handler returns, before the response is sent: a live stream (server-sent
+# events) must not hold a pooled connection for as long as the browser stays connected.
+SessionDep = Annotated[Session, Depends(db_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
