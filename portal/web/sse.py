@@ -35,6 +35,9 @@ def sse_response(request: Request, channel: str, on_event: Callable[[dict], Frag
     (for a page that reconnects after missing events)."""
     broker: Broker = request.app.state.broker
 
+    def allowed_fragments(event: dict) -> Fragments | None:
+        return on_event(event) if still_allowed() else None
+
     async def stream() -> AsyncIterator[str]:
         async with broker.subscribe(channel) as events:
             yield "retry: 3000\n\n"
@@ -52,9 +55,11 @@ def sse_response(request: Request, channel: str, on_event: Callable[[dict], Frag
                     continue
                 except StopAsyncIteration:
                     return  # The broker cut us off; the browser reconnects and reloads the state.
-                if not await anyio.to_thread.run_sync(still_allowed):
+                # One trip to a worker thread per event: check access, then render.
+                fragments = await anyio.to_thread.run_sync(allowed_fragments, event)
+                if fragments is None:
                     return
-                for name, html in await anyio.to_thread.run_sync(on_event, event):
+                for name, html in fragments:
                     yield frame(name, html)
 
     return StreamingResponse(stream(), media_type="text/event-stream",
