@@ -11,6 +11,7 @@ import uvicorn
 from sqlmodel import Session
 
 from portal import db as database
+from portal.push.keys import generate as generate_vapid_keys
 from portal.settings import ROOT, Settings
 
 app = typer.Typer(help="Run and look after the customer portal.", no_args_is_help=True)
@@ -39,6 +40,12 @@ def demo(host: str = "127.0.0.1", port: int = 8000, database_file: Path = DEMO_D
         Path(f"{database_file}{suffix}").unlink(missing_ok=True)
     os.environ["PORTAL_DEMO"] = "1"
     os.environ["PORTAL_DATABASE_URL"] = f"sqlite:///{database_file}"
+    if not (os.environ.get("PORTAL_VAPID_PUBLIC_KEY") or os.environ.get("PORTAL_VAPID_PRIVATE_KEY")):
+        # Throwaway keys, so notifications work in the demo; browsers drop subscriptions made with
+        # them when the demo restarts with new ones.
+        keys = generate_vapid_keys()
+        os.environ["PORTAL_VAPID_PUBLIC_KEY"] = keys.public
+        os.environ["PORTAL_VAPID_PRIVATE_KEY"] = keys.private
     # Forms check the Origin, so it must match the address people browse to.
     os.environ.setdefault("PORTAL_BASE_URL", f"http://localhost:{port}")
     settings = Settings()  # Refuses demo mode in production.
@@ -56,6 +63,16 @@ def seed_demo(settings: Settings) -> None:
 
     with Session(database.make_engine(settings.database_url)) as session:
         seed(session, settings.time_zone)
+
+
+@app.command()
+def vapid() -> None:
+    """Make a new key pair for web push (notifications) and print the settings to use it."""
+    keys = generate_vapid_keys()
+    typer.echo(f"PORTAL_VAPID_PUBLIC_KEY={keys.public}")
+    typer.echo(f"PORTAL_VAPID_PRIVATE_KEY={keys.private}")
+    typer.echo("# Keep the private key secret. A new pair means every device must turn notifications on "
+               "again.", err=True)
 
 
 @app.command()
