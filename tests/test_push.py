@@ -548,3 +548,16 @@ def test_the_push_text_is_short_and_plain() -> None:
     assert len(text) <= delivery.PUSH_LIMIT and text.endswith("…")
     assert delivery.push_text(Rendered("2 updates for you", "- One\n- Two", "Sign in to see each one.",
                                        "/updates")) == "- One\n- Two\nSign in to see each one."
+
+
+def test_your_data_lists_devices_but_never_their_push_address_or_keys(sam: PageCheckingClient) -> None:
+    device = FakeDevice()
+    turn_on(sam, device, "https://push.example.net/sams-phone")
+    response = sam.get("/account/privacy/download")
+    assert response.json()["notification_devices"] == [
+        {"device": "Unknown device", "turned_on": response.json()["notification_devices"][0]["turned_on"],
+         "last_sent": None}]
+    for secret in ("push.example.net", device.p256dh):
+        assert secret not in response.text
+    page = sam.get("/account/privacy/data").text
+    assert "Devices that get notifications" in main_text(page) and "push.example.net" not in page
