@@ -40,15 +40,14 @@ def demo(host: str = "127.0.0.1", port: int = 8000, database_file: Path = DEMO_D
         Path(f"{database_file}{suffix}").unlink(missing_ok=True)
     os.environ["PORTAL_DEMO"] = "1"
     os.environ["PORTAL_DATABASE_URL"] = f"sqlite:///{database_file}"
-    if not (os.environ.get("PORTAL_VAPID_PUBLIC_KEY") or os.environ.get("PORTAL_VAPID_PRIVATE_KEY")):
-        # Throwaway keys, so notifications work in the demo; browsers drop subscriptions made with
-        # them when the demo restarts with new ones.
-        keys = generate_vapid_keys()
-        os.environ["PORTAL_VAPID_PUBLIC_KEY"] = keys.public
-        os.environ["PORTAL_VAPID_PRIVATE_KEY"] = keys.private
     # Forms check the Origin, so it must match the address people browse to.
     os.environ.setdefault("PORTAL_BASE_URL", f"http://localhost:{port}")
-    settings = Settings()  # Refuses demo mode in production.
+    push_keys: dict[str, str] = {}
+    if not (os.environ.get("PORTAL_VAPID_PUBLIC_KEY") or os.environ.get("PORTAL_VAPID_PRIVATE_KEY")):
+        # Throwaway keys, so notifications work in the demo (a fresh demo forgets every device anyway).
+        keys = generate_vapid_keys()
+        push_keys = {"vapid_public_key": keys.public, "vapid_private_key": keys.private}
+    settings = Settings(**push_keys)  # Refuses demo mode in production.
     database.upgrade(settings.database_url)
     seed_demo(settings)
     typer.echo(f"Demo ready at http://localhost:{port} (choose a person at /demo)")

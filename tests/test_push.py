@@ -561,3 +561,24 @@ def test_your_data_lists_devices_but_never_their_push_address_or_keys(sam: PageC
         assert secret not in response.text
     page = sam.get("/account/privacy/data").text
     assert "Devices that get notifications" in main_text(page) and "push.example.net" not in page
+
+
+def test_the_demo_makes_throwaway_keys_without_touching_the_environment(tmp_path: Path, monkeypatch) -> None:
+    import os
+
+    from typer.testing import CliRunner
+
+    import portal.cli
+    from portal.cli import app as cli
+
+    for name in ("PORTAL_VAPID_PUBLIC_KEY", "PORTAL_VAPID_PRIVATE_KEY", "PORTAL_DEMO", "PORTAL_DATABASE_URL",
+                 "PORTAL_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    served = []
+    monkeypatch.setattr(portal.cli.uvicorn, "run", lambda app, **kwargs: served.append(app))
+    result = CliRunner().invoke(cli, ["demo", "--database-file", str(tmp_path / "demo.db")])
+    assert result.exit_code == 0, result.output
+    [app] = served
+    assert app.state.settings.push_available
+    assert "PORTAL_VAPID_PUBLIC_KEY" not in os.environ
+    app.state.engine.dispose()
