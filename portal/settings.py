@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     vapid_public_key: str = ""
     vapid_private_key: str = ""
     vapid_subject: str = ""
+    # In production, the push services a browser's subscription may point at (the browser makers'),
+    # so nobody can make the portal send requests elsewhere. A name starting with "." allows its
+    # subdomains. Outside production any https address is allowed, and plain http to this machine.
+    push_service_hosts: list[str] = Field(default=[
+        "fcm.googleapis.com", "updates.push.services.mozilla.com", "web.push.apple.com",
+        ".push.apple.com", ".notify.windows.com"])
 
     @field_validator("brand_colour")
     @classmethod

@@ -197,14 +197,27 @@ def test_what_cannot_be_used_is_refused_in_words_not_a_500(sam: PageCheckingClie
     assert subscriptions(db) == []
 
 
-def test_plain_http_only_to_this_machine_and_never_in_production(app: FastAPI, sam: PageCheckingClient,
-                                                                 db: Session) -> None:
+def test_in_production_only_the_browser_makers_push_services(app: FastAPI, sam: PageCheckingClient,
+                                                             db: Session) -> None:
     assert turn_on(sam, FakeDevice(), "http://127.0.0.1:9/push/a").status_code == 201  # For tests.
+    assert turn_on(sam, FakeDevice(), "https://push.example.net/b").status_code == 201
     app.state.settings = app.state.settings.model_copy(update={"env": Environment.production})
-    response = turn_on(sam, FakeDevice(), "http://127.0.0.1:9/push/b")
-    assert response.status_code == 422 and "cannot use" in response.json()["error"]
-    assert turn_on(sam, FakeDevice(), "https://push.example.net/c").status_code == 201
-    assert [s.endpoint for s in subscriptions(db)] == ["http://127.0.0.1:9/push/a", "https://push.example.net/c"]
+    for refused in ("http://127.0.0.1:9/push/c", "https://push.example.net/d", "https://10.0.0.1/e",
+                    "https://fcm.googleapis.com.evil.example/f", "https://evilfcm.googleapis.com/g"):
+        response = turn_on(sam, FakeDevice(), refused)
+        assert response.status_code == 422 and "cannot use" in response.json()["error"], refused
+    for allowed in ("https://fcm.googleapis.com/fcm/send/h", "https://updates.push.services.mozilla.com/wpush/v2/i",
+                    "https://web.push.apple.com/j", "https://wns2-db5p.notify.windows.com/w/?token=k"):
+        assert turn_on(sam, FakeDevice(), allowed).status_code == 201, allowed
+    assert len(subscriptions(db)) == 6
+
+
+def test_a_person_keeps_at_most_ten_devices_the_oldest_goes(sam: PageCheckingClient, db: Session) -> None:
+    for n in range(push.MAX_DEVICES + 2):
+        assert turn_on(sam, FakeDevice(), f"https://push.example.net/{n}").status_code == 201
+    assert [s.endpoint for s in subscriptions(db)] == [
+        f"https://push.example.net/{n}" for n in range(2, push.MAX_DEVICES + 2)]
+    assert len(actions(db, "push_removed")) == 2
 
 
 def test_turning_on_needs_the_csrf_token_and_a_signed_in_customer(app: FastAPI, client: PageCheckingClient,

@@ -39,6 +39,7 @@ from portal.updates.models import DeliveryChannel, UpdateKind, UpdatePreferences
 from portal.web.sessions import hash_id
 
 MAX_ENDPOINT = 2000
+MAX_DEVICES = 10  # Per person.
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")  # Plain http is allowed to these outside production.
 AUTH_SECRET_BYTES = 16
 
@@ -71,9 +72,11 @@ def parse(body: object, settings: Settings) -> Incoming:
         parts = urlsplit(endpoint)
     except ValueError:
         raise cannot_use() from None
+    production = settings.env is Environment.production
     local = parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
-    if not parts.hostname or not (parts.scheme == "https" or (
-            local and settings.env is not Environment.production)):
+    if not parts.hostname or not (parts.scheme == "https" or (local and not production)):
+        raise cannot_use()
+    if production and not known_push_service(parts.hostname, settings.push_service_hosts):
         raise cannot_use()
     p256dh, auth = keys.get("p256dh"), keys.get("auth")
     if not isinstance(p256dh, str) or not isinstance(auth, str) or len(p256dh) > 200 or len(auth) > 100:
@@ -86,6 +89,12 @@ def parse(body: object, settings: Settings) -> Incoming:
     if len(secret) != AUTH_SECRET_BYTES:
         raise cannot_use()
     return Incoming(endpoint=endpoint, p256dh=p256dh, auth=auth)
+
+
+def known_push_service(host: str, allowed: Iterable[str]) -> bool:
+    host = host.lower().rstrip(".")
+    return any(host.endswith(name.lower()) if name.startswith(".") else host == name.lower()
+               for name in allowed)
 
 
 def describe(user_agent: str) -> str:
@@ -130,6 +139,11 @@ def _write(db: Session, person_id: int, incoming: Incoming, session_id: str, use
             choose_push_everywhere(db, person_id)
         _log(db, person_id, "push_turned_on", user_agent)
     db.flush()
+    # A handful of devices is plenty; beyond that the oldest goes, so nobody can make one update
+    # send thousands of requests.
+    for old in devices(db, person_id)[:-MAX_DEVICES]:
+        db.delete(old)
+        _log(db, None, "push_removed", old.user_agent, f"more than {MAX_DEVICES} devices")
     return new
 
 
