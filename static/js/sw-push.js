@@ -46,6 +46,7 @@ self.addEventListener("push", function (event) {
     var options = {
       body: message.body,
       data: { url: message.url },
+      dir: "auto",  // Arabic reads right to left: the browser sees it from the words.
       // One notification per page: a message sent again replaces the first, it does not stack.
       tag: message.url
     };
