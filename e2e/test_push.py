@@ -9,6 +9,7 @@ with a subscription pointing at the local push endpoint, registered through the 
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -143,3 +144,53 @@ def test_without_javascript_the_page_says_so_and_devices_can_still_be_turned_off
     expect(section.get_by_role("list")).to_have_count(0)
     a11y.check(page)
     a11y.verify()
+
+
+NOTIFICATIONS = """() => navigator.serviceWorker.ready.then(registration => registration.getNotifications())
+  .then(shown => shown.map(n => ({title: n.title, body: n.body, url: n.data && n.data.url, icon: n.icon,
+                                  tag: n.tag})))"""
+
+
+def notifications(page: Page, count: int) -> list[dict]:
+    """The notifications on show, once there are `count` of them."""
+    for _ in range(100):
+        shown = page.evaluate(NOTIFICATIONS)
+        if len(shown) >= count:
+            return shown
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{len(shown)} notifications on show, not {count}")
+
+
+def test_the_service_worker_shows_a_push_message_as_a_notification(page: Page, a11y: Accessibility,
+                                                                    live_server: str) -> None:
+    """The push handlers (static/js/sw-push.js), with a message handed to the worker by DevTools."""
+    page.context.grant_permissions(["notifications"], origin=live_server)
+    demo_sign_in(page, a11y, "Sam Taylor")
+    assert page.evaluate("() => navigator.serviceWorker.ready.then(registration => !!registration.active)")
+    cdp = page.context.new_cdp_session(page)
+    registrations: list[dict] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated",
+           lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    for _ in range(100):
+        ours = [r for r in registrations if r["scopeURL"] == f"{live_server}/" and not r["isDeleted"]]
+        if ours:
+            break
+        page.wait_for_timeout(50)
+    assert ours, registrations
+
+    def deliver(message: dict) -> None:
+        cdp.send("ServiceWorker.deliverPushMessage", {
+            "origin": live_server, "registrationId": ours[0]["registrationId"], "data": json.dumps(message)})
+
+    deliver({"title": "Your bill is late", "body": "Please pay it now.", "url": f"{live_server}/updates/7"})
+    [shown] = notifications(page, 1)
+    assert shown["title"] == "Your bill is late" and shown["body"] == "Please pay it now."
+    assert shown["url"] == f"{live_server}/updates/7" and shown["tag"] == shown["url"]
+    assert re.fullmatch(re.escape(live_server) + r"/icons/icon-192\.png\?v=\w+", shown["icon"])
+
+    # The same update again replaces it (a retry never stacks); a link elsewhere is never followed.
+    deliver({"title": "Your bill is late", "body": "Please pay it now.", "url": f"{live_server}/updates/7"})
+    deliver({"title": "Odd", "body": "", "url": "https://elsewhere.example/steal"})
+    urls = sorted(n["url"] for n in notifications(page, 2))
+    assert urls == [f"{live_server}/updates", f"{live_server}/updates/7"]

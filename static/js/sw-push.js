@@ -31,7 +31,7 @@ function pushMessage(event) {
   } catch (error) {
     data = { body: event.data ? event.data.text() : "" };
   }
-  var url = "/updates";
+  var url = new URL("/updates", self.location.origin).href;
   try {
     // Only our own pages: a message can never send someone to another site.
     var parsed = new URL(data.url || "/updates", self.location.origin);
