@@ -49,6 +49,8 @@ PAGES: tuple[PageState, ...] = (
               signed_in=True, clear_field="name", submit_empty=True, status=422),
     PageState("remove a passkey", "/account/security/passkeys/1/remove", signed_in=True),
     PageState("signed out", "/signed-out"),
+    # What the service worker shows when the device is offline (the same page for everyone).
+    PageState("offline", "/offline"),
     PageState("page not found", "/no-such-page", status=404),
     PageState("account", "/account", signed_in=True),
     PageState("account: two accounts, in credit, reading needed", "/account", signed_in=True,

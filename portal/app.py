@@ -36,6 +36,8 @@ from portal.needs.routes import router as needs_router
 from portal.ops.routes import router as ops_router
 from portal.pages.routes import router as pages_router
 from portal.privacy.routes import router as privacy_router
+from portal.push.routes import router as push_router
+from portal.pwa.routes import router as pwa_router
 from portal.settings import Settings
 from portal.updates import routes as updates_routes
 from portal.updates import worker
@@ -113,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (pages_router, help_router, identity_router, set_up_router, webauthn_router,
                    security_router, accounts_router, bills_router, usage_router, cases_router,
                    details_router, needs_router, privacy_router, callback_router, conversation_router,
-                   advisers_router, updates_router, ops_router):
+                   advisers_router, push_router, updates_router, ops_router, pwa_router):
         app.include_router(router)
     if settings.demo:
         app.include_router(demo_router)

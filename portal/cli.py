@@ -11,6 +11,7 @@ import uvicorn
 from sqlmodel import Session
 
 from portal import db as database
+from portal.push.keys import generate as generate_vapid_keys
 from portal.settings import ROOT, Settings
 
 app = typer.Typer(help="Run and look after the customer portal.", no_args_is_help=True)
@@ -41,7 +42,12 @@ def demo(host: str = "127.0.0.1", port: int = 8000, database_file: Path = DEMO_D
     os.environ["PORTAL_DATABASE_URL"] = f"sqlite:///{database_file}"
     # Forms check the Origin, so it must match the address people browse to.
     os.environ.setdefault("PORTAL_BASE_URL", f"http://localhost:{port}")
-    settings = Settings()  # Refuses demo mode in production.
+    push_keys: dict[str, str] = {}
+    if not (os.environ.get("PORTAL_VAPID_PUBLIC_KEY") or os.environ.get("PORTAL_VAPID_PRIVATE_KEY")):
+        # Throwaway keys, so notifications work in the demo (a fresh demo forgets every device anyway).
+        keys = generate_vapid_keys()
+        push_keys = {"vapid_public_key": keys.public, "vapid_private_key": keys.private}
+    settings = Settings(**push_keys)  # Refuses demo mode in production.
     database.upgrade(settings.database_url)
     seed_demo(settings)
     typer.echo(f"Demo ready at http://localhost:{port} (choose a person at /demo)")
@@ -56,6 +62,16 @@ def seed_demo(settings: Settings) -> None:
 
     with Session(database.make_engine(settings.database_url)) as session:
         seed(session, settings.time_zone)
+
+
+@app.command()
+def vapid() -> None:
+    """Make a new key pair for web push (notifications) and print the settings to use it."""
+    keys = generate_vapid_keys()
+    typer.echo(f"PORTAL_VAPID_PUBLIC_KEY={keys.public}")
+    typer.echo(f"PORTAL_VAPID_PRIVATE_KEY={keys.private}")
+    typer.echo("# Keep the private key secret. A new pair means every device must turn notifications on "
+               "again.", err=True)
 
 
 @app.command()

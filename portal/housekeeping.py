@@ -1,7 +1,10 @@
 """Removing what has expired: sessions, challenges, codes and rate-limit records.
 
 The app does this every 15 minutes in the background; `portal purge` does it once. Deleting is
-idempotent, so several app processes doing it at once is harmless."""
+idempotent, so several app processes doing it at once is harmless.
+
+Push subscriptions (notifications on a device) outlive the session they were made in when it only
+expires: they are for when the person is away. Signing out removes them; see portal/push/service.py."""
 
 from __future__ import annotations
 

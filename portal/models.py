@@ -19,6 +19,7 @@ from portal.needs.models import CommunicationNeeds
 from portal.notify.models import InboxMessage, OutboxMessage
 from portal.ops.models import Incident, IncidentVersion
 from portal.privacy.models import ConsentRecord
+from portal.push.models import PushSubscription
 from portal.updates.models import Delivery, Update, UpdatePreferences, UsageAlert
 from portal.web.ratelimit import RateLimitHit
 from portal.web.sessions import WebSession
@@ -46,6 +47,7 @@ __all__ = [
     "Payment",
     "PaymentPlan",
     "Person",
+    "PushSubscription",
     "RateLimitHit",
     "Service",
     "Update",

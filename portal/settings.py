@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from email.utils import parseaddr
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -101,6 +102,21 @@ class Settings(BaseSettings):
     # Live events between app processes: empty (in-process), redis://host:port/db or postgresql://...
     broker_url: str = ""
 
+    # Web push (notifications on a phone or computer): on only when both keys are set. Make a pair
+    # with `portal vapid`. The public key is the browser's applicationServerKey: base64url of the
+    # uncompressed P-256 point (65 bytes). The private key is base64url of the raw 32-byte private
+    # number (what `portal vapid` prints), base64url DER, or PEM. The subject tells push services
+    # whom to contact: "mailto:" and an address, or an https URL; empty means "mailto:" + mail_from.
+    vapid_public_key: str = ""
+    vapid_private_key: str = ""
+    vapid_subject: str = ""
+    # In production, the push services a browser's subscription may point at (the browser makers'),
+    # so nobody can make the portal send requests elsewhere. A name starting with "." allows its
+    # subdomains. Outside production any https address is allowed, and plain http to this machine.
+    push_service_hosts: list[str] = Field(default=[
+        "fcm.googleapis.com", "updates.push.services.mozilla.com", "web.push.apple.com",
+        ".push.apple.com", ".notify.windows.com"])
+
     @field_validator("brand_colour")
     @classmethod
     def _brand_colour_readable(cls, value: str) -> str:
@@ -119,6 +135,21 @@ class Settings(BaseSettings):
                                 r"\d\d:\d\d-\d\d:\d\d", group):
                 raise ValueError(f"help_hours entry {group!r} should look like 'mon-fri 08:00-20:00'")
         return value
+
+    @model_validator(mode="after")
+    def _vapid_keys_pair(self) -> Settings:
+        if bool(self.vapid_public_key) != bool(self.vapid_private_key):
+            raise ValueError("Set both PORTAL_VAPID_PUBLIC_KEY and PORTAL_VAPID_PRIVATE_KEY for web push, "
+                             "or neither (make a pair with `portal vapid`).")
+        if self.vapid_public_key:
+            from portal.push.keys import check_pair
+
+            check_pair(self.vapid_public_key, self.vapid_private_key)
+            subject = self.push_subject
+            if not (re.fullmatch(r"mailto:[^@\s]+@[^@\s]+", subject) or subject.startswith("https://")):
+                raise ValueError("PORTAL_VAPID_SUBJECT must be mailto: and an email address, or an https "
+                                 "URL.")
+        return self
 
     @model_validator(mode="after")
     def _safe_in_production(self) -> Settings:
@@ -150,6 +181,16 @@ class Settings(BaseSettings):
     def rp_id(self) -> str:
         """The WebAuthn relying party: the host people browse to, without scheme or port."""
         return urlsplit(self.base_url).hostname or "localhost"
+
+    @property
+    def push_available(self) -> bool:
+        """Web push is on: both VAPID keys are set."""
+        return bool(self.vapid_public_key and self.vapid_private_key)
+
+    @property
+    def push_subject(self) -> str:
+        """The VAPID `sub` claim: how a push service can contact us."""
+        return self.vapid_subject or f"mailto:{parseaddr(self.mail_from)[1]}"
 
     @property
     def secure_cookies(self) -> bool:

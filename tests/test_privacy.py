@@ -128,7 +128,7 @@ def test_data_page_shows_the_same_data_in_sections(signed_in_client, db: Session
     sections = [text_of(h) for h in root.findall(".//main//h2")]
     assert sections == ["You", f"Account {SAM}", "How we contact and help you",
                         "What you agreed to", "What was done and when", "Messages",
-                        "Your passkeys"]
+                        "Your passkeys", "Devices that get notifications"]
     parts = [text_of(h) for h in root.findall(".//main//h3")]
     for part in ("Services", "Bills", "Payments", "Payment plans", "Meter readings",
                  "Cases and orders", "Visits"):

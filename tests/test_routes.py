@@ -13,7 +13,9 @@ from tests.route_table import api_routes
 NOT_PAGES = {"/healthz", "/theme.css", "/language/{code}", "/sign-out", "/account/privacy/download",
              # Live updates (server-sent events), not pages.
              "/adviser/events", "/adviser/requests/{reference}/events", "/help/messages/{reference}/events",
-             "/help/chat/{reference}/events", "/help/chat/{reference}/queue", "/updates/events"}
+             "/help/chat/{reference}/events", "/help/chat/{reference}/queue", "/updates/events",
+             # The installable app: its manifest, icons and service worker (portal/pwa/).
+             "/manifest.webmanifest", "/icons/{name}", "/sw.js"}
 
 
 def page_routes(app) -> set[str]:

@@ -14,6 +14,7 @@ from portal.identity import service
 from portal.identity.forms import CodeForm, IdentifierForm
 from portal.identity.signing_in import client_address, complete_sign_in
 from portal.notify.service import deliver_pending
+from portal.push import service as push
 from portal.web.navigation import local_path
 from portal.web.ratelimit import allow
 from portal.web.sessions import SessionState
@@ -85,6 +86,7 @@ def sign_out(request: Request, db: SessionDep) -> RedirectResponse:
     state: SessionState = request.state.session
     if state.person_id is not None:
         activity.record(db, actor_person_id=state.person_id, action="signed_out")
+        push.forget_session(db, state.id)  # Notifications turned on in this session stop too.
         db.commit()
     state.end()
     response = RedirectResponse("/signed-out", status_code=303)

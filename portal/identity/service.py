@@ -16,6 +16,7 @@ from portal.i18n import gettext as _
 from portal.identity import codes
 from portal.identity.models import Passkey, Person
 from portal.notify import service as notify
+from portal.push import service as push
 from portal.settings import Settings
 from portal.web.ratelimit import Limit
 from portal.web.sessions import WebSession, hash_id
@@ -229,6 +230,8 @@ def session_summaries(db: Session, settings: Settings, person_id: int,
 
 
 def end_other_sessions(db: Session, person_id: int, current_session_id: str) -> int:
+    """Sign out everywhere else; notifications turned on anywhere else stop too."""
+    push.forget_other_sessions(db, person_id, current_session_id)
     result = db.exec(delete(WebSession).where(  # type: ignore[call-overload]
         WebSession.person_id == person_id, WebSession.id_hash != hash_id(current_session_id)))
     activity.record(db, actor_person_id=person_id, action="signed_out_other_sessions")

@@ -1,10 +1,10 @@
 """Providers that carry outbox messages out of the portal: email, text (SMS) and web push.
 
-Each channel has a small interface and one or more drivers; `drivers(settings)` chooses them. A driver
-whose `waits_in_outbox` is true reaches nobody: messages for it stay in the outbox (sent_at empty),
-where the demo and the tests read them, until a real provider is configured. Today that is email
-without `smtp_host`, every text message (no SMS provider is reachable here) and every push message
-(the installable app issue will add a pywebpush driver).
+Each channel has a small interface and one or more drivers; `drivers(settings, engine)` chooses them. A
+driver whose `waits_in_outbox` is true reaches nobody: messages for it stay in the outbox (sent_at
+empty), where the demo and the tests read them, until a real provider is configured. Today that is
+email without `smtp_host`, every text message (no SMS provider is reachable here) and push messages
+without VAPID keys (with them, `WebPush` sends with pywebpush).
 
 `send` raises `SendError` when a message could not be sent; the outbox then tries again later (see
 notify/service.py). `session()` wraps a run of sends, so a provider can keep one connection open
@@ -13,6 +13,9 @@ for all of them."""
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
+import re
 import smtplib
 import time
 from collections.abc import Iterator
@@ -21,7 +24,15 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
 
+import requests
+from pywebpush import WebPushException, webpush
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from portal.clock import utcnow
 from portal.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 IDLE_CHECK_SECONDS = 5.0  # A kept SMTP connection idle this long is checked before use.
 
@@ -51,7 +62,7 @@ class PushProvider(Protocol):
 
     def session(self) -> AbstractContextManager[None]: ...
 
-    def send(self, *, to: str, title: str, body: str) -> None: ...
+    def send(self, *, to: str, title: str, body: str, url: str = "") -> None: ...
 
 
 class _NoSession:
@@ -151,12 +162,90 @@ class OutboxSms(_NoSession):
 
 
 class OutboxPush(_NoSession):
-    """Web push needs subscriptions from the installable app: push messages wait in the outbox."""
+    """No VAPID keys are set (PORTAL_VAPID_...): push messages wait in the outbox."""
 
     waits_in_outbox = True
 
-    def send(self, *, to: str, title: str, body: str) -> None:
-        raise SendError("No web push provider is configured.")
+    def send(self, *, to: str, title: str, body: str, url: str = "") -> None:
+        raise SendError("No web push provider is configured (PORTAL_VAPID_PUBLIC_KEY and "
+                        "PORTAL_VAPID_PRIVATE_KEY).")
+
+
+PERSON_ADDRESS = re.compile(r"person:(\d{1,12})")
+PUSH_TIMEOUT_SECONDS = 10
+# How long a push service keeps a message for a device that is off; after that it is dropped (the
+# update is still in the portal).
+PUSH_TTL_SECONDS = 24 * 3600
+GONE = (404, 410)  # The push service says the subscription no longer exists.
+
+
+class WebPush:
+    """Web push with pywebpush. A message to "person:{id}" goes to each of that person's devices
+    (portal/push/models.py) as JSON {"title", "body", "url"}, encrypted for the device (aes128gcm)
+    and signed with our VAPID key. A device whose push service answers 404 or 410 is removed.
+
+    The message counts as sent when at least one device took it, or when the person has no devices
+    left (they turned notifications off meanwhile; the update is in the portal). If every device
+    failed for another reason, `SendError`: the outbox tries again later. The service worker shows
+    each update under one tag, so a retry never stacks a second copy on a device."""
+
+    waits_in_outbox = False
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        from portal.push.keys import load_private
+
+        self.engine = engine
+        self.signer = load_private(settings.vapid_private_key)
+        self.subject = settings.push_subject
+        self._http: requests.Session | None = None
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """One HTTP connection pool for a run of sends."""
+        with requests.Session() as http:
+            self._http = http
+            try:
+                yield
+            finally:
+                self._http = None
+
+    def send(self, *, to: str, title: str, body: str, url: str = "") -> None:
+        from portal.push import service as push
+
+        match = PERSON_ADDRESS.fullmatch(to)
+        if match is None:
+            raise SendError(f"A push message must be addressed to person:ID, not {to[:40]!r}.")
+        with Session(self.engine) as db:
+            devices = push.subscriptions_of(db, int(match.group(1)))
+        payload = json.dumps({"title": title, "body": body, "url": url}, ensure_ascii=False)
+        took: list[int] = []
+        problems: list[str] = []
+        for device in devices:
+            assert device.id is not None
+            try:
+                webpush({"endpoint": device.endpoint, "keys": {"p256dh": device.p256dh, "auth": device.auth}},
+                        data=payload, vapid_private_key=self.signer,
+                        vapid_claims={"sub": self.subject},  # A new dict each time: webpush adds "aud".
+                        content_encoding="aes128gcm", timeout=PUSH_TIMEOUT_SECONDS, ttl=PUSH_TTL_SECONDS,
+                        requests_session=self._http)
+            except WebPushException as error:
+                status = error.response.status_code if error.response is not None else None
+                if status in GONE:
+                    with Session(self.engine) as db:
+                        push.gone(db, device.id, device.endpoint)
+                    continue
+                problems.append(f"device {device.id}: push service answered {status}")
+            except (requests.RequestException, ValueError, TypeError) as error:
+                problems.append(f"device {device.id}: {type(error).__name__}: {error}"[:200])
+            else:
+                took.append(device.id)
+        if took:
+            with Session(self.engine) as db:
+                push.used(db, took, utcnow())
+        if problems:
+            logger.warning("Push to %s: %s", to, "; ".join(problems))
+            if not took:
+                raise SendError("; ".join(problems))
 
 
 @dataclass(frozen=True)
@@ -177,7 +266,10 @@ class Drivers:
                          if getattr(self, name).waits_in_outbox)
 
 
-def drivers(settings: Settings) -> Drivers:
-    """The providers the settings ask for."""
+def drivers(settings: Settings, engine: Engine | None = None) -> Drivers:
+    """The providers the settings ask for. Web push needs the database (to find each person's
+    devices), so without `engine` push messages wait in the outbox."""
     email: EmailProvider = SmtpEmail(settings) if settings.smtp_host else OutboxEmail()
-    return Drivers(email=email, sms=OutboxSms(), push=OutboxPush())
+    push: PushProvider = (WebPush(settings, engine) if settings.push_available and engine is not None
+                          else OutboxPush())
+    return Drivers(email=email, sms=OutboxSms(), push=push)

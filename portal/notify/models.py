@@ -22,6 +22,7 @@ class OutboxMessage(SQLModel, table=True):
     subject: str = Field(default="", max_length=200)
     body: str
     html: str = ""  # An HTML version of an email (large print, for example); plain text otherwise.
+    link: str = Field(default="", max_length=500)  # Where a push notification opens (an absolute URL).
     # The update delivery this message carries, if any: one message per delivery, whatever happens.
     delivery_id: int | None = Field(default=None, foreign_key="delivery.id", unique=True,
                                     ondelete="SET NULL")

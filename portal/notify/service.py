@@ -75,7 +75,7 @@ def deliver_pending(engine: Engine, settings: Settings, now: dt.datetime | None 
     So a message is sent once for each successful claim. Only a worker that dies after the provider
     took a message and before marking it sent can lead to a second copy, once its claim runs out;
     a worker stops sending a batch when half its claim time has gone, so a slow server cannot."""
-    providers = channels.drivers(settings)
+    providers = channels.drivers(settings, engine)
     sending = sorted({"email", "sms", "push"} - providers.waiting_channels())
     if not sending:
         return 0
@@ -123,7 +123,7 @@ def _send_one(db: Session, providers: channels.Drivers, message: OutboxMessage,
         elif message.channel == "sms":
             providers.sms.send(to=message.to, body=message.body)
         elif message.channel == "push":
-            providers.push.send(to=message.to, title=message.subject, body=message.body)
+            providers.push.send(to=message.to, title=message.subject, body=message.body, url=message.link)
         else:
             raise channels.SendError(f"Unknown channel {message.channel!r}")
     except (OSError, smtplib.SMTPException, channels.SendError) as error:

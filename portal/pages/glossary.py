@@ -58,6 +58,9 @@ GLOSSARY: tuple[GlossaryEntry, ...] = (
     GlossaryEntry("meter-reading", _l("Meter reading"), _l(
         "The numbers on your meter that show how much energy you have used. We use them to work "
         "out your bill.")),
+    GlossaryEntry("notifications", _l("Notifications"), _l(
+        "Short messages that pop up on your phone or computer, even when our website is not open. "
+        "You choose if you want them, and you can turn them off at any time.")),
     GlossaryEntry("overdue", _l("Overdue"), _l(
         "A bill or payment is overdue if it was not paid by the date it was due.")),
     GlossaryEntry("passkey", _l("Passkey"), _l(

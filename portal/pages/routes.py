@@ -40,12 +40,15 @@ def glossary(request: Request) -> HTMLResponse:
 
 @router.get("/language/{code}")
 def choose_language(code: str, settings: SettingsDep, next: str = "/") -> RedirectResponse:
-    """A plain link switches language and remembers it for a year; no JavaScript needed."""
+    """A plain link switches language and remembers it for a year; no JavaScript needed.
+
+    Not HttpOnly: the service worker reads it (Cookie Store API) to show the offline page in the
+    language chosen here. It is only a language code, nothing secret."""
     if code not in i18n.LANGUAGES:
         raise HTTPException(status_code=404)
     response = RedirectResponse(local_path(next), status_code=303)
     response.set_cookie(i18n.LOCALE_COOKIE, code, max_age=365 * 24 * 3600, path="/",
-                        samesite="lax", secure=settings.secure_cookies, httponly=True)
+                        samesite="lax", secure=settings.secure_cookies, httponly=False)
     return response
 
 

@@ -1,7 +1,8 @@
 """Your data: everything we hold about the signed-in person and the accounts they may see, as plain
 data (dates as ISO strings), for the download and for the page that shows the same thing.
 
-Never in here: passkey key material or credential ids, codes, session ids, or any hash."""
+Never in here: passkey key material or credential ids, codes, session ids, push addresses and keys,
+or any hash."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from portal.identity.models import Passkey, Person
 from portal.needs.service import needs_of
 from portal.notify.models import InboxMessage
 from portal.privacy.models import ConsentRecord
+from portal.push import service as push
 
 Data = dict[str, Any]
 
@@ -74,6 +76,9 @@ def export(db: Session, actor: Actor) -> Data:
         "passkeys": [{"name": p.name, "added": _iso(p.created_at), "last_used": _iso(p.last_used_at)}
                      for p in db.exec(select(Passkey).where(Passkey.person_id == person.id)
                                       .order_by(col(Passkey.created_at)))],
+        # Not the push address or keys: they only work for sending, and say nothing about the person.
+        "notification_devices": [{"device": push.describe(d.user_agent), "turned_on": _iso(d.created_at),
+                                  "last_sent": _iso(d.last_used_at)} for d in push.devices(db, person.id)],
     }
 
 

@@ -52,6 +52,7 @@ MAX_ATTEMPTS = 5  # Claims that did not finish (a worker died, or an error) befo
 FIRST_RETRY = dt.timedelta(minutes=1)
 LONGEST_RETRY = dt.timedelta(hours=1)
 TEXT_LIMIT = 320  # Two SMS segments.
+PUSH_LIMIT = 240
 OUTBOX_CHANNEL = {DeliveryChannel.email: "email", DeliveryChannel.text: "sms",
                   DeliveryChannel.push: "push"}
 CAPPED = tuple(OUTBOX_CHANNEL)  # The channels quiet hours and the daily cap apply to.
@@ -293,6 +294,8 @@ def decide(db: Session, settings: Settings, delivery: Delivery, update_: Update 
                                    messages.help_link(db, update_),
                                    "callback" if delivery.step == 2 else "update")
     outgoing = {**renders[key], "to": address(delivery.channel, recipient)}
+    if delivery.channel is DeliveryChannel.push:  # The notification opens this update's own page.
+        outgoing["link"] = absolute(settings, f"/updates/{update_.id}")
     today[delivery.person_id] = today.get(delivery.person_id, 0) + 1
     return _decision("sent", log="" if ladder else None, outgoing=outgoing, **sent)
 
@@ -396,7 +399,7 @@ def compose(settings: Settings, channel: DeliveryChannel, recipient: rules.Recip
         return {"channel": "email", "subject": subject, "body": text, "html": html}
     if channel is DeliveryChannel.text:
         return {"channel": "sms", "body": text_message(settings, rendered, url)}
-    return {"channel": "push", "subject": rendered.title[:200], "body": text_message(settings, rendered, url)}
+    return {"channel": "push", "subject": rendered.title[:200], "body": push_text(rendered), "link": url}
 
 
 def address(channel: DeliveryChannel, recipient: rules.Recipient) -> str:
@@ -436,6 +439,14 @@ def text_message(settings: Settings, rendered: messages.Rendered, url: str) -> s
     room = TEXT_LIMIT - len(" ".join([f"{title}.", *tail])) - 1
     to_do = _shorten(" ".join(rendered.what_to_do.split()), room) if room > 20 else ""
     return " ".join(part for part in [f"{title}.", to_do, *tail] if part)
+
+
+def push_text(rendered: messages.Rendered) -> str:
+    """A notification's words under its title: what happened and what to do, at most PUSH_LIMIT
+    characters (phones show two to four lines)."""
+    lines = [" ".join(line.split()) for part in (rendered.body, rendered.what_to_do)
+             for line in part.splitlines() if line.strip()]
+    return _shorten("\n".join(lines), PUSH_LIMIT)
 
 
 def _shorten(text: str, most: int) -> str:

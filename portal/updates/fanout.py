@@ -40,7 +40,7 @@ from portal.ops.models import Incident, IncidentVersion
 from portal.updates import rules
 from portal.updates.models import Delivery, Update, UpdateKind
 
-BATCH = 1000  # People per transaction (and per `rules.recipients` call, which makes 3 queries).
+BATCH = 1000  # People per transaction (and per `rules.recipients` call, which makes 4 queries).
 CLAIM = dt.timedelta(minutes=5)  # How long a claim lasts without news from its worker.
 IN_SERVICE = (ServiceStatus.active, ServiceStatus.fault)
 MESSAGE = "incident"

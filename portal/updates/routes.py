@@ -20,9 +20,11 @@ from portal.deps import SessionDep, SettingsDep
 from portal.i18n import get_locale, speaking
 from portal.identity.access import Actor
 from portal.identity.deps import CurrentActor
+from portal.push import routes as push_routes
+from portal.push import service as push
 from portal.updates import centre, preferences, rules, service
 from portal.updates.forms import SettingsForm, channel_field, service_name, settings_form, usage_field
-from portal.updates.models import Update, UpdateKind
+from portal.updates.models import DeliveryChannel, Update, UpdateKind
 from portal.web.csrf import MAX_FIELDS
 from portal.web.navigation import go_to
 from portal.web.sessions import SessionState
@@ -96,15 +98,23 @@ def phone_end(phone: str) -> str:
     return digits[-3:] if len(digits) >= 3 else ""
 
 
-def _settings_page(request: Request, current: preferences.Current, form: SettingsForm,
+def _settings_page(request: Request, db: Session, current: preferences.Current, form: SettingsForm,
                    status: int = 200, saved: bool = False) -> Response:
+    settings = request.app.state.settings
+    push_on = settings.push_available
     return render(request, "updates/settings.html", {
         "form": form, "recipient": current.recipient, "metered": current.metered,
         "kinds": [{"kind": kind, "field": channel_field(kind)} for kind in UpdateKind],
-        "channels": rules.CHOOSABLE, "usage_field": usage_field,
+        # Notifications are a choice only where the portal can send them (VAPID keys are set).
+        "channels": [c for c in rules.CHOOSABLE if push_on or c is not DeliveryChannel.push],
+        "usage_field": usage_field,
         "usage_label": lambda m: service_name(m, form.several_accounts), "saved": saved,
         "email_shown": masked_email(current.recipient.email), "phone_end": phone_end(current.recipient.phone),
-        "most_a_day": rules.MAX_DAILY_CAP}, status_code=status, htmx_main=True)
+        "most_a_day": rules.MAX_DAILY_CAP, "push_on": push_on,
+        "devices": push.devices(db, current.recipient.person_id) if push_on else [],
+        "describe_device": push.describe, "vapid_public_key": settings.vapid_public_key,
+        "device_off": _session(request).take(FLASH, push_routes.DEVICE_OFF) is not None},
+        status_code=status, htmx_main=True)
 
 
 async def _form_data(request: Request) -> FormData:
@@ -119,7 +129,7 @@ def update_settings(request: Request, actor: CurrentActor, db: SessionDep) -> Re
     current = preferences.current(db, actor)
     form = settings_form(current.metered).from_current(current)
     saved = _session(request).take(FLASH, SETTINGS_SAVED) is not None
-    return _settings_page(request, current, form, saved=saved)
+    return _settings_page(request, db, current, form, saved=saved)
 
 
 @router.post("/settings", response_class=HTMLResponse)
@@ -128,7 +138,7 @@ def save_settings(request: Request, actor: CurrentActor, db: SessionDep,
     current = preferences.current(db, actor)
     form = settings_form(current.metered).from_data(data)
     if not form.validate():
-        return _settings_page(request, current, form, status=422)
+        return _settings_page(request, db, current, form, status=422)
     preferences.save(db, actor, form.choices())
     _session(request).set(FLASH, SETTINGS_SAVED)
     return go_to(request, "/updates/settings")

@@ -1,12 +1,14 @@
 """Who gets an update, on which channels, and when: preferences, defaults and the escalation ladder.
 
 Pure functions over small records, so the rules read in one place and are tested with frozen clocks;
-`recipients()` loads what they need for many people in two queries (a fan-out may reach 100,000).
+`recipients()` loads what they need for many people in one query a table (a fan-out may reach 100,000).
 
 Defaults (a person who never changed anything): the portal and email for everything but offers, which
 are off; quiet hours 21:00 to 08:00; at most 3 email, text or push messages a day, the rest in a
 digest. A person who told us (on /account/needs) that text is the best way to reach them gets texts
-too by default. The portal is always on: it is the record of every update.
+too by default. Push (notifications on a phone or computer) is on by default for everything but
+offers, and reaches someone only once they have turned notifications on for a device (see
+portal/push/service.py). The portal is always on: it is the record of every update.
 
 An update that needs nothing doing goes on every chosen channel at once. One that needs doing climbs
 the ladder (portal, email, text) through the channels the person chose for its kind and we can
@@ -34,6 +36,7 @@ from sqlmodel import Session, col, select
 
 from portal.identity.models import Person
 from portal.needs.models import Channel, CommunicationNeeds, Support
+from portal.push.service import reachable
 from portal.updates.models import Delivery, DeliveryChannel, Update, UpdateKind, UpdatePreferences
 
 DEFAULT_QUIET_FROM = dt.time(21, 0)
@@ -43,8 +46,8 @@ DEFAULT_DIGEST_TIME = dt.time(8, 0)  # When held messages go out for someone wit
 MAX_DAILY_CAP = 20
 REMINDER_AFTER = dt.timedelta(days=1)
 CALLBACK_OFFER_AFTER = dt.timedelta(days=3)
-# Channels a person can choose. Push joins when the installable app lets a device subscribe.
-CHOOSABLE = (DeliveryChannel.email, DeliveryChannel.text)
+# Channels a person can choose. Push reaches them once a device of theirs has subscribed.
+CHOOSABLE = (DeliveryChannel.email, DeliveryChannel.text, DeliveryChannel.push)
 LADDER = (DeliveryChannel.portal, DeliveryChannel.email, DeliveryChannel.text)
 
 
@@ -60,8 +63,8 @@ class Preferences:
 
 
 def default_preferences(prefers_text: bool = False) -> Preferences:
-    usual = frozenset({DeliveryChannel.email, DeliveryChannel.text} if prefers_text
-                      else {DeliveryChannel.email})
+    usual = frozenset({DeliveryChannel.email, DeliveryChannel.push}
+                      | ({DeliveryChannel.text} if prefers_text else set()))
     return Preferences(channels={kind: (frozenset() if kind is UpdateKind.offers else usual)
                                  for kind in UpdateKind})
 
@@ -76,13 +79,16 @@ class Recipient:
     language: str = "en"
     large_print: bool = False
     preferences: Preferences = field(default_factory=default_preferences)
+    push: bool = False  # At least one device of theirs takes notifications.
 
     def can_reach(self, channel: DeliveryChannel) -> bool:
         if channel is DeliveryChannel.email:
             return bool(self.email)
         if channel is DeliveryChannel.text:
             return bool(self.phone)
-        return channel is DeliveryChannel.portal  # Push needs a subscription (the PWA issue).
+        if channel is DeliveryChannel.push:
+            return self.push
+        return channel is DeliveryChannel.portal
 
 
 def preferences_from_row(row: UpdatePreferences | None, prefers_text: bool = False) -> Preferences:
@@ -105,6 +111,7 @@ def recipients(db: Session, person_ids: Iterable[int]) -> dict[int, Recipient]:
         col(UpdatePreferences.person_id).in_(ids))).all()}
     needs = {n.person_id: n for n in db.exec(select(CommunicationNeeds).where(
         col(CommunicationNeeds.person_id).in_(ids))).all()}
+    with_push = reachable(db, ids)
     defaults = {prefers_text: default_preferences(prefers_text) for prefers_text in (False, True)}
     found = {}
     for person_id, email, phone, language in people:
@@ -114,7 +121,8 @@ def recipients(db: Session, person_ids: Iterable[int]) -> dict[int, Recipient]:
         found[person_id] = Recipient(
             person_id=person_id, email=email, phone=phone, language=language,
             large_print=need is not None and Support.large_print in need.supports,
-            preferences=defaults[prefers_text] if row is None else preferences_from_row(row, prefers_text))
+            preferences=defaults[prefers_text] if row is None else preferences_from_row(row, prefers_text),
+            push=person_id in with_push)
     return found
 
 
