@@ -8,23 +8,7 @@
     typeof PublicKeyCredential.parseCreationOptionsFromJSON === "function" &&
     typeof PublicKeyCredential.parseRequestOptionsFromJSON === "function";
 
-  function postJSON(url, body, csrf) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(body || {})
-    }).then(function (response) {
-      return response.json().catch(function () { return null; }).then(function (data) {
-        if (!response.ok || !data) {
-          var error = new Error((data && data.error) || "");
-          error.fromServer = Boolean(data && data.error);
-          throw error;
-        }
-        return data;
-      });
-    });
-  }
+  var postJSON = window.portal.postJSON;  // From portal.js, loaded first on every page.
 
   function explain(box, status, error) {
     if (error && error.fromServer) {

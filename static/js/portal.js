@@ -43,4 +43,26 @@
       heading.focus();
     }
   });
+
+  // For the scripts that talk to the server in JSON (passkeys, notifications): send `body` with the
+  // CSRF token; resolve with the reply, or fail with the server's own words when it gave some.
+  function postJSON(url, body, csrf) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body || {})
+    }).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (data) {
+        if (!response.ok || !data) {
+          var error = new Error((data && data.error) || "");
+          error.fromServer = Boolean(data && data.error);
+          throw error;
+        }
+        return data;
+      });
+    });
+  }
+
+  window.portal = { postJSON: postJSON };
 })();

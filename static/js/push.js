@@ -10,23 +10,7 @@
 
   var supported = "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
 
-  function postJSON(url, body, csrf) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(body || {})
-    }).then(function (response) {
-      return response.json().catch(function () { return null; }).then(function (data) {
-        if (!response.ok || !data) {
-          var error = new Error((data && data.error) || "");
-          error.fromServer = Boolean(data && data.error);
-          throw error;
-        }
-        return data;
-      });
-    });
-  }
+  var postJSON = window.portal.postJSON;  // From portal.js, loaded first on every page.
 
   // The VAPID public key (base64url) as the bytes pushManager.subscribe wants.
   function keyBytes(base64url) {
