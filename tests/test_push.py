@@ -586,7 +586,9 @@ def test_the_demo_makes_throwaway_keys_without_touching_the_environment(tmp_path
 
     for name in ("PORTAL_VAPID_PUBLIC_KEY", "PORTAL_VAPID_PRIVATE_KEY", "PORTAL_DEMO", "PORTAL_DATABASE_URL",
                  "PORTAL_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+        # Set first, so monkeypatch puts the environment back as it was after the demo changed it.
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     served = []
     monkeypatch.setattr(portal.cli.uvicorn, "run", lambda app, **kwargs: served.append(app))
     result = CliRunner().invoke(cli, ["demo", "--database-file", str(tmp_path / "demo.db")])

@@ -40,6 +40,9 @@ def test_cli_refuses_demo_in_production(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PORTAL_ENV", "production")
     monkeypatch.setenv("PORTAL_SECRET_KEY", "k" * 40)
     monkeypatch.setenv("PORTAL_BASE_URL", "https://portal.example")
+    for name in ("PORTAL_DEMO", "PORTAL_DATABASE_URL"):  # The demo sets these: put them back after.
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     result = CliRunner().invoke(cli, ["demo", "--database-file", str(tmp_path / "d.db")])
     assert result.exit_code != 0
     assert "Demo mode cannot be switched on in production" in str(result.exception)
