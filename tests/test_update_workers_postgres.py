@@ -213,11 +213,17 @@ def test_two_workers_deliver_each_update_once_and_a_killed_one_loses_nothing(
                     col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.claimed_until) > utcnow())).all()
             return [d.id for d in held if d.id is not None and doomed.owns(d.claimed_by)], list(sending)
 
-        wait_for(lambda: any(stranded()), 30, "the first worker to be part way through", every=0.002)
+        inbox.delay = 0.02  # Slow enough that the first worker is caught holding messages.
+        for _ in range(20):
+            wait_for(lambda: any(stranded()), 30, "the first worker to be part way through", every=0.002)
+            doomed.process.send_signal(signal.SIGSTOP)  # Frozen where it is, so what it holds stays held.
+            held, sending = stranded()
+            if held or sending:
+                break
+            doomed.process.send_signal(signal.SIGCONT)  # It had just finished: catch it next time.
         doomed.process.send_signal(signal.SIGKILL)
         doomed.process.wait()
         killed_at = time.monotonic()
-        held, sending = stranded()
         assert held or sending, "the killed worker was holding work"
         survivor.process.send_signal(signal.SIGCONT)
 
