@@ -129,3 +129,16 @@ def no_js_page(browser: Browser, browser_context_args: dict) -> Iterator[Page]:
     yield page
     assert page.evaluate("() => typeof window.htmx") == "undefined", "scripts were not blocked"
     context.close()
+
+
+@pytest.fixture
+def desk_browser(browser: Browser, browser_context_args: dict) -> Iterator[tuple[Page, Accessibility]]:
+    """A second browser for staff (an adviser, operations), on a desk-sized screen, checked with axe
+    like the customer's."""
+    context = browser.new_context(**{**browser_context_args, "viewport": {"width": 1280, "height": 900}})
+    page = context.new_page()
+    checker = Accessibility()
+    checker.watch(page)
+    yield page, checker
+    checker.verify()
+    context.close()

@@ -4,10 +4,9 @@ adviser in the console answering them. Both sides are checked with axe on every 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from e2e.conftest import Accessibility
 from e2e.steps import arrive, press, sign_in_by_keyboard, tab_to
@@ -16,15 +15,8 @@ REFERENCE = re.compile(r"HR-[A-Z0-9]{6}")
 
 
 @pytest.fixture
-def adviser(browser: Browser, browser_context_args: dict) -> Iterator[tuple[Page, Accessibility]]:
-    """A second browser, for the adviser, on a wider screen as a desk would have."""
-    context = browser.new_context(**{**browser_context_args, "viewport": {"width": 1280, "height": 900}})
-    page = context.new_page()
-    checker = Accessibility()
-    checker.watch(page)
-    yield page, checker
-    checker.verify()
-    context.close()
+def adviser(desk_browser: tuple[Page, Accessibility]) -> tuple[Page, Accessibility]:
+    return desk_browser
 
 
 def sign_in(page: Page, a11y: Accessibility, person: str, lands_on: str) -> None:

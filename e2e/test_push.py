@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from e2e import test_update_journeys as journeys
 from e2e.conftest import Accessibility
@@ -30,15 +30,8 @@ POST_SUBSCRIPTION = """([path, body]) => fetch(path, {
 
 
 @pytest.fixture
-def operations(browser: Browser, browser_context_args: dict) -> Iterator[tuple[Page, Accessibility]]:
-    """A second browser for Olwen in operations."""
-    context = browser.new_context(**{**browser_context_args, "viewport": {"width": 1280, "height": 900}})
-    page = context.new_page()
-    checker = Accessibility()
-    checker.watch(page)
-    yield page, checker
-    checker.verify()
-    context.close()
+def operations(desk_browser: tuple[Page, Accessibility]) -> tuple[Page, Accessibility]:
+    return desk_browser
 
 
 @pytest.fixture

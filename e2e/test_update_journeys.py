@@ -6,25 +6,17 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from e2e.conftest import Accessibility
 from e2e.steps import arrive, demo_sign_in, press, sign_in_by_keyboard, tab_to
 
 
 @pytest.fixture
-def operations(browser: Browser, browser_context_args: dict) -> Iterator[tuple[Page, Accessibility]]:
-    """A second browser for Olwen in operations, on a desk-sized screen."""
-    context = browser.new_context(**{**browser_context_args, "viewport": {"width": 1280, "height": 900}})
-    page = context.new_page()
-    checker = Accessibility()
-    checker.watch(page)
-    yield page, checker
-    checker.verify()
-    context.close()
+def operations(desk_browser: tuple[Page, Accessibility]) -> tuple[Page, Accessibility]:
+    return desk_browser
 
 
 def publish_incident(page: Page, a11y: Accessibility, title: str) -> None:
