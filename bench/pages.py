@@ -44,7 +44,7 @@ def main() -> None:
         app = create_app(settings)
         SQLModel.metadata.create_all(app.state.engine)
         with Session(app.state.engine) as db:
-            seed(db, settings.time_zone)
+            seed(db, settings.time_zone, settings.secret_key)
         with TestClient(app, headers={"Origin": "http://testserver"}) as client:
             print(f"{'page':<28}{'html kB':>9}{'total kB':>10}{'gzip kB':>9}{'median ms':>11}"
                   f"{'p95 ms':>8}")

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from starlette.middleware import Middleware
 from starlette.staticfiles import StaticFiles
@@ -20,6 +20,9 @@ from portal.accounts.routes import router as accounts_router
 from portal.accounts.usage_routes import router as usage_router
 from portal.advisers.routes import router as advisers_router
 from portal.broker import make_broker
+from portal.carers.adviser_routes import router as carers_adviser_router
+from portal.carers.guard import ActingEnded, NotWhileActing, carer_guard
+from portal.carers.routes import router as carers_router
 from portal.db import make_engine
 from portal.demo.routes import router as demo_router
 from portal.details.routes import router as details_router
@@ -48,7 +51,7 @@ from portal.web.locale import LocaleMiddleware
 from portal.web.navigation import go_to
 from portal.web.security import SecurityHeadersMiddleware
 from portal.web.sessions import SessionMiddleware, SessionStore
-from portal.web.templating import STATIC_DIR, make_environment
+from portal.web.templating import STATIC_DIR, make_environment, render
 
 
 class CachedStatic:
@@ -97,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         title=settings.organisation_name,
         docs_url=None, redoc_url=None, openapi_url=None,
+        # Before every route: a carer acting for someone may use only what that person allowed.
+        dependencies=[Depends(carer_guard)],
         middleware=[  # Outermost first.
             Middleware(SecurityHeadersMiddleware),
             Middleware(LocaleMiddleware),
@@ -115,7 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (pages_router, help_router, identity_router, set_up_router, webauthn_router,
                    security_router, accounts_router, bills_router, usage_router, cases_router,
                    details_router, needs_router, privacy_router, callback_router, conversation_router,
-                   advisers_router, push_router, updates_router, ops_router, pwa_router):
+                   advisers_router, push_router, updates_router, ops_router, pwa_router, carers_router,
+                   carers_adviser_router):
         app.include_router(router)
     if settings.demo:
         app.include_router(demo_router)
@@ -125,6 +131,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(NoAccountYet)
     async def to_dashboard(request: Request, _exc: NoAccountYet) -> Response:
         return go_to(request, "/account")
+
+    @app.exception_handler(NotWhileActing)
+    async def not_while_acting(request: Request, exc: NotWhileActing) -> Response:
+        return render(request, "carers/not_while_acting.html", {"customer_name": exc.customer_name},
+                      status_code=403)
+
+    @app.exception_handler(ActingEnded)
+    async def acting_ended(request: Request, _exc: ActingEnded) -> Response:
+        return go_to(request, "/carers")
 
     @app.exception_handler(SignInRequired)
     async def to_sign_in(request: Request, exc: SignInRequired) -> Response:

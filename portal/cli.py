@@ -61,7 +61,7 @@ def seed_demo(settings: Settings) -> None:
     from portal.demo.service import seed
 
     with Session(database.make_engine(settings.database_url)) as session:
-        seed(session, settings.time_zone)
+        seed(session, settings.time_zone, settings.secret_key)
 
 
 @app.command()

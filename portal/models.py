@@ -13,6 +13,7 @@ from portal.accounts.models import (
     Service,
 )
 from portal.activity.models import ActivityEntry
+from portal.carers.models import CarerAuthority
 from portal.help.models import HelpMessage, HelpRequest
 from portal.identity.models import OneTimeCode, Passkey, Person, WebAuthnChallenge
 from portal.needs.models import CommunicationNeeds
@@ -29,6 +30,7 @@ __all__ = [
     "Appointment",
     "Bill",
     "BillLine",
+    "CarerAuthority",
     "Case",
     "CaseStep",
     "CommunicationNeeds",

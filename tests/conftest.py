@@ -57,7 +57,7 @@ def make_app(settings: Settings) -> FastAPI:
     app = create_app(settings)
     SQLModel.metadata.create_all(app.state.engine)
     with Session(app.state.engine) as db:
-        seed(db, settings.time_zone)
+        seed(db, settings.time_zone, settings.secret_key)
     return app
 
 

@@ -12,8 +12,10 @@ from portal.accounts import billing
 from portal.accounts.deps import CurrentAccount
 from portal.accounts.models import Bill, CustomerAccount, Service
 from portal.accounts.service import accounts_for, allowed, looks_like_reference
+from portal.carers import service as carers
 from portal.clock import today_in
 from portal.deps import SessionDep, SettingsDep
+from portal.identity.access import Permission, can
 from portal.identity.deps import CurrentActor
 from portal.web.templating import render
 
@@ -70,6 +72,9 @@ def printable_bill(request: Request, reference: str, actor: CurrentActor, db: Se
 def payments(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep,
              settings: SettingsDep, page: Page = 1) -> HTMLResponse:
     assert account.id is not None
+    if not can(actor, account, Permission.view_payments):
+        raise HTTPException(status_code=404)
+    carers.looked_at_payments(db, actor)
     today = today_in(settings.time_zone)
     shown, pages = billing.payments(db, account.id, page=page)
     plan = billing.active_plan(db, account.id)

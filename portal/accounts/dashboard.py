@@ -99,8 +99,9 @@ class Update:
 
 def recent_updates(db: Session, actor: Actor, accounts: list[CustomerAccount], today: dt.date,
                    local_date: Callable[[dt.datetime], dt.date], limit: int = 6) -> list[Update]:
-    found = [Update(local_date(m.created_at), "message", message=m)
-             for m in recent_messages(db, actor.person_id, limit=limit)]
+    # A carer acting for someone sees the account's news, not the messages we sent the customer.
+    inbox = [] if actor.acting_for else recent_messages(db, actor.person_id, limit=limit)
+    found = [Update(local_date(m.created_at), "message", message=m) for m in inbox]
     for account in accounts:
         assert account.id is not None
         found += [Update(step.happened_on or today, "case_step", account, case=case, step=step)

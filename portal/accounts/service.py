@@ -27,11 +27,16 @@ def looks_like_reference(value: str) -> bool:
     return REFERENCE.fullmatch(value) is not None
 
 
+# Any of these lets a carer reach an account's pages; each page then asks `can()` for its own.
+ACCOUNT_PERMISSIONS = (Permission.view_account, Permission.view_payments, Permission.change_details,
+                       Permission.manage_needs)
+
+
 def accounts_for(db: Session, actor: Actor) -> list[CustomerAccount]:
-    """The accounts this actor may see."""
+    """The accounts this actor may see: their own, or those of the person they act for."""
     candidates = db.exec(select(CustomerAccount).where(
-        CustomerAccount.holder_person_id == actor.person_id).order_by(CustomerAccount.reference))
-    return [a for a in candidates if can(actor, a, Permission.view_account)]
+        CustomerAccount.holder_person_id == actor.customer_id).order_by(CustomerAccount.reference))
+    return [a for a in candidates if any(can(actor, a, p) for p in ACCOUNT_PERMISSIONS)]
 
 
 def allowed(db: Session, actor: Actor, thing: Thing | None,

@@ -15,5 +15,7 @@ class ActivityEntry(SQLModel, table=True):
     actor_person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     subject_account_id: int | None = Field(default=None, foreign_key="customer_account.id",
                                            index=True)
+    # A carer acting for someone: the person they acted for (portal/carers/).
+    on_behalf_of_person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     action: str = Field(max_length=60)
     detail: str = Field(default="", max_length=500)  # Never secrets: no codes, no assertions.

@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 
 from portal.accounts.models import CustomerAccount
 from portal.clock import today_in
+from portal.demo.carer_stories import seed_carers
 from portal.demo.help_stories import seed_help
 from portal.demo.incident_stories import seed_incidents
 from portal.demo.personas import NEW_CUSTOMERS, PERSONAS, Persona
@@ -15,8 +16,9 @@ from portal.identity.models import Passkey, Person
 from portal.notify.models import OutboxMessage
 
 
-def seed(db: Session, time_zone: str = "Europe/London") -> None:
-    """Create the demo people, their accounts and histories. Safe to run twice."""
+def seed(db: Session, time_zone: str = "Europe/London", secret_key: str | None = None) -> None:
+    """Create the demo people, their accounts and histories. Safe to run twice. With the app's
+    secret key, the demo's invitation code works (see carer_stories.py)."""
     today = today_in(time_zone)
     for p in PERSONAS:
         if _existing(db, p) is not None:
@@ -42,6 +44,7 @@ def seed(db: Session, time_zone: str = "Europe/London") -> None:
     seed_help(db, today, time_zone)
     seed_incidents(db)
     seed_updates(db)
+    seed_carers(db, today, secret_key)
     db.commit()
 
 

@@ -103,7 +103,7 @@ def _ask_page(request: Request, db: SessionDep, actor: Actor, form: CallbackForm
     wanted = form.values["day"][:10] or callbacks.day_of_slot(days, form.values["slot"])
     return render(request, "help/callback.html", {
         "form": form, "days": days, "shown": callbacks.day_to_show(days, wanted),
-        "items": context.items(request, db, actor), "helps": callbacks.needs_words(db, actor.person_id),
+        "items": context.items(request, db, actor), "helps": callbacks.needs_words(db, actor.customer_id),
     }, status_code=status, htmx_main=True)
 
 
@@ -177,7 +177,7 @@ def status(request: Request, reference: str, actor: CurrentActor, db: SessionDep
         "just": _take_flash(request, BOOKED, MOVED, ALREADY),
         "open": callbacks.can_change(callback), "topic": callbacks.topic_of(db, callback),
         "shared": callbacks.shared_with_adviser(db, actor, callback),
-        "helps": callbacks.needs_words(db, actor.person_id),
+        "helps": callbacks.needs_words(db, actor.customer_id),
         "outcome": callbacks.OUTCOMES.get(callback.outcome)})
 
 

@@ -124,7 +124,7 @@ def still_to_make(db: Session, actor: Actor) -> HelpRequest | None:
     """The customer's callback we have not made yet, if any: one at a time, so nobody can fill the
     slots other people need."""
     return db.exec(select(HelpRequest).where(
-        HelpRequest.customer_person_id == actor.person_id, HelpRequest.kind == RequestKind.callback,
+        HelpRequest.customer_person_id == actor.customer_id, HelpRequest.kind == RequestKind.callback,
         col(HelpRequest.status).in_(STILL_TO_CALL))).first()
 
 
@@ -199,7 +199,7 @@ def default_phone(db: Session, actor: Actor, account: CustomerAccount | None) ->
     """The number to suggest: the chosen account's, else the person's own."""
     if account is not None and account.phone:
         return account.phone
-    person = db.get(Person, actor.person_id)
+    person = db.get(Person, actor.customer_id)
     return person.phone if person is not None else ""
 
 

@@ -20,6 +20,8 @@ from sqlmodel import Session, select
 
 from portal.accounts.deps import NoAccountYet, chosen_account
 from portal.broker import Broker, BrokerError
+from portal.carers import service as carers
+from portal.clock import today_in
 from portal.deps import SessionDep, SettingsDep
 from portal.help import context, conversations, requests, service
 from portal.help.conversations import NEW, ChatAvailability, ChatState
@@ -58,6 +60,7 @@ class NewMessageForm(Form):
               too_long=_l("Your subject is too long. Use 200 characters or fewer.")),
         _message_field(),
         Field("share", many=True, max_length=ANY),
+        Field("private", choices=lambda: ["yes"]),
         Field("form_key", max_length=ANY),
     )
 
@@ -143,13 +146,16 @@ def _int(value: str | None) -> int:
 
 @router.get("/messages", response_class=HTMLResponse)
 def messages(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
-    return render(request, "help/messages.html", {"threads": conversations.threads(db, actor.person_id)})
+    return render(request, "help/messages.html", {"threads": conversations.threads(db, actor)})
 
 
 def _new_page(request: Request, db: Session, actor: Actor, form: NewMessageForm,
               status: int = 200) -> Response:
+    # A customer with people who help them may keep a message from them.
+    today = today_in(request.app.state.settings.time_zone)
+    has_carers = actor.acting_for is None and bool(carers.helped_by(db, actor.person_id, today))
     return render(request, "help/messages_new.html",
-                  {"form": form, "items": context.items(request, db, actor)},
+                  {"form": form, "items": context.items(request, db, actor), "has_carers": has_carers},
                   status_code=status, htmx_main=True)
 
 
@@ -181,7 +187,8 @@ def send_new_message(request: Request, actor: CurrentActor, db: SessionDep,
         thread = conversations.start_thread(
             db, _broker(request), actor, account_id=_account_id(request, actor, db),
             subject=form.values["subject"], body=form.values["message"],
-            context=context.chosen(items, form.values["share"]), form_key=key)
+            context=context.chosen(items, form.values["share"]), form_key=key,
+            private=form.values["private"] == "yes")
     except SQLAlchemyError as error:
         return _not_sent(request, db, error, lambda: _new_page(request, db, actor, form, status=503), form)
     context.forget(request)
@@ -318,7 +325,7 @@ def thread_stream(request: Request, reference: str, actor: CurrentActor, db: Ses
 
 
 def _open_chat(db: Session, actor: Actor) -> HelpRequest | None:
-    return next((r for r in requests.requests_of(db, actor.person_id, RequestKind.chat)
+    return next((r for r in requests.requests_of(db, actor.customer_id, RequestKind.chat)
                  if r.status in conversations.OPEN), None)
 
 

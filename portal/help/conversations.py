@@ -23,7 +23,7 @@ from portal.help import requests, service
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
-from portal.identity.access import Actor
+from portal.identity.access import Actor, Permission, can
 from portal.identity.models import Person
 from portal.notify import service as notify
 from portal.notify.models import InboxMessage
@@ -128,12 +128,14 @@ def status_of(request: HelpRequest, last: HelpMessage | None) -> ThreadStatus:
     return ThreadStatus.waiting_for_us
 
 
-def threads(db: Session, person_id: int) -> list[Thread]:
-    """The customer's message threads and finished chats, the most recent conversation first."""
-    found = db.exec(select(HelpRequest).where(
-        HelpRequest.customer_person_id == person_id,
+def threads(db: Session, actor: Actor) -> list[Thread]:
+    """The customer's message threads and finished chats, the most recent conversation first. A carer
+    sees only those `can()` lets them (never the private ones)."""
+    found = [r for r in db.exec(select(HelpRequest).where(
+        HelpRequest.customer_person_id == actor.customer_id,
         or_(col(HelpRequest.kind) == RequestKind.message,
             (col(HelpRequest.kind) == RequestKind.chat) & col(HelpRequest.status).in_(FINISHED)))).all()
+        if can(actor, r, Permission.view_account)]
     last: dict[int, HelpMessage] = {}
     if found:
         for message in db.exec(select(HelpMessage).where(
@@ -155,6 +157,11 @@ def said(db: Session, request: HelpRequest, viewer_person_id: int, after_id: int
     advisers = {m.author_person_id for m in found if m.from_adviser and m.author_person_id}
     names = {p.id: first_name(p.name) for p in db.exec(
         select(Person).where(col(Person.id).in_(advisers)))} if advisers else {}
+    # Someone other than the customer wrote for them (a carer): name them, so nobody is confused.
+    helpers = {m.author_person_id for m in found if not m.from_adviser and m.author_person_id
+               not in (None, viewer_person_id, request.customer_person_id)}
+    helper_names = {p.id: p.name for p in db.exec(
+        select(Person).where(col(Person.id).in_(helpers)))} if helpers else {}
     result = []
     for message in found:
         assert message.id is not None
@@ -162,7 +169,13 @@ def said(db: Session, request: HelpRequest, viewer_person_id: int, after_id: int
             name = names.get(message.author_person_id or 0)
             who = _("%(name)s (Adviser)", name=name) if name else _("Adviser")
         else:
-            who = _("You") if message.author_person_id == viewer_person_id else _("Customer")
+            helper = helper_names.get(message.author_person_id or 0)
+            if message.author_person_id == viewer_person_id:
+                who = _("You")
+            elif helper:
+                who = _("%(name)s, for the customer", name=helper)
+            else:
+                who = _("Customer")
         result.append(Said(message.id, not message.from_adviser, who, aware(message.created_at),
                            message.body))
     return result
@@ -173,12 +186,12 @@ def last_message_id(messages: list[Said]) -> int:
 
 
 def start_thread(db: Session, broker: Broker, actor: Actor, *, account_id: int | None, subject: str,
-                 body: str, context: list[str], form_key: str) -> HelpRequest:
+                 body: str, context: list[str], form_key: str, private: bool = False) -> HelpRequest:
     """Store a new thread and its first message (once, however often the form is sent), then tell
     advisers' queues."""
     request, created = requests.open_request(
         db, actor, RequestKind.message, form_key=form_key, account_id=account_id, subject=subject,
-        context=context, first_message=body)
+        context=context, first_message=body, private=private)
     if created:
         announce(broker, request, "opened")
     return request
@@ -252,7 +265,7 @@ class ChatAvailability(StrEnum):
 def chat_availability(db: Session, settings: Settings, actor: Actor, at: dt.datetime) -> ChatAvailability:
     if not service.status_at(at, settings.help_hours, settings.help_closed_days, settings.time_zone).open:
         return ChatAvailability.closed
-    if requests.advisers_free_for_chat(db, requests.team_for(db, actor.person_id)) == 0:
+    if requests.advisers_free_for_chat(db, requests.team_for(db, actor.customer_id)) == 0:
         return ChatAvailability.busy
     return ChatAvailability.open
 

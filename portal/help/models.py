@@ -50,6 +50,10 @@ class HelpRequest(SQLModel, table=True):
     team: Team = Field(default=Team.general, sa_type=enum_type(Team))
     urgent: bool = False
     customer_person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
+    # A carer who asked for the customer (portal/carers/), shown to the adviser.
+    acting_person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    # The customer asked that people who help them never see it.
+    private: bool = False
     account_id: int | None = Field(default=None, foreign_key="customer_account.id", ondelete="SET NULL")
     subject: str = Field(default="", max_length=200)
     # What the customer chose to share: references like "case:CS-101502-1" and the page they were on,

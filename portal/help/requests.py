@@ -68,7 +68,7 @@ def by_reference(db: Session, actor: Actor, reference: str,
 def open_request(db: Session, actor: Actor, kind: RequestKind, *, form_key: str, account_id: int | None,
                  subject: str = "", context: Iterable[str] = (), first_message: str = "",
                  callback_at: dt.datetime | None = None, callback_phone: str = "",
-                 urgent: bool | None = None) -> tuple[HelpRequest, bool]:
+                 urgent: bool | None = None, private: bool = False) -> tuple[HelpRequest, bool]:
     """Store a new request (and its first message) and commit. Sending the same form twice returns
     the first request: `(request, created)`. Unless told, it is urgent when the account has something
     urgent to do (a late bill, a failed payment, a missed date), so those customers are answered first."""
@@ -77,8 +77,11 @@ def open_request(db: Session, actor: Actor, kind: RequestKind, *, form_key: str,
         return existing, False
     if urgent is None:
         urgent = account_id is not None and has_urgent_things_to_do(db, account_id)
-    request = HelpRequest(kind=kind, team=team_for(db, actor.person_id), urgent=urgent,
-                          customer_person_id=actor.person_id, account_id=account_id,
+    # A carer asks for the customer: the request is the customer's, and the adviser sees who asked.
+    request = HelpRequest(kind=kind, team=team_for(db, actor.customer_id), urgent=urgent,
+                          customer_person_id=actor.customer_id, account_id=account_id,
+                          acting_person_id=actor.person_id if actor.acting_for else None,
+                          private=private and actor.acting_for is None,
                           subject=subject[:200], context="\n".join(context)[:2000],
                           callback_at=callback_at, callback_phone=callback_phone, form_key=form_key)
     db.add(request)

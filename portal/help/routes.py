@@ -51,7 +51,7 @@ def help_page(request: Request, db: SessionDep, settings: SettingsDep, now: NowD
     cleared = bool(request.state.session.data.get(CLEARED))
     if cleared:
         request.state.session.set(CLEARED, False)  # Said once, like any confirmation.
-    team = team_for(db, actor.person_id) if actor else Team.general
+    team = team_for(db, actor.customer_id) if actor else Team.general
     page = service.help_page(db, settings, now, customer_time_zone(request, settings), team)
     return render(request, "help/index.html", {
         "page": page, "hours": page.hours, "signed_in_now": actor is not None,

@@ -26,7 +26,8 @@ def current_actor(request: Request, db: SessionDep) -> Actor:
     if person is None or person.id is None:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(path)
-    actor = Actor(person_id=person.id, name=person.name, staff_role=person.staff_role, team=person.team)
+    actor = Actor(person_id=person.id, name=person.name, staff_role=person.staff_role, team=person.team,
+                  acting_for=getattr(request.state, "acting", None))
     if actor.is_adviser:
         actor = replace(actor, advisable_accounts=advisable_accounts(db, actor))
     return actor

@@ -14,6 +14,7 @@ from portal.identity.deps import CurrentActor
 from portal.identity.forms import CodeForm, SetUpForm
 from portal.identity.signing_in import client_address, complete_sign_in
 from portal.notify.service import deliver_pending
+from portal.web.navigation import local_path
 from portal.web.ratelimit import allow
 from portal.web.sessions import SessionState
 from portal.web.templating import render
@@ -70,5 +71,6 @@ def check_code(request: Request, db: SessionDep, settings: SettingsDep,
 
 
 @router.get("/passkey", response_class=HTMLResponse)
-def create_passkey(request: Request, actor: CurrentActor) -> Response:
-    return render(request, "identity/set_up_passkey.html", {"actor": actor})
+def create_passkey(request: Request, actor: CurrentActor, next: str = "/account") -> Response:
+    return render(request, "identity/set_up_passkey.html",
+                  {"actor": actor, "next": local_path(next, "/account")})

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from portal.carers import service as carers
 from portal.deps import SessionDep
 from portal.identity.deps import CurrentActor
 from portal.needs import service, wording
@@ -29,14 +30,14 @@ def _page(request: Request, form: NeedsForm, *, saved: bool = False,
 def needs(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
     state: SessionState = request.state.session
     saved = state.take("flash", "needs_saved") is not None
-    now = service.current(db, actor.person_id)
+    now = service.current(db, actor.customer_id)
     if now is None:
         form = NeedsForm.blank()
     else:
         form = NeedsForm.blank(
             channel=now.channel or service.NO_PREFERENCE, support=[s.value for s in now.support],
             other=now.other,
-            consent="yes" if now.sensitive and service.consent_in_force(db, actor.person_id) else "")
+            consent="yes" if now.sensitive and service.consent_in_force(db, actor.customer_id) else "")
     return _page(request, form, saved=saved)
 
 
@@ -47,6 +48,7 @@ def save_needs(request: Request, actor: CurrentActor, db: SessionDep,
         return _page(request, form, status=422)
     chosen = service.make_needs(form.values["channel"], form.values["support"],
                                 form.values["other"])
-    service.save(db, actor, actor.person_id, chosen, consent=form.values["consent"] == "yes")
+    service.save(db, actor, actor.customer_id, chosen, consent=form.values["consent"] == "yes")
+    carers.carer_acted(db, actor, "needs")
     request.state.session.set("flash", "needs_saved")
     return go_to(request, "/account/needs")

@@ -45,6 +45,18 @@ ACTIONS: dict[str, object] = {
     "incident_update": _l("Gave news about a problem"),
     "incident_correct": _l("Put right what we said about a problem"),
     "incident_resolve": _l("Said a problem is fixed"),
+    "carer_invited": _l("Invited someone to help"),
+    "carer_accepted": _l("Said yes to helping"),
+    "carer_declined": _l("Said no to helping"),
+    "carer_changed": _l("Changed what a helper can do"),
+    "carer_stopped": _l("Stopped a helper's access"),
+    "carer_started_acting": _l("Started to act for you"),
+    "carer_stopped_acting": _l("Stopped acting for you"),
+    "carer_viewed": _l("Looked at a page"),
+    "carer_authority_recorded": _l("We recorded a legal power to act for you"),
+    "carer_suspended": _l("We paused a helper's access"),
+    "carer_suspension_lifted": _l("We ended the pause on a helper's access"),
+    "carer_ended_by_adviser": _l("We stopped a helper's access"),
 }
 
 TOPICS: dict[str, object] = {

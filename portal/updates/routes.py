@@ -49,12 +49,13 @@ def _session(request: Request) -> SessionState:
 
 def unseen_updates(request: Request) -> int | None:
     """For the header (a template global): how many new updates the signed-in customer has, or None
-    for anyone else (signed out, staff), who get no updates link and no live banner."""
+    for anyone else (signed out, staff, a carer acting for someone), who get no updates link and no
+    live banner."""
     if hasattr(request.state, "unseen_updates"):
         return request.state.unseen_updates  # type: ignore[no-any-return]
     state = getattr(request.state, "session", None)
     found = None
-    if state is not None and state.person_id:
+    if state is not None and state.person_id and getattr(request.state, "acting", None) is None:
         try:
             found = centre.unseen_for(request.app.state.engine, state.person_id)
         except SQLAlchemyError:  # An error page must still show when the database is down.

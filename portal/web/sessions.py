@@ -75,6 +75,7 @@ class SessionState:
         """A fresh id at every sign-in, so an id seen before sign-in is worth nothing after."""
         self.rotate()
         self.person_id = person_id
+        self.data.pop("acting_for", None)  # Whoever signs in acts for nobody until they choose.
 
     def rotate(self) -> None:
         if not self.is_new:

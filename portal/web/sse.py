@@ -34,6 +34,14 @@ def sse_response(request: Request, channel: str, on_event: Callable[[dict], Frag
     """Stream events from `channel` as HTML fragments. `first` may send the current state at once
     (for a page that reconnects after missing events)."""
     broker: Broker = request.app.state.broker
+    # Set by a check that runs before every request (a carer acting for someone): it must go on
+    # holding for as long as the stream is open.
+    live_check: Callable[[], bool] | None = getattr(request.state, "live_check", None)
+    if live_check is not None:
+        route_check = still_allowed
+
+        def still_allowed() -> bool:
+            return live_check() and route_check()
 
     def allowed_fragments(event: dict) -> Fragments | None:
         return on_event(event) if still_allowed() else None

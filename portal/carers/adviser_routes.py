@@ -1,0 +1,154 @@
+"""/adviser/carers: advisers find who acts for a customer, record a power of attorney or deputyship,
+and pause or stop a carer's access at once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import select
+
+from portal.accounts.models import CustomerAccount
+from portal.accounts.service import looks_like_reference
+from portal.advisers.routes import Adviser
+from portal.broker import Broker
+from portal.carers import service, wording
+from portal.carers.forms import DocumentForm, ReasonForm, new_form_key
+from portal.carers.models import CarerAuthority
+from portal.carers.routes import SCOPE_ORDER
+from portal.clock import today_in
+from portal.deps import SessionDep, SettingsDep
+from portal.identity.access import Actor, Permission, can
+from portal.identity.service import normalise_reference
+from portal.notify.service import deliver_pending
+from portal.web.navigation import go_to
+from portal.web.templating import render
+
+router = APIRouter(prefix="/adviser/carers")
+
+
+def _account(db: SessionDep, adviser: Actor, reference: str) -> CustomerAccount | None:
+    if not looks_like_reference(reference):
+        return None
+    account = db.exec(select(CustomerAccount).where(
+        CustomerAccount.reference == normalise_reference(reference))).first()
+    return account if account is not None and can(adviser, account, Permission.record_authority) else None
+
+
+def _authority(db: SessionDep, adviser: Actor,
+               authority_id: int) -> tuple[CarerAuthority, list[CustomerAccount]]:
+    authority = db.get(CarerAuthority, authority_id)
+    if authority is None:
+        raise HTTPException(status_code=404)
+    accounts = list(db.exec(select(CustomerAccount).where(
+        CustomerAccount.holder_person_id == authority.customer_person_id)))
+    if not any(can(adviser, a, Permission.record_authority) for a in accounts):
+        raise HTTPException(status_code=404)
+    return authority, accounts
+
+
+def _words(settings: SettingsDep) -> dict[str, object]:
+    return {"words": wording, "scope_order": SCOPE_ORDER, "today": today_in(settings.time_zone),
+            "service": service}
+
+
+@router.get("", response_class=HTMLResponse)
+def find(request: Request, adviser: Adviser, db: SessionDep, settings: SettingsDep,
+         account: str = "") -> Response:
+    found = _account(db, adviser, account.strip()) if account else None
+    return render(request, "carers/adviser_find.html", {
+        **_words(settings), "reference": account[:30], "account": found,
+        "not_found": bool(account) and found is None,
+        "authorities": service.authorities_of_account(db, found) if found else [],
+        "names": service.names(db, [])})
+
+
+def _new_page(request: Request, settings: SettingsDep, account: CustomerAccount, form: DocumentForm,
+              status: int = 200) -> Response:
+    return render(request, "carers/adviser_new.html", {**_words(settings), "account": account,
+                                                       "form": form}, status_code=status)
+
+
+@router.get("/new", response_class=HTMLResponse)
+def new(request: Request, adviser: Adviser, db: SessionDep, settings: SettingsDep,
+        account: str = "") -> Response:
+    found = _account(db, adviser, account)
+    if found is None:
+        raise HTTPException(status_code=404)
+    return _new_page(request, settings, found, DocumentForm.blank(form_key=new_form_key()))
+
+
+@router.post("/new", response_class=HTMLResponse)
+def record(request: Request, adviser: Adviser, db: SessionDep, settings: SettingsDep,
+           background: BackgroundTasks, form: Annotated[DocumentForm, Depends(DocumentForm.from_request)],
+           account: str = "") -> Response:
+    found = _account(db, adviser, account)
+    if found is None:
+        raise HTTPException(status_code=404)
+    form.today = today_in(settings.time_zone)
+    form.values["form_key"] = form.values["form_key"] or new_form_key()
+    if not form.validate():
+        return _new_page(request, settings, found, form, status=422)
+    authority, _code = service.record_document(db, settings, adviser, found, form.invitation, form.document,
+                                               form.values["form_key"], form.today)
+    background.add_task(deliver_pending, request.app.state.engine, settings)
+    request.state.session.set("flash", "recorded")
+    return go_to(request, f"/adviser/carers/{authority.id}")
+
+
+@router.get("/{authority_id:int}", response_class=HTMLResponse)
+def authority_page(request: Request, authority_id: int, adviser: Adviser, db: SessionDep,
+                   settings: SettingsDep) -> Response:
+    authority, accounts = _authority(db, adviser, authority_id)
+    flash = request.state.session.take("flash", "recorded", "suspended", "lifted", "ended")
+    names = service.names(db, [authority.customer_person_id, authority.carer_person_id,
+                               authority.set_up_by_person_id])
+    return render(request, "carers/adviser_authority.html", {
+        **_words(settings), "authority": authority, "accounts": accounts, "names": names,
+        "scopes": service.scopes_of(authority), "flash": flash, "form": ReasonForm.blank()})
+
+
+def _announce(request: Request, db: SessionDep, authority: CarerAuthority) -> None:
+    broker: Broker = request.app.state.broker
+    for channel in service.live_channels(db, authority.customer_person_id):
+        broker.publish_sync(channel, {"event": "access_changed"})
+
+
+@router.post("/{authority_id:int}/suspend", response_class=HTMLResponse)
+def suspend(request: Request, authority_id: int, adviser: Adviser, db: SessionDep, settings: SettingsDep,
+            background: BackgroundTasks,
+            form: Annotated[ReasonForm, Depends(ReasonForm.from_request)]) -> Response:
+    authority, accounts = _authority(db, adviser, authority_id)
+    if authority.status.value in ("suspended", "ended"):
+        return go_to(request, f"/adviser/carers/{authority_id}")
+    if not form.validate():
+        names = service.names(db, [authority.customer_person_id, authority.carer_person_id,
+                                   authority.set_up_by_person_id])
+        return render(request, "carers/adviser_authority.html", {
+            **_words(settings), "authority": authority, "accounts": accounts, "names": names,
+            "scopes": service.scopes_of(authority), "flash": None, "form": form}, status_code=422)
+    service.suspend(db, adviser, authority, form.values["reason"])
+    _announce(request, db, authority)
+    background.add_task(deliver_pending, request.app.state.engine, settings)
+    request.state.session.set("flash", "suspended")
+    return go_to(request, f"/adviser/carers/{authority_id}")
+
+
+@router.post("/{authority_id:int}/lift", response_class=HTMLResponse)
+def lift(request: Request, authority_id: int, adviser: Adviser, db: SessionDep) -> Response:
+    authority, _accounts = _authority(db, adviser, authority_id)
+    if authority.status.value == "suspended":
+        service.lift_suspension(db, adviser, authority)
+        request.state.session.set("flash", "lifted")
+    return go_to(request, f"/adviser/carers/{authority_id}")
+
+
+@router.post("/{authority_id:int}/end", response_class=HTMLResponse)
+def end(request: Request, authority_id: int, adviser: Adviser, db: SessionDep) -> Response:
+    authority, _accounts = _authority(db, adviser, authority_id)
+    if authority.status.value != "ended":
+        service.adviser_end(db, adviser, authority)
+        _announce(request, db, authority)
+        request.state.session.set("flash", "ended")
+    return go_to(request, f"/adviser/carers/{authority_id}")
