@@ -218,7 +218,8 @@ def accept(db: Session, settings: Settings, authority: CarerAuthority, carer: Pe
         with i18n.speaking(customer.preferred_language):
             tell(db, customer, _("%(carer)s can now help you", carer=carer.name),
                  _("%(carer)s said yes. They can now act for you, in the ways you chose. On the "
-                   "page People who help you, you can see what they do, change it or stop it.", carer=carer.name))
+                   "page People who help you, you can see what they do, change it or stop it.",
+                   carer=carer.name))
     db.commit()
     return True
 
