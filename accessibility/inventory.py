@@ -25,6 +25,8 @@ class PageState:
     # Fill in and send the form at `path` first; the state is the page it leads to, at `lands_on`.
     send_first: tuple[tuple[str, str], ...] = ()
     lands_on: str | None = None
+    # Where that form goes, if not back to `path` (a button among several, like "Act for ...").
+    form_action: str | None = None
 
 
 PAGES: tuple[PageState, ...] = (
@@ -183,6 +185,33 @@ PAGES: tuple[PageState, ...] = (
               persona="olwen", submit_empty=True, status=422),
     PageState("ops: correct a fixed incident", "/ops/incidents/IN-AMPER/correct", signed_in=True,
               persona="olwen"),
+    # Carers (issue #7; the sample authorities are in portal/demo/carer_stories.py: 1 is Ceri helping
+    # Margaret, 2 Siân's power of attorney for Idris, waiting, 3 Gareth's invitation to Rhys).
+    PageState("people who help you: nobody yet", "/carers", signed_in=True),
+    PageState("people who help you", "/carers", signed_in=True, persona="margaret"),
+    PageState("people you help", "/carers", signed_in=True, persona="ceri"),
+    PageState("invite someone to help", "/carers/invite", signed_in=True, persona="margaret"),
+    PageState("invite someone to help with errors", "/carers/invite", signed_in=True, persona="margaret",
+              submit_empty=True, status=422),
+    PageState("a code sent to a helper", "/carers/invited/3", signed_in=True, persona="gareth"),
+    PageState("someone who helps you", "/carers/1", signed_in=True, persona="margaret"),
+    PageState("what a helper did for you", "/carers/1/activity", signed_in=True, persona="margaret"),
+    PageState("change what a helper can do", "/carers/1/change", signed_in=True, persona="margaret"),
+    PageState("stop a helper's access", "/carers/1/stop", signed_in=True, persona="margaret"),
+    PageState("enter a code to help someone", "/carers/accept"),
+    PageState("a code to help someone, with an error", "/carers/accept", submit_empty=True, status=422),
+    PageState("say yes to helping someone", "/carers/accept", send_first=(("code", "ACDE-FHJK-MNPR"),),
+              lands_on="/carers/accept/confirm"),
+    PageState("said no to helping", "/carers/declined"),
+    PageState("acting for someone: their account", "/carers", signed_in=True, persona="ceri",
+              send_first=(("authority", "1"),), form_action="/carers/act", lands_on="/account"),
+    PageState("adviser: who acts for a customer", "/adviser/carers?account=NF-200300", signed_in=True,
+              persona="dewi"),
+    PageState("adviser: add a power of attorney", "/adviser/carers/new?account=NF-200300", signed_in=True,
+              persona="dewi"),
+    PageState("adviser: add a power of attorney with errors", "/adviser/carers/new?account=NF-200300",
+              signed_in=True, persona="dewi", submit_empty=True, status=422),
+    PageState("adviser: a power of attorney", "/adviser/carers/2", signed_in=True, persona="dewi"),
 )
 
 
@@ -208,5 +237,9 @@ def covered_paths() -> set[str]:
               "/help/callback/{reference}/cancel", "/help/messages/{reference}", "/help/chat/{reference}",
               "/adviser/requests/{reference}", "/updates/{update_id}",
               "/ops/incidents/{reference}", "/ops/incidents/{reference}/update",
-              "/ops/incidents/{reference}/correct", "/ops/incidents/{reference}/resolve"}
+              "/ops/incidents/{reference}/correct", "/ops/incidents/{reference}/resolve",
+              "/carers/invited/{authority_id:int}", "/carers/{authority_id:int}",
+              "/carers/{authority_id:int}/activity",
+              "/carers/{authority_id:int}/change", "/carers/{authority_id:int}/stop", "/adviser/carers/new",
+              "/adviser/carers", "/adviser/carers/{authority_id:int}"}
     return paths | ({"/demo/components/{name}"} if component_pages() else set())

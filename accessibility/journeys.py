@@ -52,8 +52,11 @@ def open_state(page: Page, state: PageState,
         if check_before_leaving:
             check_before_leaving(page)
         for name, value in state.send_first:
-            page.locator(f"main form [name='{name}']").fill(value)
-        page.locator("main form button[type=submit]").first.click()
+            field = page.locator(f"main form [name='{name}']").first
+            if field.get_attribute("type") != "hidden":  # A hidden one already holds its value.
+                field.fill(value)
+        form = f"main form[action='{state.form_action}']" if state.form_action else "main form"
+        page.locator(f"{form} button[type=submit]").first.click()
         page.wait_for_url(lambda url: urlsplit(url).path == state.lands_on)
         page.wait_for_load_state("load")
     if state.clear_field:

@@ -18,7 +18,8 @@ from portal import i18n
 from portal.advisers import service
 from portal.advisers.forms import AvailabilityForm, CallOutcomeForm, CloseForm, ReplyForm, new_form_key
 from portal.broker import Broker
-from portal.clock import utcnow
+from portal.carers import service as carers
+from portal.clock import today_in, utcnow
 from portal.deps import SessionDep, SettingsDep
 from portal.help import requests
 from portal.help.models import HelpRequest, RequestKind
@@ -167,6 +168,9 @@ def _request_page(request: Request, db: Session, adviser: Actor, help_request: H
         "reply_form": reply_form or ReplyForm.blank(form_key=new_form_key()),
         "close_form": close_form or (CallOutcomeForm.blank() if callback else CloseForm.blank()),
         "flash": _flash(request) if status == 200 else {"kind": "", "reference": ""},
+        # Who acts for this customer (portal/carers/), and who asked, if it was one of them.
+        "carers": carers.helped_by(db, help_request.customer_person_id, today_in(settings.time_zone)),
+        "asked_by": carers.names(db, [help_request.acting_person_id]).get(help_request.acting_person_id or 0),
     }, status_code=status, htmx_main=True)
 
 

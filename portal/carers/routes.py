@@ -151,7 +151,7 @@ def change_form(request: Request, authority_id: int, actor: CurrentActor, db: Se
                 settings: SettingsDep) -> Response:
     authority = _owned(db, actor, authority_id)
     if authority.status.value == "ended":
-        return go_to(request, f"/carers/{authority_id:int}")
+        return go_to(request, f"/carers/{authority_id}")
     form = TermsForm.for_terms(service.Terms(service.scopes_of(authority), authority.ends_on))
     return _change_page(request, settings, authority, form)
 
@@ -162,7 +162,7 @@ def change(request: Request, authority_id: int, actor: CurrentActor, db: Session
            form: Annotated[TermsForm, Depends(TermsForm.from_request)]) -> Response:
     authority = _owned(db, actor, authority_id)
     if authority.status.value == "ended":
-        return go_to(request, f"/carers/{authority_id:int}")
+        return go_to(request, f"/carers/{authority_id}")
     form.today = today_in(settings.time_zone)
     if not form.validate():
         return _change_page(request, settings, authority, form, status=422)
@@ -170,7 +170,7 @@ def change(request: Request, authority_id: int, actor: CurrentActor, db: Session
     _announce(request, db, authority)
     background.add_task(deliver_pending, request.app.state.engine, settings)
     request.state.session.set("flash", "changed")
-    return go_to(request, f"/carers/{authority_id:int}")
+    return go_to(request, f"/carers/{authority_id}")
 
 
 @router.get("/{authority_id:int}/stop", response_class=HTMLResponse)
@@ -228,12 +228,12 @@ def _invitation(request: Request, db: SessionDep) -> CarerAuthority | None:
 
 
 def _confirm_page(request: Request, db: SessionDep, authority: CarerAuthority, form: NameForm,
-                  status: int = 200) -> Response:
+                  status: int = 200, problem: str | None = None) -> Response:
     customer = service.customer_of(db, authority)
     return render(request, "carers/accept_confirm.html", {
         "authority": authority, "customer": customer, "form": form,
         "scopes": service.scopes_of(authority), "scope_order": SCOPE_ORDER, "words": wording,
-        "signed_in": bool(request.state.session.person_id)}, status_code=status)
+        "is_signed_in": bool(request.state.session.person_id), "problem": problem}, status_code=status)
 
 
 @router.get("/accept/confirm", response_class=HTMLResponse)
@@ -264,7 +264,10 @@ def confirm(request: Request, db: SessionDep, settings: SettingsDep, background:
     try:
         accepted = service.accept(db, settings, authority, carer)
     except service.OwnInvitation:
-        form.error("name", _("This code is for the person who will help you. Give it to them."))
+        problem = _("This code is for the person who will help you. Give it to them.")
+        if state.person_id:
+            return _confirm_page(request, db, authority, form, status=422, problem=problem)
+        form.error("name", problem)
         return _confirm_page(request, db, authority, form, status=422)
     state.data.pop(INVITATION, None)
     state.mark()

@@ -505,12 +505,15 @@ def reviews_due(db: Session, settings: Settings, today: dt.date) -> int:
     due = db.exec(select(CarerAuthority).where(
         CarerAuthority.status == AuthorityStatus.active, col(CarerAuthority.review_on).is_not(None),
         col(CarerAuthority.review_on) <= today)).all()
+    asked = 0
     for authority in due:
+        # Claimed in one statement, so two workers never ask twice.
         claimed = db.exec(update(CarerAuthority).where(  # type: ignore[call-overload]
             CarerAuthority.id == authority.id, CarerAuthority.review_on == authority.review_on).values(
             review_on=today + REVIEW_AFTER, reviewed_at=utcnow()))
         if claimed.rowcount != 1:
             continue
+        asked += 1
         customer = customer_of(db, authority)
         if customer is not None:
             with i18n.speaking(customer.preferred_language):
@@ -519,4 +522,4 @@ def reviews_due(db: Session, settings: Settings, today: dt.date) -> int:
                        "you need do nothing. To change or stop it, go to People who help you.",
                        carer=authority.carer_name))
     db.commit()
-    return len(due)
+    return asked
