@@ -16,12 +16,14 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from anyio import to_thread
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from portal.broker import Broker, Subscription
+from portal.carers import service as carers
 from portal.clock import utcnow
 from portal.notify import service as outbox
 from portal.settings import Settings
@@ -52,6 +54,9 @@ def run_once(engine: Engine, settings: Settings, broker: Broker | None = None,
         ("found", lambda: in_transaction(lambda db: sources.scan(db, now or utcnow(), settings.time_zone))),
         ("finished", lambda: in_transaction(
             lambda db: sources.mark_done_where_finished(db, now or utcnow(), settings.time_zone))),
+        # Once a year, ask customers whether each carer with no end date should still act for them.
+        ("carer_reviews", lambda: in_transaction(lambda db: carers.reviews_due(
+            db, settings, (now or utcnow()).astimezone(ZoneInfo(settings.time_zone)).date()))),
     ]
     steps: list[tuple[str, Callable[[], int | dict[str, int]]]] = [*(scans if scan else []),
         ("fanned_out", lambda: fanout.fan_out_pending(engine, worker_id, now or utcnow())),

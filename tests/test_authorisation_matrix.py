@@ -1,0 +1,261 @@
+"""Every route and method, for every kind of person: allowed or refused, as expected.
+
+The list of routes comes from the app itself, so a new route is checked the day it is added: it must
+be given an audience below, and carers can reach it only once it is in portal/carers/policy.py.
+
+Who: the customer (Margaret); a carer acting for her with each single scope (Ceri); a carer whose
+access was stopped, paused or ran out; an adviser; and a stranger who is not signed in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx2 as httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select, update
+
+from portal.accounts.models import Bill, Case, CustomerAccount, Service
+from portal.carers import policy
+from portal.carers.models import AuthorityStatus, CarerAuthority
+from portal.clock import utcnow
+from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus
+from portal.identity.access import SCOPE_PERMISSIONS, Scope
+from portal.identity.models import Passkey, Person
+from portal.updates.models import Update
+from tests.conftest import PageCheckingClient, sign_in
+from tests.route_table import api_routes
+
+# Who each route is for, by path. Carers are decided separately, by the policy table.
+PUBLIC = "public"  # Anyone, signed in or not.
+SIGNED_IN = "signed in"  # Anyone signed in (customers, carers, staff): their own things.
+ADVISER = "adviser"
+OPERATIONS = "operations"
+DEMO = "demo"  # Only in demo mode (as the tests run); public there.
+
+PUBLIC_PATHS = {"/", "/help", "/accessibility-statement", "/cookies", "/glossary", "/privacy", "/status",
+                "/offline", "/healthz", "/theme.css", "/language/{code}", "/manifest.webmanifest",
+                "/icons/{name}", "/sw.js", "/signed-out", "/sign-in", "/sign-in/code", "/set-up",
+                "/set-up/code", "/sign-out", "/help/do-not-share",
+                "/carers/accept", "/carers/accept/confirm", "/carers/accept/decline", "/carers/declined",
+                "/webauthn/authenticate/options", "/webauthn/authenticate/verify"}
+
+
+def audience(path: str) -> str:
+    if path in PUBLIC_PATHS:
+        return PUBLIC
+    if path.startswith("/demo"):
+        return DEMO
+    if path.startswith("/adviser"):
+        return ADVISER
+    if path.startswith("/ops"):
+        return OPERATIONS
+    if path.startswith(("/account", "/help", "/updates", "/carers", "/set-up", "/webauthn", "/session")):
+        return SIGNED_IN
+    raise AssertionError(f"say who {path} is for in tests/test_authorisation_matrix.py")
+
+
+# Routes that end or switch who is signed in, or stop acting: sent last for each person.
+SESSION_CHANGING = {("POST", "/sign-out"), ("POST", "/demo"), ("POST", "/sign-in"), ("POST", "/sign-in/code"),
+                    ("POST", "/carers/stop-acting"), ("POST", "/carers/act"), ("POST", "/set-up/code"),
+                    ("POST", "/carers/accept/confirm"), ("POST", "/webauthn/authenticate/verify")}
+
+
+# Pages that need a query to mean anything.
+QUERIES = {"/adviser/carers/new": "?account=NF-100990"}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+
+    def url(self, samples: dict[str, str]) -> str:
+        section = "/".join(self.path.split("/")[1:3])  # "account/bills" for /account/bills/{reference}
+
+        def fill(match: re.Match[str]) -> str:
+            name = match.group(1).split(":")[0]
+            return samples.get(f"{section}:{name}", samples.get(name, "1"))
+        return re.sub(r"\{([^}]+)\}", fill, self.path) + QUERIES.get(self.path, "")
+
+
+class PlainClient(PageCheckingClient):
+    """Sends anything, including empty forms to every route: the pages are checked elsewhere."""
+
+    def request(self, *args, **kwargs) -> httpx.Response:  # type: ignore[no-untyped-def,override]
+        return TestClient.request(self, *args, **kwargs)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[PlainClient]:
+    with PlainClient(app) as plain:
+        yield plain
+
+
+def every_route(app: FastAPI) -> list[Route]:
+    routes = {Route(m, r.path) for r in api_routes(app) for m in r.methods if m != "HEAD"}
+    # Looking first, then doing (a removed passkey has no page), then whatever ends the session.
+    return sorted(routes, key=lambda r: ((r.method, r.path) in SESSION_CHANGING, r.method != "GET", r.path))
+
+
+@pytest.fixture
+def samples(db: Session) -> dict[str, str]:
+    """Real things of Margaret's for each kind of reference in the paths, so a refusal can only come
+    from who is asking."""
+    margaret = db.exec(select(Person).where(Person.name == "Margaret Price")).one()
+    account = db.exec(select(CustomerAccount).where(CustomerAccount.holder_person_id == margaret.id)).one()
+    bill = db.exec(select(Bill).where(Bill.account_id == account.id)).first()
+    case = db.exec(select(Case).where(Case.account_id == account.id)).first()
+    service = db.exec(select(Service).where(Service.account_id == account.id)).first()
+    now = utcnow()
+    made = {}
+    for kind, reference, status in ((RequestKind.message, "HR-MATRX3", RequestStatus.waiting),
+                                    (RequestKind.chat, "HR-MATRX4", RequestStatus.waiting),
+                                    (RequestKind.callback, "HR-MATRX7", RequestStatus.waiting)):
+        call = kind is RequestKind.callback
+        request = HelpRequest(reference=reference, kind=kind, status=status, customer_person_id=margaret.id,
+                              account_id=account.id, subject="Matrix",
+                              callback_at=now + dt.timedelta(days=2) if call else None,
+                              callback_phone="01632 960111" if call else "")
+        db.add(request)
+        db.flush()
+        db.add(HelpMessage(request_id=request.id, author_person_id=margaret.id, body="Hello"))
+        made[kind] = reference
+    db.add(Passkey(person_id=margaret.id, credential_id=b"matrix", public_key=b"x", name="Phone"))
+    db.commit()
+    update_row = db.exec(select(Update).where(Update.person_id == margaret.id)).first()
+    passkey = db.exec(select(Passkey).where(Passkey.person_id == margaret.id)).one()
+    assert bill and case and service and update_row
+    return {"account/bills:reference": bill.reference, "account/cases:reference": case.reference,
+            "service_id": str(service.id), "help/messages:reference": made[RequestKind.message],
+            "help/chat:reference": made[RequestKind.chat],
+            "help/callback:reference": made[RequestKind.callback],
+            "adviser/requests:reference": made[RequestKind.message], "ops/incidents:reference": "IN-WATER",
+            "update_id": str(update_row.id), "passkey_id": str(passkey.id), "authority_id": "1",
+            "code": "en", "name": "icon-192.png", "carers/invited:authority_id": "1"}
+
+
+def send(client: PageCheckingClient, route: Route, samples: dict[str, str], token: str,
+         signed_in: bool = True) -> httpx.Response:
+    """`signed_in` False: live streams end at once for a stranger, so they are read whole."""
+    url = route.url(samples)
+    if route.method == "GET" and url.endswith(("/events", "/queue")) and signed_in:
+        with client.stream("GET", url, follow_redirects=False) as stream:  # A live stream: its first answer is enough.
+            body = stream.read() if stream.status_code != 200 else b""
+            return httpx.Response(stream.status_code, headers=stream.headers, content=body,
+                                  request=stream.request)
+    if route.method == "GET":
+        return client.get(url)
+    return client.request(route.method, url, data={"csrf_token": token})
+
+
+def refused_by_guard(response: httpx.Response) -> bool:
+    return response.status_code == 403 and "You cannot do this for" in response.text
+
+
+def redirected_to(response: httpx.Response, prefix: str) -> bool:
+    """Followed (a page) or not (a live stream, which is not followed)."""
+    return any(r.status_code in (302, 303, 307) and r.headers.get("location", "").startswith(prefix)
+               for r in [*response.history, response])
+
+
+def sent_to_sign_in(response: httpx.Response) -> bool:
+    return redirected_to(response, "/sign-in")
+
+
+def set_authority(db: Session, **values: object) -> None:
+    db.exec(update(CarerAuthority).where(CarerAuthority.id == 1).values(
+        **{"status": AuthorityStatus.active, "ends_on": None, **values}))
+    db.commit()
+
+
+def acting_client(client: PageCheckingClient) -> str:
+    sign_in(client, "ceri")
+    token = client.csrf_token("/carers")
+    client.post("/carers/act", data={"authority": "1", "csrf_token": token})
+    return client.csrf_token("/carers")
+
+
+@pytest.mark.parametrize("scope", list(Scope))
+def test_a_carer_with_one_scope_reaches_exactly_the_routes_it_allows(
+        app: FastAPI, client: PageCheckingClient, db: Session, samples: dict[str, str], scope: Scope) -> None:
+    set_authority(db, scopes=scope.value)
+    token = acting_client(client)
+    wrong = []
+    for route in every_route(app):
+        rule = policy.rule_for(route.method, route.path)
+        allowed = SCOPE_PERMISSIONS[scope]
+        expected = rule is not None and (rule.permission is None or rule.permission in allowed)
+        response = send(client, route, samples, token)
+        if refused_by_guard(response) == expected:
+            wrong.append(f"{route.method} {route.path}: {'refused' if expected else 'allowed'}")
+        if (route.method, route.path) in SESSION_CHANGING:
+            token = acting_client(client)
+    assert not wrong, f"with only {scope.value}: " + "; ".join(wrong)
+
+
+@pytest.mark.parametrize("ended", ["stopped", "paused", "ran out"])
+def test_a_carer_whose_access_ended_reaches_nothing_for_the_customer(
+        app: FastAPI, client: PageCheckingClient, db: Session, samples: dict[str, str], ended: str) -> None:
+    set_authority(db, scopes=",".join(s.value for s in Scope))
+    wrong = []
+    for route in every_route(app):
+        token = acting_client(client)
+        if ended == "ran out":
+            set_authority(db, scopes=",".join(s.value for s in Scope), ends_on=dt.date(2020, 1, 1))
+        else:
+            status = AuthorityStatus.ended if ended == "stopped" else AuthorityStatus.suspended
+            set_authority(db, status=status)
+        response = send(client, route, samples, token)
+        if not redirected_to(response, "/carers") and response.status_code != 204:
+            wrong.append(f"{route.method} {route.path}")
+        assert "You are acting for" not in client.get("/carers").text
+        set_authority(db, scopes=",".join(s.value for s in Scope))
+    assert not wrong, f"{ended}: these still answered instead of ending: " + "; ".join(wrong)
+
+
+@pytest.mark.parametrize("who", ["stranger", "customer", "adviser", "operations"])
+def test_every_route_is_for_the_people_it_should_be(app: FastAPI, client: PageCheckingClient,
+                                                   samples: dict[str, str], who: str) -> None:
+    persona = {"customer": "margaret", "adviser": "hana", "operations": "olwen"}.get(who)
+    wrong = []
+    for route in every_route(app):
+        token = client.csrf_token("/demo")
+        if persona:
+            sign_in(client, persona)
+            token = client.csrf_token("/demo")
+        kind = audience(route.path)
+        response = send(client, route, samples, token, signed_in=persona is not None)
+        if who == "stranger":
+            expected_sign_in = kind in (SIGNED_IN, ADVISER, OPERATIONS)
+            # Scripts' own endpoints (notifications) answer 401 rather than send a browser to sign in.
+            refused = (sent_to_sign_in(response) or response.status_code in (401, 403)
+                       or "event: ended" in response.text)
+            if refused != expected_sign_in:
+                wrong.append(f"{route.method} {route.path}")
+            continue
+        if sent_to_sign_in(response):
+            wrong.append(f"{route.method} {route.path}: sent to sign in")
+        staff_only = {ADVISER: "adviser", OPERATIONS: "operations"}.get(kind)
+        if staff_only and staff_only != who and response.status_code != 404:
+            wrong.append(f"{route.method} {route.path}: not refused")
+        theirs = staff_only == who or (kind != DEMO and not staff_only and who == "customer")
+        if route.method == "GET" and theirs and response.status_code in (403, 404):
+            wrong.append(f"{route.method} {route.path}: refused ({response.status_code})")
+    assert not wrong, f"{who}: " + "; ".join(wrong)
+
+
+def test_every_carer_rule_names_a_real_route(app: FastAPI) -> None:
+    real = {(m, r.path) for r in api_routes(app) for m in r.methods}
+    assert set(policy.CARER_RULES) - real == set()
+
+
+def test_refusals_list_is_not_empty(app: FastAPI) -> None:
+    """The matrix means something only if some routes are closed to carers."""
+    closed = [r for r in every_route(app) if policy.rule_for(r.method, r.path) is None]
+    assert any(r.path.startswith("/account/security") for r in closed)
+    assert any(r.path.startswith("/carers/{") for r in closed)
