@@ -37,12 +37,35 @@ ADVISER = "adviser"
 OPERATIONS = "operations"
 DEMO = "demo"  # Only in demo mode (as the tests run); public there.
 
-PUBLIC_PATHS = {"/", "/help", "/accessibility-statement", "/cookies", "/glossary", "/privacy", "/status",
-                "/offline", "/healthz", "/theme.css", "/language/{code}", "/manifest.webmanifest",
-                "/icons/{name}", "/sw.js", "/signed-out", "/sign-in", "/sign-in/code", "/set-up",
-                "/set-up/code", "/sign-out", "/help/do-not-share",
-                "/carers/accept", "/carers/accept/confirm", "/carers/accept/decline", "/carers/declined",
-                "/webauthn/authenticate/options", "/webauthn/authenticate/verify"}
+PUBLIC_PATHS = {
+    "/",
+    "/help",
+    "/accessibility-statement",
+    "/cookies",
+    "/glossary",
+    "/privacy",
+    "/status",
+    "/offline",
+    "/healthz",
+    "/theme.css",
+    "/language/{code}",
+    "/manifest.webmanifest",
+    "/icons/{name}",
+    "/sw.js",
+    "/signed-out",
+    "/sign-in",
+    "/sign-in/code",
+    "/set-up",
+    "/set-up/code",
+    "/sign-out",
+    "/help/do-not-share",
+    "/carers/accept",
+    "/carers/accept/confirm",
+    "/carers/accept/decline",
+    "/carers/declined",
+    "/webauthn/authenticate/options",
+    "/webauthn/authenticate/verify",
+}
 
 
 def audience(path: str) -> str:
@@ -60,9 +83,17 @@ def audience(path: str) -> str:
 
 
 # Routes that end or switch who is signed in, or stop acting: sent last for each person.
-SESSION_CHANGING = {("POST", "/sign-out"), ("POST", "/demo"), ("POST", "/sign-in"), ("POST", "/sign-in/code"),
-                    ("POST", "/carers/stop-acting"), ("POST", "/carers/act"), ("POST", "/set-up/code"),
-                    ("POST", "/carers/accept/confirm"), ("POST", "/webauthn/authenticate/verify")}
+SESSION_CHANGING = {
+    ("POST", "/sign-out"),
+    ("POST", "/demo"),
+    ("POST", "/sign-in"),
+    ("POST", "/sign-in/code"),
+    ("POST", "/carers/stop-acting"),
+    ("POST", "/carers/act"),
+    ("POST", "/set-up/code"),
+    ("POST", "/carers/accept/confirm"),
+    ("POST", "/webauthn/authenticate/verify"),
+}
 
 
 # Pages that need a query to mean anything.
@@ -80,6 +111,7 @@ class Route:
         def fill(match: re.Match[str]) -> str:
             name = match.group(1).split(":")[0]
             return samples.get(f"{section}:{name}", samples.get(name, "1"))
+
         return re.sub(r"\{([^}]+)\}", fill, self.path) + QUERIES.get(self.path, "")
 
 
@@ -113,14 +145,22 @@ def samples(db: Session) -> dict[str, str]:
     service = db.exec(select(Service).where(Service.account_id == account.id)).first()
     now = utcnow()
     made = {}
-    for kind, reference, status in ((RequestKind.message, "HR-MATRX3", RequestStatus.waiting),
-                                    (RequestKind.chat, "HR-MATRX4", RequestStatus.waiting),
-                                    (RequestKind.callback, "HR-MATRX7", RequestStatus.waiting)):
+    for kind, reference, status in (
+        (RequestKind.message, "HR-MATRX3", RequestStatus.waiting),
+        (RequestKind.chat, "HR-MATRX4", RequestStatus.waiting),
+        (RequestKind.callback, "HR-MATRX7", RequestStatus.waiting),
+    ):
         call = kind is RequestKind.callback
-        request = HelpRequest(reference=reference, kind=kind, status=status, customer_person_id=margaret.id,
-                              account_id=account.id, subject="Matrix",
-                              callback_at=now + dt.timedelta(days=2) if call else None,
-                              callback_phone="01632 960111" if call else "")
+        request = HelpRequest(
+            reference=reference,
+            kind=kind,
+            status=status,
+            customer_person_id=margaret.id,
+            account_id=account.id,
+            subject="Matrix",
+            callback_at=now + dt.timedelta(days=2) if call else None,
+            callback_phone="01632 960111" if call else "",
+        )
         db.add(request)
         db.flush()
         db.add(HelpMessage(request_id=request.id, author_person_id=margaret.id, body="Hello"))
@@ -130,24 +170,37 @@ def samples(db: Session) -> dict[str, str]:
     update_row = db.exec(select(Update).where(Update.person_id == margaret.id)).first()
     passkey = db.exec(select(Passkey).where(Passkey.person_id == margaret.id)).one()
     assert bill and case and service and update_row
-    return {"account/bills:reference": bill.reference, "account/cases:reference": case.reference,
-            "service_id": str(service.id), "help/messages:reference": made[RequestKind.message],
-            "help/chat:reference": made[RequestKind.chat],
-            "help/callback:reference": made[RequestKind.callback],
-            "adviser/requests:reference": made[RequestKind.message], "ops/incidents:reference": "IN-WATER",
-            "update_id": str(update_row.id), "passkey_id": str(passkey.id), "authority_id": "1",
-            "code": "en", "name": "icon-192.png", "carers/invited:authority_id": "1"}
+    return {
+        "account/bills:reference": bill.reference,
+        "account/cases:reference": case.reference,
+        "service_id": str(service.id),
+        "help/messages:reference": made[RequestKind.message],
+        "help/chat:reference": made[RequestKind.chat],
+        "help/callback:reference": made[RequestKind.callback],
+        "adviser/requests:reference": made[RequestKind.message],
+        "ops/incidents:reference": "IN-WATER",
+        "update_id": str(update_row.id),
+        "passkey_id": str(passkey.id),
+        "authority_id": "1",
+        "code": "en",
+        "name": "icon-192.png",
+        "carers/invited:authority_id": "1",
+    }
 
 
-def send(client: PageCheckingClient, route: Route, samples: dict[str, str], token: str,
-         signed_in: bool = True) -> httpx.Response:
+def send(
+    client: PageCheckingClient, route: Route, samples: dict[str, str], token: str, signed_in: bool = True
+) -> httpx.Response:
     """`signed_in` False: live streams end at once for a stranger, so they are read whole."""
     url = route.url(samples)
     if route.method == "GET" and url.endswith(("/events", "/queue")) and signed_in:
-        with client.stream("GET", url, follow_redirects=False) as stream:  # A live stream: its first answer is enough.
+        with client.stream(
+            "GET", url, follow_redirects=False
+        ) as stream:  # A live stream: its first answer is enough.
             body = stream.read() if stream.status_code != 200 else b""
-            return httpx.Response(stream.status_code, headers=stream.headers, content=body,
-                                  request=stream.request)
+            return httpx.Response(
+                stream.status_code, headers=stream.headers, content=body, request=stream.request
+            )
     if route.method == "GET":
         return client.get(url)
     return client.request(route.method, url, data={"csrf_token": token})
@@ -159,8 +212,10 @@ def refused_by_guard(response: httpx.Response) -> bool:
 
 def redirected_to(response: httpx.Response, prefix: str) -> bool:
     """Followed (a page) or not (a live stream, which is not followed)."""
-    return any(r.status_code in (302, 303, 307) and r.headers.get("location", "").startswith(prefix)
-               for r in [*response.history, response])
+    return any(
+        r.status_code in (302, 303, 307) and r.headers.get("location", "").startswith(prefix)
+        for r in [*response.history, response]
+    )
 
 
 def sent_to_sign_in(response: httpx.Response) -> bool:
@@ -168,8 +223,11 @@ def sent_to_sign_in(response: httpx.Response) -> bool:
 
 
 def set_authority(db: Session, **values: object) -> None:
-    db.exec(update(CarerAuthority).where(CarerAuthority.id == 1).values(
-        **{"status": AuthorityStatus.active, "ends_on": None, **values}))
+    db.exec(
+        update(CarerAuthority)
+        .where(CarerAuthority.id == 1)
+        .values(**{"status": AuthorityStatus.active, "ends_on": None, **values})
+    )
     db.commit()
 
 
@@ -182,7 +240,8 @@ def acting_client(client: PageCheckingClient) -> str:
 
 @pytest.mark.parametrize("scope", list(Scope))
 def test_a_carer_with_one_scope_reaches_exactly_the_routes_it_allows(
-        app: FastAPI, client: PageCheckingClient, db: Session, samples: dict[str, str], scope: Scope) -> None:
+    app: FastAPI, client: PageCheckingClient, db: Session, samples: dict[str, str], scope: Scope
+) -> None:
     set_authority(db, scopes=scope.value)
     token = acting_client(client)
     wrong = []
@@ -200,7 +259,8 @@ def test_a_carer_with_one_scope_reaches_exactly_the_routes_it_allows(
 
 @pytest.mark.parametrize("ended", ["stopped", "paused", "ran out"])
 def test_a_carer_whose_access_ended_reaches_nothing_for_the_customer(
-        app: FastAPI, client: PageCheckingClient, db: Session, samples: dict[str, str], ended: str) -> None:
+    app: FastAPI, client: PageCheckingClient, db: Session, samples: dict[str, str], ended: str
+) -> None:
     set_authority(db, scopes=",".join(s.value for s in Scope))
     wrong = []
     for route in every_route(app):
@@ -219,8 +279,9 @@ def test_a_carer_whose_access_ended_reaches_nothing_for_the_customer(
 
 
 @pytest.mark.parametrize("who", ["stranger", "customer", "adviser", "operations"])
-def test_every_route_is_for_the_people_it_should_be(app: FastAPI, client: PageCheckingClient,
-                                                   samples: dict[str, str], who: str) -> None:
+def test_every_route_is_for_the_people_it_should_be(
+    app: FastAPI, client: PageCheckingClient, samples: dict[str, str], who: str
+) -> None:
     persona = {"customer": "margaret", "adviser": "hana", "operations": "olwen"}.get(who)
     wrong = []
     for route in every_route(app):
@@ -233,8 +294,11 @@ def test_every_route_is_for_the_people_it_should_be(app: FastAPI, client: PageCh
         if who == "stranger":
             expected_sign_in = kind in (SIGNED_IN, ADVISER, OPERATIONS)
             # Scripts' own endpoints (notifications) answer 401 rather than send a browser to sign in.
-            refused = (sent_to_sign_in(response) or response.status_code in (401, 403)
-                       or "event: ended" in response.text)
+            refused = (
+                sent_to_sign_in(response)
+                or response.status_code in (401, 403)
+                or "event: ended" in response.text
+            )
             if refused != expected_sign_in:
                 wrong.append(f"{route.method} {route.path}")
             continue
