@@ -11,7 +11,9 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import Session, select
 
+from portal.accounts.models import Payment, PaymentStatus
 from portal.activity.models import ActivityEntry
+from portal.i18n import format_date
 from portal.identity.models import Person
 from portal.updates import routes as update_routes
 from portal.updates import service
@@ -117,7 +119,10 @@ def test_updates_are_listed_newest_first_with_what_they_are_in_words(olu: PageCh
     assert titles[0] == "New Urgent We have an update for you"
     assert titles[1] == "New Needs doing A payment did not go through"
     assert titles[2] == "New A payment did not go through"
-    assert "Your payment of £45.00 on 20 November 2026 did not go through." in text_of(items[1])
+    failed = db.get(Payment, OLU_FAILED_PAYMENT)  # The demo dates it from today.
+    assert failed is not None and failed.status is PaymentStatus.failed
+    assert (f"Your payment of £45.00 on {format_date(failed.made_on)} did not go through."
+            in text_of(items[1]))
     assert items[1].find(".//time") is not None
     assert "You have 3 new updates." in main_text(response.text)
     assert header_link(response.text) == "Updates, 3 new"

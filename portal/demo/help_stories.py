@@ -88,8 +88,9 @@ def seed_help(db: Session, today: dt.date, time_zone: str) -> None:
                    closed_at=ago(days=2) + dt.timedelta(minutes=9), close_note="Explained the price rise.",
                    created_at=ago(days=2, minutes=3))
     say(chat, sam, "Why is my bill higher this month?", ago(days=2, minutes=3))
-    say(chat, dewi, "Hello Sam. The price went up in October, and you used a bit more. The bill page shows "
-        "both.", ago(days=2, minutes=1), adviser=True)
+    # No month named: the demo is dated from the day it is made (see Sam's story in stories.py).
+    say(chat, dewi, "Hello Sam. The price went up on your last bill, and you used a bit more. The bill page "
+        "shows both.", ago(days=2, minutes=1), adviser=True)
     say(chat, sam, "Thank you, that helps.", ago(days=2))
     waiting = request("HR-DEMOC2", RequestKind.chat, olu, Team.general, subject="My last payment",
                       context="payments", created_at=ago(minutes=4))

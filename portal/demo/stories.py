@@ -72,11 +72,14 @@ def _service(db: Session, account: CustomerAccount, kind: ServiceKind, tariff: s
 def _history(db: Session, account: CustomerAccount, services: list[tuple[Service, float]],
              today: dt.date, *, last_issued_days_ago: int, paid: Callable[[int], bool] = lambda _: True,
              method: PaymentMethod = PaymentMethod.direct_debit, last_price_rise: float = 1.0,
-             estimated: frozenset[int] = frozenset(), overpay: int = 0) -> list[Bill]:
+             estimated: frozenset[int] = frozenset(), overpay: int = 0,
+             used_on: dict[int, int] | None = None) -> list[Bill]:
     """Monthly bills, newest last, with the readings behind them and a payment for each paid one.
 
     `services` pairs each service with how much more or less than typical its household uses.
-    `paid(n)` says whether bill n (0 = oldest) has been paid; `estimated` lists estimated ones."""
+    `paid(n)` says whether bill n (0 = oldest) has been paid; `estimated` lists estimated ones.
+    `used_on` fixes what each metered service used on bill n, whatever the season, for a story that
+    must read the same in every month the demo is made."""
     assert account.id is not None
     last_issued = today - dt.timedelta(days=last_issued_days_ago)
     issue_dates = [add_months(last_issued, -n) for n in range(BILLS - 1, -1, -1)]
@@ -98,7 +101,8 @@ def _history(db: Session, account: CustomerAccount, services: list[tuple[Service
         price_factor = last_price_rise if n == len(issue_dates) - 1 else 1.0
         for service, scale in services:
             if service.kind.metered:
-                used = round(SEASONS[service.kind][end.month - 1] * scale * days / 30)
+                typical = round(SEASONS[service.kind][end.month - 1] * scale * days / 30)
+                used = used_on[n] if used_on and n in used_on else typical
                 meter[service.id] += used
                 guess = n in estimated
                 source = READ_BY[service.kind] if not guess else ReadingSource.estimate
@@ -202,8 +206,11 @@ def gareth(db: Session, person: Person, account: CustomerAccount, today: dt.date
 def sam(db: Session, person: Person, account: CustomerAccount, today: dt.date) -> None:
     electricity = _service(db, account, ServiceKind.electricity, "Northfield Standard", today,
                            status=ServiceStatus.fault)
+    # The late bill costs more than the one before, for two reasons the bill gives: Sam used more, and
+    # the price went up. Fixed, not seasonal, so that this holds whichever month the demo is made in.
     _history(db, account, [(electricity, 1.2)], today, last_issued_days_ago=26,
-             paid=lambda n: n < BILLS - 1, method=PaymentMethod.card, last_price_rise=1.12)
+             paid=lambda n: n < BILLS - 1, method=PaymentMethod.card, last_price_rise=1.12,
+             used_on={BILLS - 2: 260, BILLS - 1: 300})
     _case(db, account, "CS-101502-1", CaseCategory.case, CaseKind.meter_fault, today, [
         (Stage.received, "received", -20, None),
         (Stage.in_progress, "engineer_asked", -18, None),
