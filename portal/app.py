@@ -51,7 +51,7 @@ from portal.web.locale import LocaleMiddleware
 from portal.web.navigation import go_to
 from portal.web.security import SecurityHeadersMiddleware
 from portal.web.sessions import SessionMiddleware, SessionStore
-from portal.web.templating import STATIC_DIR, make_environment, render
+from portal.web.templating import STATIC_DIR, is_htmx, make_environment, render
 
 
 class CachedStatic:
@@ -139,6 +139,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(ActingEnded)
     async def acting_ended(request: Request, _exc: ActingEnded) -> Response:
+        if request.headers.get("sec-fetch-mode") not in (None, "navigate") and not is_htmx(request):
+            return Response(status_code=403)  # In the background: the next page says why.
         return go_to(request, "/carers")
 
     @app.exception_handler(SignInRequired)

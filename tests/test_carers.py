@@ -490,3 +490,33 @@ def test_the_adviser_sees_who_acted_for_the_customer(client: PageCheckingClient,
     sign_in(client, "hana")  # Margaret's requests go to the specialist team.
     text = main_text(client.get(f"/adviser/requests/{reference}").text)
     assert "Ceri Price is acting for Margaret Price" in text
+
+
+def test_a_background_request_does_not_swallow_the_word_that_access_ended(client: PageCheckingClient,
+                                                                         db: Session) -> None:
+    """A live stream reconnecting, or the service worker's update check, must leave the explanation for
+    the next page the carer opens."""
+    sign_in(client, "ceri")
+    act_for(client)
+    db.exec(update(CarerAuthority).where(CarerAuthority.id == MARGARET_AND_CERI).values(
+        status=AuthorityStatus.ended))
+    db.commit()
+    background = {"Sec-Fetch-Mode": "cors"}
+    with client.stream("GET", "/help/messages/HR-DEMOM1/events", headers=background,
+                       follow_redirects=False) as stream:
+        assert stream.status_code == 403
+    assert client.get("/sw.js", headers={"Sec-Fetch-Mode": "same-origin"}).status_code == 200
+    page = client.get("/account/bills", headers={"Sec-Fetch-Mode": "navigate"})
+    assert page.url.path == "/carers"
+    assert "You can no longer act for that person" in main_text(page.text)
+
+
+def test_a_carer_is_shown_only_the_links_they_may_use(client: PageCheckingClient, db: Session) -> None:
+    set_scopes(db, MARGARET_AND_CERI, "account")
+    sign_in(client, "ceri")
+    html = act_for(client).text
+    assert 'href="/account/bills"' in html
+    for hidden in ("/account/payments", "/account/security", "/account/privacy", "/account/details"):
+        assert f'href="{hidden}"' not in html, hidden
+    sign_in(client, "margaret")
+    assert 'href="/carers"' in client.get("/account").text

@@ -40,9 +40,21 @@ def _acting_now(request: Request, authority_id: int, person_id: int) -> ActingFo
         return service.acting_for(db, authority_id, person_id, today_in(settings.time_zone))
 
 
-def _allowed(request: Request, acting: ActingFor, person_id: int) -> bool:
+def _rule(request: Request) -> policy.Rule | None:
     route = request.scope.get("route")
-    rule = policy.rule_for(request.method, getattr(route, "path", request.url.path))
+    return policy.rule_for(request.method, getattr(route, "path", request.url.path))
+
+
+def _someone_is_looking(request: Request) -> bool:
+    """A page the person opened or a form they sent (htmx included), rather than something the
+    browser does in the background. Browsers say which (Sec-Fetch-Mode); other clients count as
+    a person."""
+    mode = request.headers.get("sec-fetch-mode")
+    return mode in (None, "navigate") or request.headers.get("hx-request") == "true"
+
+
+def _allowed(request: Request, acting: ActingFor, person_id: int) -> bool:
+    rule = _rule(request)
     if rule is None:
         return False
     if rule.permission is None:
@@ -52,8 +64,7 @@ def _allowed(request: Request, acting: ActingFor, person_id: int) -> bool:
 
 
 def _log_page(request: Request, acting: ActingFor, person_id: int) -> None:
-    route = request.scope.get("route")
-    rule = policy.rule_for(request.method, getattr(route, "path", ""))
+    rule = _rule(request)
     if request.method != "GET" or rule is None or rule.page is None:
         return
     with Session(request.app.state.engine) as db:
@@ -71,12 +82,20 @@ async def carer_guard(request: Request) -> None:
     person_id = state.person_id
     acting = await anyio.to_thread.run_sync(_acting_now, request, int(state.data[ACTING]), person_id)
     if acting is None:
+        if not _someone_is_looking(request):
+            # A live stream reconnecting, or the service worker checking for an update: refused (or,
+            # with nothing personal in it, answered as for the carer themself), and the session is
+            # left as it is, so the next page the carer opens tells them why they stopped acting.
+            if _rule(request) is not policy.OPEN:
+                raise ActingEnded
+            return
         state.data.pop(ACTING, None)
         state.set("flash", "acting_ended")
         raise ActingEnded
+    # Set before the check, so even the page that refuses says who they are acting for.
+    request.state.acting = acting
     if not _allowed(request, acting, person_id):
         raise NotWhileActing(acting.customer_name)
-    request.state.acting = acting
     request.state.live_check = still_acting(request)
     # Everything recorded while handling this request says it was done for the customer.
     activity.acting_for_person.set(acting.customer_person_id)

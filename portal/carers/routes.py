@@ -277,6 +277,7 @@ def confirm(request: Request, db: SessionDep, settings: SettingsDep, background:
     if state.person_id != carer.id:
         complete_sign_in(request, db, carer, "carer invitation")
         db.commit()
+        state.set("flash", "accepted")  # Shown on /carers, after the passkey step or without it.
         return go_to(request, "/set-up/passkey?next=/carers")
     state.set("flash", "accepted")
     return go_to(request, "/carers")
