@@ -520,3 +520,27 @@ def test_a_carer_is_shown_only_the_links_they_may_use(client: PageCheckingClient
         assert f'href="{hidden}"' not in html, hidden
     sign_in(client, "margaret")
     assert 'href="/carers"' in client.get("/account").text
+
+
+def test_the_customer_hides_a_conversation_from_carers_and_shows_it_again(client: PageCheckingClient,
+                                                                          db: Session) -> None:
+    sign_in(client, "margaret")
+    thread = client.get("/help/messages/HR-PRVT47").text
+    assert "Only you and our advisers can see this" in thread
+    token = client.csrf_token("/help/messages/HR-PRVT47")
+    shown = client.post("/help/messages/HR-PRVT47/privacy", data={"private": "no", "csrf_token": token})
+    assert "People who help you can see this again" in main_text(shown.text)
+    sign_in(client, "ceri")
+    act_for(client)
+    assert client.get("/help/messages/HR-PRVT47").status_code == 200
+    # A carer cannot hide or show anything.
+    token = client.csrf_token("/help/messages/HR-PRVT47")
+    assert client.post("/help/messages/HR-PRVT47/privacy",
+                       data={"private": "yes", "csrf_token": token}).status_code == 403
+    sign_in(client, "margaret")
+    token = client.csrf_token("/help/messages/HR-PRVT47")
+    hidden = client.post("/help/messages/HR-PRVT47/privacy", data={"private": "yes", "csrf_token": token})
+    assert "People who help you can no longer see this" in main_text(hidden.text)
+    sign_in(client, "ceri")
+    act_for(client)
+    assert client.get("/help/messages/HR-PRVT47").status_code == 404

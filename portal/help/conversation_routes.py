@@ -108,8 +108,15 @@ def _session(request: Request) -> SessionState:
     return session
 
 
+PRIVACY_FLASH = {"hidden": lambda: _("People who help you can no longer see this."),
+                 "shown": lambda: _("People who help you can see this again, if you let them see messages.")}
+
+
 def _take_flash(request: Request) -> str:
-    return _("Your message was sent.") if _session(request).take(FLASH, SENT) else ""
+    key = _session(request).take(FLASH, SENT, *PRIVACY_FLASH)
+    if key == SENT:
+        return _("Your message was sent.")
+    return PRIVACY_FLASH[key]() if key in PRIVACY_FLASH else ""
 
 
 def _already_sent(db: Session, form_key: str) -> bool:
@@ -226,10 +233,33 @@ def keep_new_draft(request: Request, actor: CurrentActor, db: SessionDep,
 def _thread_page(request: Request, db: Session, actor: Actor, thread: HelpRequest, form: ReplyForm,
                  status: int = 200, flash: str = "") -> Response:
     said = conversations.said(db, thread, actor.person_id)
+    today = today_in(request.app.state.settings.time_zone)
+    # The customer (never a carer) may hide a conversation from the people who help them.
+    may_hide = actor.acting_for is None and bool(carers.helped_by(db, actor.person_id, today))
     return render(request, "help/messages_thread.html", {
         "thread": thread, "thread_title": conversations.title_of(thread), "messages": said,
         "last_id": conversations.last_message_id(said), "closed": thread.status in conversations.FINISHED,
-        "form": form, "flash": flash}, status_code=status, htmx_main=True)
+        "form": form, "flash": flash, "may_hide": may_hide}, status_code=status, htmx_main=True)
+
+
+@dataclass
+class PrivacyForm(Form):
+    fields: ClassVar = (
+        Field("private", required=_l("Choose who can see it"), choices=lambda: ["yes", "no"]),)
+
+
+@router.post("/messages/{reference}/privacy", response_class=HTMLResponse)
+def set_privacy(request: Request, reference: str, actor: CurrentActor, db: SessionDep,
+                form: Annotated[PrivacyForm, Depends(PrivacyForm.from_request)]) -> Response:
+    found = _own(db, actor, reference)
+    if not form.validate():
+        raise HTTPException(status_code=400)
+    private = form.values["private"] == "yes"
+    requests.set_private(db, actor, found, private)
+    # A carer with this conversation open stops seeing it at once.
+    _broker(request).publish_sync(requests.request_channel(found), {"event": "access_changed"})
+    _session(request).set(FLASH, "hidden" if private else "shown")
+    return go_to(request, f"/help/messages/{found.reference}")
 
 
 @router.get("/messages/{reference}", response_class=HTMLResponse)

@@ -181,6 +181,17 @@ def cancel(db: Session, customer: Actor, request: HelpRequest) -> None:
     db.refresh(request)
 
 
+def set_private(db: Session, actor: Actor, request: HelpRequest, private: bool) -> None:
+    """Only the customer themself may hide a request from the people who help them, or show it again."""
+    if actor.acting_for is not None or request.customer_person_id != actor.person_id:
+        raise NotAllowed
+    request.private = private
+    db.add(request)
+    record(db, actor_person_id=actor.person_id, subject_account_id=request.account_id,
+           action="help_hidden_from_carers" if private else "help_shown_to_carers", detail=request.reference)
+    db.commit()
+
+
 def requests_of(db: Session, person_id: int, kind: RequestKind | None = None) -> list[HelpRequest]:
     query = select(HelpRequest).where(HelpRequest.customer_person_id == person_id)
     if kind is not None:

@@ -46,6 +46,8 @@ ACTIONS: dict[str, object] = {
     "incident_correct": _l("Put right what we said about a problem"),
     "incident_resolve": _l("Said a problem is fixed"),
     "carer_invited": _l("Invited someone to help"),
+    "help_hidden_from_carers": _l("Hid a message from people who help"),
+    "help_shown_to_carers": _l("Let people who help see a message"),
     "carer_accepted": _l("Said yes to helping"),
     "carer_declined": _l("Said no to helping"),
     "carer_changed": _l("Changed what a helper can do"),
