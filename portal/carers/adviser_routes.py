@@ -12,7 +12,6 @@ from sqlmodel import select
 from portal.accounts.models import CustomerAccount
 from portal.accounts.service import looks_like_reference
 from portal.advisers.routes import Adviser
-from portal.broker import Broker
 from portal.carers import service, wording
 from portal.carers.forms import DocumentForm, ReasonForm, new_form_key
 from portal.carers.models import CarerAuthority
@@ -109,12 +108,6 @@ def authority_page(request: Request, authority_id: int, adviser: Adviser, db: Se
         "scopes": service.scopes_of(authority), "flash": flash, "form": ReasonForm.blank()})
 
 
-def _announce(request: Request, db: SessionDep, authority: CarerAuthority) -> None:
-    broker: Broker = request.app.state.broker
-    for channel in service.live_channels(db, authority.customer_person_id):
-        broker.publish_sync(channel, {"event": "access_changed"})
-
-
 @router.post("/{authority_id:int}/suspend", response_class=HTMLResponse)
 def suspend(request: Request, authority_id: int, adviser: Adviser, db: SessionDep, settings: SettingsDep,
             background: BackgroundTasks,
@@ -129,7 +122,7 @@ def suspend(request: Request, authority_id: int, adviser: Adviser, db: SessionDe
             **_words(settings), "authority": authority, "accounts": accounts, "names": names,
             "scopes": service.scopes_of(authority), "flash": None, "form": form}, status_code=422)
     service.suspend(db, adviser, authority, form.values["reason"])
-    _announce(request, db, authority)
+    service.announce_change(request.app.state.broker, db, authority)
     background.add_task(deliver_pending, request.app.state.engine, settings)
     request.state.session.set("flash", "suspended")
     return go_to(request, f"/adviser/carers/{authority_id}")
@@ -149,6 +142,6 @@ def end(request: Request, authority_id: int, adviser: Adviser, db: SessionDep) -
     authority, _accounts = _authority(db, adviser, authority_id)
     if authority.status.value != "ended":
         service.adviser_end(db, adviser, authority)
-        _announce(request, db, authority)
+        service.announce_change(request.app.state.broker, db, authority)
         request.state.session.set("flash", "ended")
     return go_to(request, f"/adviser/carers/{authority_id}")

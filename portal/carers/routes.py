@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from portal.broker import Broker
 from portal.carers import policy, service, wording
 from portal.carers.forms import ChoiceForm, CodeForm, InviteForm, NameForm, TermsForm, new_form_key
 from portal.carers.guard import ACTING
@@ -45,13 +44,6 @@ FLASH = {
 def _flash(request: Request) -> str | None:
     key = request.state.session.take("flash", *FLASH)
     return FLASH[key]() if key in FLASH else None
-
-
-def _announce(request: Request, db: SessionDep, authority: CarerAuthority) -> None:
-    """Live pages a carer has open for this customer check their access again at once."""
-    broker: Broker = request.app.state.broker
-    for channel in service.live_channels(db, authority.customer_person_id):
-        broker.publish_sync(channel, {"event": "access_changed"})
 
 
 def _owned(db: SessionDep, actor: Actor, authority_id: int) -> CarerAuthority:
@@ -167,7 +159,7 @@ def change(request: Request, authority_id: int, actor: CurrentActor, db: Session
     if not form.validate():
         return _change_page(request, settings, authority, form, status=422)
     service.change(db, actor, authority, form.terms, form.today)
-    _announce(request, db, authority)
+    service.announce_change(request.app.state.broker, db, authority)
     background.add_task(deliver_pending, request.app.state.engine, settings)
     request.state.session.set("flash", "changed")
     return go_to(request, f"/carers/{authority_id}")
@@ -186,7 +178,7 @@ def stop(request: Request, authority_id: int, actor: CurrentActor, db: SessionDe
     authority = _owned(db, actor, authority_id)
     if authority.status.value != "ended":
         service.stop(db, actor, authority)
-        _announce(request, db, authority)
+        service.announce_change(request.app.state.broker, db, authority)
         background.add_task(deliver_pending, request.app.state.engine, settings)
     request.state.session.set("flash", "stopped")
     return go_to(request, "/carers")

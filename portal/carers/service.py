@@ -20,6 +20,7 @@ from portal import i18n
 from portal.accounts.models import CustomerAccount
 from portal.activity import service as activity
 from portal.activity.models import ActivityEntry
+from portal.broker import Broker
 from portal.carers.models import AuthorityStatus, Basis, CarerAuthority
 from portal.clock import aware, utcnow
 from portal.help.models import HelpRequest, RequestStatus
@@ -213,13 +214,10 @@ def accept(db: Session, settings: Settings, authority: CarerAuthority, carer: Pe
     db.refresh(authority)
     activity.record(db, actor_person_id=carer.id, on_behalf_of_person_id=authority.customer_person_id,
                     action="carer_accepted", detail=authority.scopes)
-    customer = db.get(Person, authority.customer_person_id)
-    if customer is not None:
-        with i18n.speaking(customer.preferred_language):
-            tell(db, customer, _("%(carer)s can now help you", carer=carer.name),
-                 _("%(carer)s said yes. They can now act for you, in the ways you chose. On the "
-                   "page People who help you, you can see what they do, change it or stop it.",
-                   carer=carer.name))
+    _tell_person(db, authority.customer_person_id, lambda: _("%(carer)s can now help you", carer=carer.name),
+                 lambda: _("%(carer)s said yes. They can now act for you, in the ways you chose. On the "
+                           "page People who help you, you can see what they do, change it or stop it.",
+                           carer=carer.name))
     db.commit()
     return True
 
@@ -231,12 +229,10 @@ def decline(db: Session, authority: CarerAuthority, by_person_id: int | None) ->
     if ended.rowcount == 1:
         activity.record(db, actor_person_id=by_person_id, action="carer_declined",
                         on_behalf_of_person_id=authority.customer_person_id, detail=authority.carer_name)
-        customer = db.get(Person, authority.customer_person_id)
-        if customer is not None:
-            with i18n.speaking(customer.preferred_language):
-                tell(db, customer, _("%(carer)s said no", carer=authority.carer_name),
-                     _("%(carer)s did not say yes, so they cannot act for you.",
-                       carer=authority.carer_name))
+        _tell_person(db, authority.customer_person_id,
+                     lambda: _("%(carer)s said no", carer=authority.carer_name),
+                     lambda: _("%(carer)s did not say yes, so they cannot act for you.",
+                               carer=authority.carer_name))
     db.commit()
 
 
@@ -307,13 +303,18 @@ def owned(db: Session, actor: Actor, authority_id: int) -> CarerAuthority | None
     return authority
 
 
+def _tell_person(db: Session, person_id: int | None, subject: Callable[[], str],
+                 body: Callable[[], str]) -> None:
+    """Words are made in the person's own language, so they come as functions."""
+    person = db.get(Person, person_id) if person_id else None
+    if person is not None:
+        with i18n.speaking(person.preferred_language):
+            tell(db, person, subject(), body())
+
+
 def _tell_carer(db: Session, authority: CarerAuthority, subject: Callable[[], str],
                 body: Callable[[], str]) -> None:
-    """Words are made in the carer's own language, so they come as functions."""
-    carer = db.get(Person, authority.carer_person_id) if authority.carer_person_id else None
-    if carer is not None:
-        with i18n.speaking(carer.preferred_language):
-            tell(db, carer, subject(), body())
+    _tell_person(db, authority.carer_person_id, subject, body)
 
 
 def change(db: Session, actor: Actor, authority: CarerAuthority, terms: Terms, today: dt.date) -> None:
@@ -326,11 +327,9 @@ def change(db: Session, actor: Actor, authority: CarerAuthority, terms: Terms, t
     db.add(authority)
     activity.record(db, actor_person_id=actor.person_id, action="carer_changed",
                     detail=f"{authority.carer_name}: {authority.scopes}")
-    customer = customer_of(db, authority)
-    if customer is not None:
-        with i18n.speaking(customer.preferred_language):
-            tell(db, customer, _("You changed what %(carer)s can do", carer=authority.carer_name),
-                 _("The change works straight away. If you did not make it, call us."))
+    _tell_person(db, authority.customer_person_id,
+                 lambda: _("You changed what %(carer)s can do", carer=authority.carer_name),
+                 lambda: _("The change works straight away. If you did not make it, call us."))
     _tell_carer(db, authority, lambda: _("What you can do for %(name)s has changed",
                                          name=actor.name),
                 lambda: _("Sign in to see what you can do now."))
@@ -369,11 +368,9 @@ def carer_acted(db: Session, actor: Actor, kind: str) -> None:
     details), and commit."""
     if actor.acting_for is None:
         return
-    customer = db.get(Person, actor.acting_for.customer_person_id)
-    if customer is not None:
-        with i18n.speaking(customer.preferred_language):
-            tell(db, customer, _("%(carer)s acted for you", carer=actor.name),
-                 SENSITIVE_ACTS[kind](actor.name) + " " + _(
+    _tell_person(db, actor.acting_for.customer_person_id,
+                 lambda: _("%(carer)s acted for you", carer=actor.name),
+                 lambda: SENSITIVE_ACTS[kind](actor.name) + " " + _(
                      "If this is not right, stop their access on the page People who help you, or "
                      "call us."))
     db.commit()
@@ -491,6 +488,12 @@ def activity_of(db: Session, authority: CarerAuthority, limit: int = 200) -> lis
         .order_by(col(ActivityEntry.id).desc()).limit(limit)).all())
 
 
+def announce_change(broker: Broker, db: Session, authority: CarerAuthority) -> None:
+    """After a change is committed: live pages a carer has open for this customer check again at once."""
+    for channel in live_channels(db, authority.customer_person_id):
+        broker.publish_sync(channel, {"event": "access_changed"})
+
+
 def live_channels(db: Session, customer_id: int) -> list[str]:
     """The broker channels of the customer's open requests for help, where a carer may be watching
     live: a change of access is announced on them so those streams check again at once."""
@@ -514,12 +517,10 @@ def reviews_due(db: Session, settings: Settings, today: dt.date) -> int:
         if claimed.rowcount != 1:
             continue
         asked += 1
-        customer = customer_of(db, authority)
-        if customer is not None:
-            with i18n.speaking(customer.preferred_language):
-                tell(db, customer, _("Should %(carer)s still help you?", carer=authority.carer_name),
-                     _("%(carer)s has been able to act for you for a year. If that is still right, "
-                       "you need do nothing. To change or stop it, go to People who help you.",
-                       carer=authority.carer_name))
+        _tell_person(db, authority.customer_person_id,
+                     lambda a=authority: _("Should %(carer)s still help you?", carer=a.carer_name),
+                     lambda a=authority: _("%(carer)s has been able to act for you for a year. If that is "
+                                           "still right, you need do nothing. To change or stop it, go to "
+                                           "People who help you.", carer=a.carer_name))
     db.commit()
     return asked
