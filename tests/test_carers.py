@@ -544,3 +544,28 @@ def test_the_customer_hides_a_conversation_from_carers_and_shows_it_again(client
     sign_in(client, "ceri")
     act_for(client)
     assert client.get("/help/messages/HR-PRVT47").status_code == 404
+
+
+def test_a_customer_with_a_recorded_power_of_attorney_can_set_up_online_and_see_it(
+        client: PageCheckingClient, db: Session, settings) -> None:
+    """The adviser's record gave Tom a person; setting up is still his first time, not a recovery."""
+    from portal.accounts.models import CustomerAccount
+    from portal.identity.access import Actor, Scope
+    from tests.test_set_up_and_codes import latest_code, submit
+
+    hana = person(db, "Hana Ali")
+    tom_account = db.exec(select(CustomerAccount).where(CustomerAccount.reference == "NF-200200")).one()
+    service.record_document(db, settings, Actor(person_id=hana.id or 0, name=hana.name, staff_role="adviser"),
+                            tom_account, service.Invitation("Owain Evans", "owain@example.org", "",
+                                                            service.Terms(frozenset({Scope.account}), None)),
+                            service.Document(service.Basis.deputyship, "COP 123", "Saw the order"),
+                            "deputy-1", utcnow().date())
+    submit(client, "/set-up", **{"reference": "NF-200200", "dob-day": "9", "dob-month": "8",
+                                 "dob-year": "1949"})
+    submit(client, "/set-up/code", code=latest_code(db, "tom@example.org"))
+    tom = person(db, "Tom Evans")
+    subjects = [m.subject for m in db.exec(select(InboxMessage).where(InboxMessage.person_id == tom.id))]
+    assert "You got back into your account" not in subjects
+    assert "We recorded that Owain Evans can act for you" in subjects
+    page = main_text(client.get("/carers").text)
+    assert "Owain Evans" in page and "Waiting for them to say yes" in page

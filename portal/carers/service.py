@@ -28,6 +28,7 @@ from portal.help.requests import request_channel
 from portal.i18n import gettext as _
 from portal.identity.access import ActingFor, Actor, Permission, Scope, can
 from portal.identity.models import Person
+from portal.identity.service import holder_of
 from portal.needs.models import Channel, CommunicationNeeds
 from portal.notify import service as notify
 from portal.settings import Settings
@@ -407,15 +408,9 @@ def record_document(db: Session, settings: Settings, adviser: Actor, account: Cu
     existing = db.exec(select(CarerAuthority).where(CarerAuthority.form_key == form_key)).first()
     if existing is not None:
         return existing, None
-    customer = db.get(Person, account.holder_person_id) if account.holder_person_id else None
-    if customer is None:
-        # The customer is not online: they get a person record, so the authority and its messages
-        # have someone to belong to, and they can see it if they set up online access later.
-        customer = Person(name=account.holder_name, email=account.email, phone=account.phone)
-        db.add(customer)
-        db.flush()
-        account.holder_person_id = customer.id
-        db.add(account)
+    # A customer who is not online gets a person record, so the authority and its messages have
+    # someone to belong to, and they can see it if they set up online access later.
+    customer, _made = holder_of(db, account)
     code = new_code()
     assert customer.id is not None
     authority = CarerAuthority(

@@ -11,6 +11,7 @@ from sqlmodel import Session, delete, func, select
 from portal import i18n
 from portal.accounts.models import CustomerAccount
 from portal.activity import service as activity
+from portal.activity.models import ActivityEntry
 from portal.clock import utcnow
 from portal.i18n import gettext as _
 from portal.identity import codes
@@ -85,6 +86,26 @@ def start_set_up(db: Session, settings: Settings, session_id: str, reference: st
     return _issue_code(db, settings, session_id, "set_up", account=account if matches else None)
 
 
+def holder_of(db: Session, account: CustomerAccount) -> tuple[Person, bool]:
+    """The person who holds the account, and whether they were made just now from the account's
+    details (a customer who was not online yet; an adviser may also make one, see portal/carers/)."""
+    person = db.get(Person, account.holder_person_id) if account.holder_person_id else None
+    if person is not None:
+        return person, False
+    person = Person(name=account.holder_name, email=account.email, phone=account.phone)
+    db.add(person)
+    db.flush()
+    account.holder_person_id = person.id
+    db.add(account)
+    return person, True
+
+
+def been_online(db: Session, person: Person) -> bool:
+    """Have they a passkey, or ever signed in? If not, setting up is their first time, not a recovery."""
+    return bool(passkeys_of(db, person.id or 0)) or db.exec(select(ActivityEntry).where(
+        ActivityEntry.actor_person_id == person.id, ActivityEntry.action == "signed_in")).first() is not None
+
+
 def finish_set_up(db: Session, settings: Settings, session_id: str, code_id: int | None,
                   typed: str) -> Person | None:
     row = codes.redeem(db, settings, code_id=code_id, purpose="set_up", session_id=session_id,
@@ -92,13 +113,8 @@ def finish_set_up(db: Session, settings: Settings, session_id: str, code_id: int
     account = db.get(CustomerAccount, row.account_id) if row and row.account_id else None
     if account is None:
         return None
-    person = db.get(Person, account.holder_person_id) if account.holder_person_id else None
-    if person is None:
-        person = Person(name=account.holder_name, email=account.email, phone=account.phone)
-        db.add(person)
-        db.flush()
-        account.holder_person_id = person.id
-        db.add(account)
+    person, made = holder_of(db, account)
+    if made or not been_online(db, person):
         activity.record(db, actor_person_id=person.id, subject_account_id=account.id,
                         action="set_up_online_access")
     else:
