@@ -207,6 +207,8 @@ PAGES: tuple[PageState, ...] = (
               send_first=(("authority", "1"),), form_action="/carers/act", lands_on="/account"),
     PageState("adviser: who acts for a customer", "/adviser/carers?account=NF-200300", signed_in=True,
               persona="dewi"),
+    PageState("adviser: no customer has that reference", "/adviser/carers?account=NF-999999", signed_in=True,
+              persona="dewi"),
     PageState("adviser: add a power of attorney", "/adviser/carers/new?account=NF-200300", signed_in=True,
               persona="dewi"),
     PageState("adviser: add a power of attorney with errors", "/adviser/carers/new?account=NF-200300",

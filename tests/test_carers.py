@@ -569,3 +569,12 @@ def test_a_customer_with_a_recorded_power_of_attorney_can_set_up_online_and_see_
     assert "We recorded that Owain Evans can act for you" in subjects
     page = main_text(client.get("/carers").text)
     assert "Owain Evans" in page and "Waiting for them to say yes" in page
+
+
+def test_an_adviser_is_told_plainly_when_no_customer_has_a_reference(client: PageCheckingClient) -> None:
+    sign_in(client, "dewi")
+    page = client.get("/adviser/carers?account=NF-999999")
+    # Said twice: in the error summary, and by the field.
+    assert page.text.count("No customer has this reference. Check it and try again.") == 2
+    assert 'href="#account"' in page.text and 'value="NF-999999"' in page.text
+    assert "<title>Error:" in page.text

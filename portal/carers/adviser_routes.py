@@ -3,7 +3,8 @@ and pause or stop a carer's access at once."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, ClassVar
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -18,9 +19,11 @@ from portal.carers.models import CarerAuthority
 from portal.carers.routes import SCOPE_ORDER
 from portal.clock import today_in
 from portal.deps import SessionDep, SettingsDep
+from portal.i18n import lazy_gettext as _l
 from portal.identity.access import Actor, Permission, can
 from portal.identity.service import normalise_reference
 from portal.notify.service import deliver_pending
+from portal.web.forms import Field, Form
 from portal.web.navigation import go_to
 from portal.web.templating import render
 
@@ -55,12 +58,18 @@ def _words(settings: SettingsDep) -> dict[str, object]:
 @router.get("", response_class=HTMLResponse)
 def find(request: Request, adviser: Adviser, db: SessionDep, settings: SettingsDep,
          account: str = "") -> Response:
-    found = _account(db, adviser, account.strip()) if account else None
+    form = FindForm.blank(account=account.strip()[:30])
+    found = _account(db, adviser, form.values["account"]) if account else None
+    if account and found is None:  # In the error summary too, linked to the field.
+        form.error("account", _l("No customer has this reference. Check it and try again."))
     return render(request, "carers/adviser_find.html", {
-        **_words(settings), "reference": account[:30], "account": found,
-        "not_found": bool(account) and found is None,
-        "authorities": service.authorities_of_account(db, found) if found else [],
-        "names": service.names(db, [])})
+        **_words(settings), "form": form, "account": found,
+        "authorities": service.authorities_of_account(db, found) if found else []})
+
+
+@dataclass
+class FindForm(Form):
+    fields: ClassVar = (Field("account"),)
 
 
 def _new_page(request: Request, settings: SettingsDep, account: CustomerAccount, form: DocumentForm,

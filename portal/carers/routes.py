@@ -250,9 +250,7 @@ def confirm(request: Request, db: SessionDep, settings: SettingsDep, background:
             return go_to(request, sign_in_url("/carers/accept/confirm"))
         if not form.validate():
             return _confirm_page(request, db, authority, form, status=422)
-        carer = Person(name=form.values["name"], email=authority.carer_email, phone=authority.carer_phone)
-        db.add(carer)
-        db.flush()
+        carer = service.new_carer(db, authority, form.values["name"])
     try:
         accepted = service.accept(db, settings, authority, carer)
     except service.OwnInvitation:

@@ -199,6 +199,15 @@ def person_with_email(db: Session, email: str) -> Person | None:
     return db.exec(select(Person).where(col(Person.email).ilike(email))).first()
 
 
+def new_carer(db: Session, authority: CarerAuthority, name: str) -> Person:
+    """Someone accepting an invitation who has no sign-in here yet: their own person, reached at the
+    email or phone the invitation went to. Saved with the acceptance (`accept` commits)."""
+    carer = Person(name=name, email=authority.carer_email, phone=authority.carer_phone)
+    db.add(carer)
+    db.flush()
+    return carer
+
+
 def accept(db: Session, settings: Settings, authority: CarerAuthority, carer: Person) -> bool:
     """The carer says yes. The code is spent in the same statement, so it works once even when two
     people race with it. False if it was used or stopped in the meantime."""
