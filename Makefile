@@ -25,6 +25,8 @@ assets: node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/htmx-ext-sse/dist/sse.min.js static/vendor/htmx-ext-sse.min.js
+	cp node_modules/rrweb/dist/rrweb.umd.min.cjs static/vendor/rrweb.min.js
+	cp node_modules/rrweb/dist/rrweb.umd.min.cjs.map static/vendor/rrweb.umd.min.cjs.map
 
 i18n-compile: $(VENV)/.installed
 	$(PYBABEL) compile -d i18n -D messages

@@ -23,6 +23,9 @@ from portal.broker import make_broker
 from portal.carers.adviser_routes import router as carers_adviser_router
 from portal.carers.guard import ActingEnded, NotWhileActing, carer_guard
 from portal.carers.routes import router as carers_router
+from portal.cobrowse import routes as cobrowse_routes
+from portal.cobrowse.adviser_routes import router as cobrowse_adviser_router
+from portal.cobrowse.routes import router as cobrowse_router
 from portal.db import make_engine
 from portal.demo.routes import router as demo_router
 from portal.details.routes import router as details_router
@@ -113,7 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.templates = make_environment(settings)
     app.state.templates.globals.update(label=wording.label, step_detail=wording.step_detail,
-                                       unit=wording.unit, unseen_updates=updates_routes.unseen_updates)
+                                       unit=wording.unit, unseen_updates=updates_routes.unseen_updates,
+                                       sharing_now=cobrowse_routes.sharing_now)
 
     app.mount("/static", CachedStatic(StaticFiles(directory=STATIC_DIR),
                                       settings.static_max_age_seconds), name="static")
@@ -121,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    security_router, accounts_router, bills_router, usage_router, cases_router,
                    details_router, needs_router, privacy_router, callback_router, conversation_router,
                    advisers_router, push_router, updates_router, ops_router, pwa_router, carers_router,
-                   carers_adviser_router):
+                   carers_adviser_router, cobrowse_router, cobrowse_adviser_router):
         app.include_router(router)
     if settings.demo:
         app.include_router(demo_router)

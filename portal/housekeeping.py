@@ -1,4 +1,5 @@
-"""Removing what has expired: sessions, challenges, codes and rate-limit records.
+"""Removing what has expired: sessions, challenges, codes and rate-limit records; ending screen shares
+that nobody finished.
 
 The app does this every 15 minutes in the background; `portal purge` does it once. Deleting is
 idempotent, so several app processes doing it at once is harmless.
@@ -17,6 +18,7 @@ from sqlalchemy import Engine, or_
 from sqlmodel import Session, delete
 
 from portal.clock import utcnow
+from portal.cobrowse import service as cobrowse
 from portal.identity.models import OneTimeCode, WebAuthnChallenge
 from portal.settings import Settings
 from portal.web.ratelimit import RateLimitHit
@@ -43,6 +45,8 @@ def purge_expired(engine: Engine, settings: Settings) -> dict[str, int]:
         for name, statement in statements.items():
             removed[name] = db.exec(statement).rowcount  # type: ignore[call-overload]
         db.commit()
+        # Screen shares whose code ran out or whose page went quiet (each ends once, whoever runs this).
+        removed["screen_shares"] = cobrowse.end_idle(db, settings.time_zone)
     return removed
 
 

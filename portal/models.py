@@ -14,6 +14,7 @@ from portal.accounts.models import (
 )
 from portal.activity.models import ActivityEntry
 from portal.carers.models import CarerAuthority
+from portal.cobrowse.models import ScreenFrame, ScreenShare
 from portal.help.models import HelpMessage, HelpRequest
 from portal.identity.models import OneTimeCode, Passkey, Person, WebAuthnChallenge
 from portal.needs.models import CommunicationNeeds
@@ -51,6 +52,8 @@ __all__ = [
     "Person",
     "PushSubscription",
     "RateLimitHit",
+    "ScreenFrame",
+    "ScreenShare",
     "Service",
     "Update",
     "UpdatePreferences",

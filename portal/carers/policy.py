@@ -94,6 +94,15 @@ CARER_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/help/chat/{reference}/typing"): Rule(P.talk_to_adviser),
     ("GET", "/help/chat/{reference}/events"): Rule(P.talk_to_adviser),
     ("GET", "/help/chat/{reference}/queue"): Rule(P.talk_to_adviser),
+    # Sharing the carer's own screen with an adviser, about the customer (portal/cobrowse/).
+    ("GET", "/help/share-screen"): Rule(P.talk_to_adviser, _l("Share the screen with an adviser")),
+    ("POST", "/help/share-screen"): Rule(P.talk_to_adviser),
+    ("POST", "/help/share-screen/cancel"): Rule(P.talk_to_adviser),
+    ("POST", "/help/share-screen/allow"): Rule(P.talk_to_adviser),
+    ("POST", "/help/share-screen/decline"): Rule(P.talk_to_adviser),
+    ("POST", "/help/share-screen/stop"): Rule(P.talk_to_adviser),
+    ("POST", "/help/share-screen/frames"): Rule(P.talk_to_adviser),
+    ("GET", "/help/share-screen/events"): Rule(P.talk_to_adviser),
 }
 
 # Matching a real path back to its rule, for the customer's record of pages looked at.

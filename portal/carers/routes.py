@@ -12,6 +12,8 @@ from portal.carers.forms import ChoiceForm, CodeForm, InviteForm, NameForm, Term
 from portal.carers.guard import ACTING
 from portal.carers.models import CarerAuthority
 from portal.clock import today_in
+from portal.cobrowse import service as cobrowse
+from portal.cobrowse.models import EndReason
 from portal.deps import SessionDep, SettingsDep
 from portal.i18n import gettext as _
 from portal.identity.access import Actor, Scope
@@ -301,6 +303,12 @@ def first_page(scopes: frozenset[Scope]) -> str:
     return "/carers"
 
 
+def _stop_sharing(request: Request, db: SessionDep, settings: SettingsDep) -> None:
+    """A screen shared from this browser showed one person's things: it stops when that changes."""
+    cobrowse.end_for_session(db, request.app.state.broker, request.state.session.id, EndReason.stopped,
+                             settings.time_zone)
+
+
 @router.post("/act", response_class=HTMLResponse)
 def act(request: Request, actor: CurrentActor, db: SessionDep, settings: SettingsDep,
         form: Annotated[ChoiceForm, Depends(ChoiceForm.from_request)]) -> Response:
@@ -310,14 +318,16 @@ def act(request: Request, actor: CurrentActor, db: SessionDep, settings: Setting
     if acting is None:
         raise HTTPException(status_code=404)
     state: SessionState = request.state.session
+    _stop_sharing(request, db, settings)
     state.set(ACTING, acting.authority_id)
     state.data.pop("account_id", None)  # Start on their account, not one of the carer's own.
     return go_to(request, first_page(acting.scopes))
 
 
 @router.post("/stop-acting", response_class=HTMLResponse)
-def stop_acting(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
+def stop_acting(request: Request, actor: CurrentActor, db: SessionDep, settings: SettingsDep) -> Response:
     service.stop_acting(db, actor)
+    _stop_sharing(request, db, settings)
     state: SessionState = request.state.session
     state.data.pop(ACTING, None)
     state.data.pop("account_id", None)

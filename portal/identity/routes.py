@@ -8,6 +8,8 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from portal.activity import service as activity
+from portal.cobrowse import service as cobrowse
+from portal.cobrowse.models import EndReason
 from portal.deps import SessionDep, SettingsDep
 from portal.i18n import gettext as _
 from portal.identity import service
@@ -88,6 +90,9 @@ def sign_out(request: Request, db: SessionDep) -> RedirectResponse:
         activity.record(db, actor_person_id=state.person_id, action="signed_out")
         push.forget_session(db, state.id)  # Notifications turned on in this session stop too.
         db.commit()
+        # A screen shared from this browser stops at once.
+        cobrowse.end_for_session(db, request.app.state.broker, state.id, EndReason.signed_out,
+                                 request.app.state.settings.time_zone)
     state.end()
     response = RedirectResponse("/signed-out", status_code=303)
     response.headers["Clear-Site-Data"] = '"cache", "storage"'

@@ -1,0 +1,49 @@
+"""The forms of sharing a screen: asking for a code, and an adviser entering it."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import ClassVar
+
+from portal.cobrowse.service import CODE_DIGITS, tidy_code
+from portal.i18n import lazy_gettext as _l
+from portal.web.forms import Field, Form
+
+
+def new_form_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+@dataclass
+class StartForm(Form):
+    """Asking for a code. The form key makes a double click one share; `request` is the chat or
+    call in which an adviser asked (optional)."""
+
+    fields: ClassVar = (
+        Field("form_key", max_length=64, pattern=r"[A-Za-z0-9_-]+"),
+        Field("request", max_length=20),
+    )
+
+    def check(self) -> None:
+        if not self.values.get("form_key") or "form_key" in self.errors:
+            self.errors.pop("form_key", None)
+            self.values["form_key"] = new_form_key()
+        self.errors.pop("request", None)  # Only a pointer: checked where it is used.
+
+
+@dataclass
+class CodeForm(Form):
+    fields: ClassVar = (
+        Field("code", required=_l("Enter the code the customer reads out to you"), max_length=20,
+              normalise=lambda value: tidy_code(value.replace("\x00", "")),
+              pattern=rf"\d{{{CODE_DIGITS}}}",
+              invalid=_l("Enter the code as 6 numbers, like 123 456")),
+    )
+
+
+@dataclass
+class StopForm(Form):
+    """"Stop sharing" on any page: `next` is the page to stay on."""
+
+    fields: ClassVar = (Field("next", max_length=2000),)

@@ -1,0 +1,213 @@
+"""/help/share-screen: the customer's side of sharing their screen with an adviser.
+
+The page explains what the adviser will and will not see, gives a code to read out, asks the customer
+to say yes once an adviser has entered it, and offers "Stop sharing" on every page while it lasts.
+Every step is a plain form. Recording the screen itself needs JavaScript (static/js/share-screen.js);
+the page says so when it is off."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from portal import i18n
+from portal.broker import Broker
+from portal.cobrowse import service
+from portal.cobrowse.forms import StartForm, StopForm, new_form_key
+from portal.cobrowse.models import EndReason, ScreenShare, ShareStatus
+from portal.deps import SessionDep, SettingsDep
+from portal.help import requests
+from portal.i18n import gettext as _
+from portal.identity.access import Actor, Permission, can
+from portal.identity.deps import CurrentActor
+from portal.identity.models import Person
+from portal.web.navigation import go_to, local_path
+from portal.web.sessions import SessionState
+from portal.web.sse import Fragments, sse_response
+from portal.web.templating import render
+
+router = APIRouter(prefix="/help/share-screen")
+
+CODE = "screen_share_code"  # {"share": id, "code": "123456"}: shown until an adviser uses it.
+FLASH = "screen_share_flash"
+FLASHES = {
+    "stopped": lambda: _("You stopped sharing. The adviser can no longer see your screen."),
+    "declined": lambda: _("You said no. The adviser cannot see your screen."),
+    "cancelled": lambda: _("We cancelled your code. Nobody can use it now."),
+    "sharing": lambda: _("You are sharing your screen. The adviser can see the pages you go to here."),
+}
+
+
+def _session(request: Request) -> SessionState:
+    session: SessionState = request.state.session
+    return session
+
+
+def _broker(request: Request) -> Broker:
+    broker: Broker = request.app.state.broker
+    return broker
+
+
+def may_share(db: SessionDep, actor: CurrentActor) -> Actor:
+    """Sharing is talking to us: the customer, or a carer who may talk to us for them."""
+    customer = db.get(Person, actor.customer_id)
+    if customer is None or not can(actor, customer, Permission.talk_to_adviser):
+        raise HTTPException(status_code=404)
+    return actor
+
+
+Sharer = Annotated[Actor, Depends(may_share)]
+
+
+def sharing_now(request: Request) -> dict[str, str] | None:
+    """For every page's banner: this browser's share, while an adviser is asking or looking. Only a
+    session that asked for a code pays for the look-up."""
+    state: SessionState | None = getattr(request.state, "session", None)
+    if state is None or not state.person_id or not state.data.get(CODE):
+        return None
+    settings = request.app.state.settings
+    with Session(request.app.state.engine, expire_on_commit=False) as db:
+        share = service.current(db, state.id, settings.time_zone)
+        if share is None:
+            state.take(CODE)  # Over: later pages need not look again.
+            return None
+        if share.status not in (ShareStatus.asking, ShareStatus.sharing):
+            return None
+        return {"status": share.status.value, "adviser": service.adviser_words(db, share)}
+
+
+def flash_text(request: Request) -> str:
+    key = _session(request).take(FLASH, *FLASHES)
+    return FLASHES[key]() if key in FLASHES else ""
+
+
+def state_context(request: Request, db: SessionDep, share: ScreenShare | None) -> dict[str, Any]:
+    """What the page's state panel needs, also for a live update of it."""
+    kept = _session(request).data.get(CODE) or {}
+    code = kept.get("code") if share is not None and kept.get("share") == share.id else None
+    return {"share": share, "status": share.status.value if share else "",
+            "code": service.show_code(code) if code else "",
+            "adviser": service.adviser_words(db, share) if share and share.adviser_person_id else ""}
+
+
+@router.get("", response_class=HTMLResponse)
+def share_screen(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep,
+                 asked_in: Annotated[str, Query(alias="request", max_length=20)] = "") -> Response:
+    """`?request=HR-...`: the chat in which an adviser asked to see the screen."""
+    share = service.current(db, _session(request).id, settings.time_zone)
+    form = StartForm.blank(form_key=new_form_key(), request=asked_in)
+    return render(request, "cobrowse/share.html", {
+        **state_context(request, db, share), "form": form, "flash": flash_text(request),
+        "acting": actor.acting_for})
+
+
+@router.post("")
+def start(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep,
+          form: Annotated[StartForm, Depends(StartForm.from_request)]) -> Response:
+    form.validate()
+    asked_in = requests.by_reference(db, actor, form.values["request"], Permission.talk_to_adviser)
+    share, code = service.start(db, settings.secret_key, actor, _session(request).id,
+                                form.values["form_key"], settings.time_zone,
+                                help_request_id=asked_in.id if asked_in else None)
+    if code is not None:
+        _session(request).set(CODE, {"share": share.id, "code": code})
+    return go_to(request, "/help/share-screen")
+
+
+def _current(request: Request, db: SessionDep, settings: SettingsDep) -> ScreenShare | None:
+    return service.current(db, _session(request).id, settings.time_zone)
+
+
+@router.post("/cancel")
+def cancel(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep) -> Response:
+    share = _current(request, db, settings)
+    if share is not None and share.status is ShareStatus.waiting:
+        service.end(db, _broker(request), share, EndReason.cancelled, settings.time_zone, actor.person_id)
+        _session(request).set(FLASH, "cancelled")
+    return go_to(request, "/help/share-screen")
+
+
+@router.post("/allow")
+def allow(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep) -> Response:
+    share = _current(request, db, settings)
+    if share is not None and service.allow(db, _broker(request), share, actor):
+        _session(request).set(FLASH, "sharing")
+    return go_to(request, "/help/share-screen")
+
+
+@router.post("/decline")
+def decline(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep) -> Response:
+    share = _current(request, db, settings)
+    if share is not None and share.status is ShareStatus.asking:
+        service.end(db, _broker(request), share, EndReason.declined, settings.time_zone, actor.person_id)
+        _session(request).set(FLASH, "declined")
+    return go_to(request, "/help/share-screen")
+
+
+@router.post("/stop")
+def stop(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep,
+         form: Annotated[StopForm, Depends(StopForm.from_request)]) -> Response:
+    """"Stop sharing", on every page while sharing: the adviser's view ends at once, and the
+    customer stays on the page they were on."""
+    share = _current(request, db, settings)
+    if share is not None:
+        service.end(db, _broker(request), share, EndReason.stopped, settings.time_zone, actor.person_id)
+        _session(request).set(FLASH, "stopped")
+    return go_to(request, local_path(form.values["next"], "/help/share-screen"))
+
+
+@router.post("/frames")
+def frames(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep,
+           body: Annotated[Any, Body()] = None) -> Response:
+    """What the sharing page recorded (already masked in the browser). 204 while sharing goes on;
+    409 once it is over, so the page stops recording."""
+    try:
+        events = service.check_events(body)
+    except service.NotValid as error:
+        raise HTTPException(status_code=400, detail=str(error)) from None
+    share = _current(request, db, settings)
+    if share is None or share.sharer_person_id != actor.person_id or not service.add_frames(
+            db, _broker(request), share, events, settings.time_zone):
+        return Response(status_code=409)
+    return Response(status_code=204)
+
+
+@router.get("/events")
+def events(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep) -> Response:
+    """For the sharing browser: an adviser entered the code (the page's panel changes), the adviser
+    points at something, or the share ended."""
+    share = _current(request, db, settings)
+    engine = request.app.state.engine
+    locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
+    share_id = share.id if share else None
+
+    def panel(db: Session) -> str:
+        found = db.get(ScreenShare, share_id)
+        live = found if found is not None and found.status is not ShareStatus.ended else None
+        env = request.app.state.templates
+        return str(env.get_template("cobrowse/_state.html").render(
+            {"request": request, "form": StartForm.blank(form_key=new_form_key(), request=""),
+             **state_context(request, db, live)}))
+
+    def on_event(event: dict) -> Fragments:
+        kind = event.get("type")
+        if kind == "point":
+            return [("point", json.dumps({"node": int(event.get("node", 0))}))]
+        i18n.set_locale(locale)
+        with Session(engine, expire_on_commit=False) as fresh:
+            html = panel(fresh)
+        return [("state", html), ("ended", "")] if kind == "ended" else [("state", html)]
+
+    def still_allowed() -> bool:
+        with Session(engine) as fresh:
+            found = fresh.get(ScreenShare, share_id)
+            return found is not None and service.worth_streaming(found)
+
+    if share is None:
+        return sse_response(request, "screen-share:none", on_event, still_allowed=lambda: False,
+                            first=lambda: [("ended", "")])
+    return sse_response(request, service.customer_channel(share), on_event, still_allowed=still_allowed)

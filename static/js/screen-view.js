@@ -1,0 +1,132 @@
+/* The adviser's live view of a customer's screen (portal/cobrowse/, templates/cobrowse/adviser_view.html).
+
+   Plays the customer's recorded (already masked) page with rrweb's Replayer in live mode, inside a
+   sandboxed frame that inherits this page's Content Security Policy: stylesheets stay links to our own
+   files and the replayer's own rules go in through the CSS object model, so nothing inline is needed.
+   Shows which field the customer is in, and lets the adviser point at something: click it, or Tab to it
+   inside the view and press Enter. */
+(function () {
+  "use strict";
+  var view = document.querySelector("[data-screen-view]");
+  if (!view || !window.rrweb || !window.EventSource) return;
+
+  var statusBox = document.getElementById("screen-status");
+  var pointedBox = document.getElementById("screen-pointed");
+  var FOCUS_EVENT = 5;  // rrweb: a mouse-interaction event whose type is Focus.
+  var BLUR_EVENT = 6;
+  var replayer = null;
+  var focused = null;
+  var lastTime = 0;
+
+  function stamp(event) {
+    // Play each change as it arrives: the customer's clock may differ from this one.
+    lastTime = Math.max(Date.now(), lastTime + 1);
+    event.timestamp = lastTime;
+    return event;
+  }
+
+  function showFocus(event) {
+    if (event.type !== 3 || !event.data || event.data.source !== 2) return;
+    var kind = event.data.type;
+    if (kind !== FOCUS_EVENT && kind !== BLUR_EVENT) return;
+    if (focused) focused.classList.remove("cobrowse-focused");
+    focused = null;
+    if (kind === FOCUS_EVENT) {
+      var node = replayer.getMirror().getNode(event.data.id);
+      if (node && node.classList) {
+        node.classList.add("cobrowse-focused");
+        focused = node;
+      }
+    }
+  }
+
+  function point(target) {
+    var mirror = replayer.getMirror();
+    var node = target;
+    while (node && mirror.getId(node) < 1) node = node.parentNode;
+    if (!node) return;
+    var body = new URLSearchParams({node: String(mirror.getId(node))});
+    fetch(view.getAttribute("data-point"), {
+      method: "POST", credentials: "same-origin", body: body,
+      headers: {"X-CSRF-Token": view.getAttribute("data-csrf")}
+    }).then(function (response) {
+      if (!response.ok) return;
+      var name = (node.textContent || node.getAttribute("aria-label") || "").replace(/\s+/g, " ").trim();
+      pointedBox.textContent = view.getAttribute("data-pointed").replace("{name}", name.slice(0, 80));
+    });
+  }
+
+  // The replayed page is a copy: nothing in it may navigate or submit. Clicking points instead.
+  function onClick(event) {
+    event.preventDefault();
+    point(event.target);
+  }
+  function onSubmit(event) { event.preventDefault(); }
+  function onKey(event) {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      point(event.target);
+    }
+  }
+
+  function watchClicks() {
+    // Each new page may bring a new document; adding the same listener again does nothing.
+    var doc = replayer.iframe.contentDocument;
+    if (!doc) return;
+    doc.addEventListener("click", onClick, true);
+    doc.addEventListener("submit", onSubmit, true);
+    doc.addEventListener("keydown", onKey, true);
+  }
+
+  function start() {
+    replayer = new window.rrweb.Replayer([], {
+      root: view,
+      liveMode: true,
+      triggerFocus: false,
+      mouseTail: false,
+      showWarning: false,
+      UNSAFE_replayCanvas: false
+    });
+    // The replayer adds its rules in an empty <style> element, which the policy refuses; our own
+    // stylesheet, a file like any other, carries them instead.
+    replayer.insertStyleRules = function (documentElement, head) {
+      var link = documentElement.ownerDocument.createElement("link");
+      link.rel = "stylesheet";
+      link.href = view.getAttribute("data-frame-css");
+      documentElement.insertBefore(link, head);
+    };
+    replayer.startLive();
+    replayer.enableInteract();
+    replayer.iframe.setAttribute("title", view.getAttribute("data-frame-title"));
+    replayer.on("event-cast", showFocus);
+    replayer.on("fullsnapshot-rebuilded", watchClicks);
+  }
+
+  function stop() {
+    if (replayer) {
+      replayer.destroy();
+      replayer = null;
+    }
+    view.textContent = "";
+    view.hidden = true;
+  }
+
+  var source = new EventSource(view.getAttribute("data-events"));
+  source.addEventListener("frames", function (message) {
+    var events = JSON.parse(message.data);
+    for (var i = 0; i < events.length; i++) {
+      if (!replayer) {
+        if (events[i].type !== 4) continue;  // Start from the beginning of a page (its Meta event).
+        start();
+      }
+      replayer.addEvent(stamp(events[i]));
+    }
+  });
+  source.addEventListener("status", function (message) {
+    statusBox.innerHTML = message.data;
+  });
+  source.addEventListener("ended", function () {
+    source.close();
+    stop();
+  });
+})();

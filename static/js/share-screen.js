@@ -1,0 +1,149 @@
+/* Sharing this screen with an adviser (portal/cobrowse/). Only on pages of a browser whose customer said
+   yes; the banner (templates/cobrowse/_banner.html) carries the words and the token.
+
+   Records the page with rrweb and sends the changes to the portal in small batches. Masking happens
+   here, before anything is sent: passwords, one-time codes, payment details, the words of messages,
+   anything marked data-private, and our own tokens are recorded as empty blocks of the same size, so
+   they never leave this browser. Also shows and announces what the adviser points at; F2 goes to it. */
+(function () {
+  "use strict";
+  var banner = document.querySelector("[data-share-screen]");
+  if (!banner || !window.rrweb || !window.fetch || !window.EventSource) return;
+
+  var PRIVATE = [
+    "input[type=password]", "[autocomplete=one-time-code]", "[autocomplete^=cc-]", "[inputmode=numeric][name$=code]",
+    "textarea", "[data-private]", "input[type=hidden]", "[data-csrf]", "[data-share-screen]"
+  ].join(",");
+  var SEND_EVERY_MS = 500;
+  var STILL_HERE_EVERY_MS = 20000;
+
+  var csrf = banner.getAttribute("data-csrf");
+  var announce = banner.querySelector("[data-share-announce]");
+  var jumpButton = banner.querySelector("[data-share-jump]");
+  var stopForm = banner.querySelector("[data-share-stop]");
+  var waiting = [];
+  var sending = false;
+  var lastSent = 0;
+  var stopRecording = null;
+  var pointed = null;
+
+  function send(keepalive) {
+    if (sending || !stopRecording) return;
+    var batch = waiting;
+    waiting = [];
+    sending = true;
+    lastSent = Date.now();
+    fetch("/help/share-screen/frames", {
+      method: "POST", credentials: "same-origin", keepalive: !!keepalive,
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+      body: JSON.stringify({events: batch})
+    }).then(function (response) {
+      sending = false;
+      if (response.status === 409) ended();
+      else if (!response.ok) waiting = batch.concat(waiting);  // Try again with the next batch.
+    }, function () {
+      sending = false;
+      waiting = batch.concat(waiting);
+    });
+  }
+
+  function pageName() {
+    var heading = document.querySelector("main h1");
+    if (heading && !heading.closest(PRIVATE)) return heading.textContent.trim();
+    return document.title.split(" – ")[0];
+  }
+
+  function ended() {
+    if (stopRecording) stopRecording();
+    stopRecording = null;
+    waiting = [];
+    if (stopForm) stopForm.hidden = true;
+    clearPointer();
+    if (announce) announce.textContent = banner.getAttribute("data-ended");
+  }
+
+  // What the adviser points at: outlined, read out politely by name, and one key (F2) away.
+
+  function nameOf(element) {
+    var label = element.getAttribute("aria-label");
+    var labelledBy = element.getAttribute("aria-labelledby");
+    if (!label && labelledBy) {
+      label = labelledBy.split(/\s+/).map(function (id) {
+        var part = document.getElementById(id);
+        return part ? part.textContent : "";
+      }).join(" ");
+    }
+    if (!label && element.labels && element.labels.length) label = element.labels[0].textContent;
+    if (!label) label = element.getAttribute("alt") || element.getAttribute("title") || element.textContent;
+    label = (label || "").replace(/\s+/g, " ").trim();
+    return label.length > 80 ? label.slice(0, 77) + "…" : label;
+  }
+
+  function clearPointer() {
+    if (pointed) pointed.classList.remove("share-pointed");
+    pointed = null;
+    if (jumpButton) jumpButton.hidden = true;
+  }
+
+  function pointAt(nodeId) {
+    var node = window.rrweb.record.mirror.getNode(nodeId);
+    var element = node && node.nodeType === 1 ? node : node && node.parentElement;
+    if (!element || !document.body.contains(element) || element.closest("[data-share-screen]")) return;
+    clearPointer();
+    pointed = element;
+    element.classList.add("share-pointed");
+    var name = nameOf(element);
+    announce.textContent = name
+      ? banner.getAttribute("data-pointing").replace("{name}", name)
+      : banner.getAttribute("data-pointing-unnamed");
+    if (jumpButton) jumpButton.hidden = false;
+  }
+
+  function jump() {
+    if (!pointed) return;
+    var focusable = pointed.matches("a[href], button, input, select, textarea, summary, [tabindex]");
+    if (!focusable) {
+      pointed.setAttribute("tabindex", "-1");
+      pointed.addEventListener("blur", function () { this.removeAttribute("tabindex"); }, {once: true});
+    }
+    pointed.scrollIntoView({block: "center"});
+    pointed.focus({preventScroll: true});
+  }
+
+  if (jumpButton) jumpButton.addEventListener("click", jump);
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "F2" && pointed && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      jump();
+    }
+  });
+
+  var events = new EventSource("/help/share-screen/events");
+  events.addEventListener("point", function (event) { pointAt(JSON.parse(event.data).node); });
+  events.addEventListener("ended", function () { events.close(); ended(); });
+
+  stopRecording = window.rrweb.record({
+    emit: function (event) { waiting.push(event); },
+    blockSelector: PRIVATE,
+    maskAllInputs: false,
+    maskInputOptions: {password: true},
+    // Stylesheets stay links to our own files, which the adviser's page loads under the same policy.
+    inlineStylesheet: false,
+    inlineImages: false,
+    collectFonts: false,
+    recordCanvas: false,
+    slimDOMOptions: {script: true, comment: true, headFavicon: true, headMetaSocial: true,
+                     headMetaRobots: true, headMetaHttpEquiv: true, headMetaVerification: true},
+    sampling: {mousemove: 100, scroll: 150}
+  }) || null;
+  if (!stopRecording) return;
+  window.rrweb.record.addCustomEvent("page", {title: pageName()});
+
+  setInterval(function () {
+    if (waiting.length || Date.now() - lastSent > STILL_HERE_EVERY_MS) send();
+  }, SEND_EVERY_MS);
+  window.addEventListener("pagehide", function () { if (waiting.length) send(true); });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && stopRecording) window.rrweb.record.takeFullSnapshot(true);
+  });
+})();
