@@ -214,6 +214,16 @@ PAGES: tuple[PageState, ...] = (
     PageState("adviser: add a power of attorney with errors", "/adviser/carers/new?account=NF-200300",
               signed_in=True, persona="dewi", submit_empty=True, status=422),
     PageState("adviser: a power of attorney", "/adviser/carers/2", signed_in=True, persona="dewi"),
+    # Sharing a screen (portal/cobrowse/). Asking and sharing need an adviser in another browser: the
+    # co-browse journeys in e2e/ check those pages, on both sides.
+    PageState("share your screen", "/help/share-screen", signed_in=True),
+    PageState("share your screen: a code to read out", "/help/share-screen", signed_in=True,
+              send_first=(("request", ""),), lands_on="/help/share-screen"),
+    PageState("adviser: enter a customer's code", "/adviser/share-screen", signed_in=True, persona="dewi"),
+    PageState("adviser: a customer's code with an error", "/adviser/share-screen", signed_in=True,
+              persona="dewi", submit_empty=True, status=422),
+    PageState("adviser: a screen share that ended", "/adviser/share-screen/1", signed_in=True,
+              persona="dewi"),
 )
 
 
@@ -243,5 +253,6 @@ def covered_paths() -> set[str]:
               "/carers/invited/{authority_id:int}", "/carers/{authority_id:int}",
               "/carers/{authority_id:int}/activity",
               "/carers/{authority_id:int}/change", "/carers/{authority_id:int}/stop", "/adviser/carers/new",
-              "/adviser/carers", "/adviser/carers/{authority_id:int}"}
+              "/adviser/carers", "/adviser/carers/{authority_id:int}",
+              "/adviser/share-screen/{share_id:int}"}
     return paths | ({"/demo/components/{name}"} if component_pages() else set())

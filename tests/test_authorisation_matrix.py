@@ -23,6 +23,7 @@ from portal.accounts.models import Bill, Case, CustomerAccount, Service
 from portal.carers import policy
 from portal.carers.models import AuthorityStatus, CarerAuthority
 from portal.clock import utcnow
+from portal.cobrowse.models import ScreenShare, ShareStatus
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus
 from portal.identity.access import SCOPE_PERMISSIONS, Scope
 from portal.identity.models import Passkey, Person
@@ -166,6 +167,11 @@ def samples(db: Session) -> dict[str, str]:
         db.add(HelpMessage(request_id=request.id, author_person_id=margaret.id, body="Hello"))
         made[kind] = reference
     db.add(Passkey(person_id=margaret.id, credential_id=b"matrix", public_key=b"x", name="Phone"))
+    hana = db.exec(select(Person).where(Person.name == "Hana Ali")).one()
+    share = ScreenShare(customer_person_id=margaret.id, sharer_person_id=margaret.id, session_hash="matrix",
+                        code_expires_at=now, status=ShareStatus.sharing, adviser_person_id=hana.id,
+                        started_at=now, last_seen_at=now, last_activity_at=now)
+    db.add(share)
     db.commit()
     update_row = db.exec(select(Update).where(Update.person_id == margaret.id)).first()
     passkey = db.exec(select(Passkey).where(Passkey.person_id == margaret.id)).one()
@@ -185,6 +191,7 @@ def samples(db: Session) -> dict[str, str]:
         "code": "en",
         "name": "icon-192.png",
         "carers/invited:authority_id": "1",
+        "share_id": str(share.id),
     }
 
 

@@ -14,6 +14,7 @@ NOT_PAGES = {"/healthz", "/theme.css", "/language/{code}", "/sign-out", "/accoun
              # Live updates (server-sent events), not pages.
              "/adviser/events", "/adviser/requests/{reference}/events", "/help/messages/{reference}/events",
              "/help/chat/{reference}/events", "/help/chat/{reference}/queue", "/updates/events",
+             "/help/share-screen/events", "/adviser/share-screen/{share_id:int}/events",
              # The installable app: its manifest, icons and service worker (portal/pwa/).
              "/manifest.webmanifest", "/icons/{name}", "/sw.js"}
 

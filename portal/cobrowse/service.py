@@ -388,7 +388,7 @@ def end(db: Session, broker: Broker | None, share: ScreenShare, reason: EndReaso
         record(db, actor_person_id=by_person_id or share.sharer_person_id, action="screen_share_ended",
                on_behalf_of_person_id=share.customer_person_id if share.authority_id else None,
                detail=f"{reason.value}; {minutes} min; {len(share.pages.splitlines())} pages")
-        _leave_summary(db, share, time_zone)
+        leave_summary(db, share, time_zone)
     elif reason in (EndReason.declined, EndReason.cancelled):
         record(db, actor_person_id=by_person_id or share.sharer_person_id,
                action=f"screen_share_{reason.value}")
@@ -428,7 +428,7 @@ def adviser_words(db: Session, share: ScreenShare) -> str:
     return _("%(name)s from our %(team)s", name=adviser.name.split()[0], team=team_name)
 
 
-def _leave_summary(db: Session, share: ScreenShare, time_zone: str) -> None:
+def leave_summary(db: Session, share: ScreenShare, time_zone: str) -> None:
     """A closed thread in the customer's messages saying who looked, when, for how long, at what."""
     customer = db.get(Person, share.customer_person_id)
     if customer is None or share.started_at is None:

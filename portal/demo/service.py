@@ -10,6 +10,7 @@ from portal.demo.carer_stories import seed_carers
 from portal.demo.help_stories import seed_help
 from portal.demo.incident_stories import seed_incidents
 from portal.demo.personas import NEW_CUSTOMERS, PERSONAS, Persona
+from portal.demo.screen_share_stories import seed_screen_shares
 from portal.demo.stories import STORIES
 from portal.demo.update_stories import seed_updates
 from portal.identity.models import Passkey, Person
@@ -45,6 +46,7 @@ def seed(db: Session, time_zone: str = "Europe/London", secret_key: str | None =
     seed_incidents(db)
     seed_updates(db)
     seed_carers(db, today, secret_key)
+    seed_screen_shares(db, today, time_zone)
     db.commit()
 
 
