@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     worker_scan_seconds: float = 60.0
 
     session_idle_minutes: int = 30
+    # How long a code for sharing a screen with an adviser works (portal/cobrowse/).
+    screen_share_code_minutes: float = Field(default=20.0, gt=0, le=60)
     session_max_hours: int = 12
     max_body_bytes: int = 1_000_000
     static_max_age_seconds: int = 31_536_000

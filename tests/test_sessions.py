@@ -7,7 +7,7 @@ import datetime as dt
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from portal.web.sessions import SessionState, WebSession, hash_id
+from portal.web.sessions import SessionState, SessionStore, WebSession, hash_id
 from tests.conftest import PageCheckingClient, make_app, make_settings, sign_in
 
 
@@ -115,3 +115,28 @@ def test_a_one_off_message_is_read_once_and_only_by_its_own_page() -> None:
     assert state.take("flash", "reading_taken") == "reading_taken"
     assert state.needs_saving and "flash" not in state.data
     assert state.take("flash") is None
+
+
+def test_a_request_that_only_says_still_here_keeps_what_another_request_saved(app) -> None:
+    """A shared screen sends its changes every half second; when one of those requests is due to
+    update the last-seen time, it must not write back the data it read, or it would undo a change
+    (such as a code waiting to be confirmed) saved by a request that ran at the same time."""
+    store = SessionStore(app.state.engine, app.state.settings)
+    first = SessionState(id="s" * 43, data={"step": "one"})
+    first.mark()
+    store.save(first, "test")
+    with Session(app.state.engine) as db:
+        record = db.get(WebSession, hash_id(first.id))
+        record.last_seen_at -= dt.timedelta(minutes=5)
+        db.add(record)
+        db.commit()
+    background, due = store.load(first.id)
+    form_post, _ = store.load(first.id)
+    assert due and background is not None and form_post is not None
+    background.needs_touch = True
+    form_post.set("pending", "code")
+    store.save(form_post, "test")
+    store.save(background, "test")
+    after, due_again = store.load(first.id)
+    assert after is not None and after.data == {"step": "one", "pending": "code"}
+    assert not due_again  # The last-seen time was still brought up to date.

@@ -110,8 +110,7 @@ def start(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep
           form: Annotated[StartForm, Depends(StartForm.from_request)]) -> Response:
     form.validate()
     asked_in = requests.by_reference(db, actor, form.values["request"], Permission.talk_to_adviser)
-    share, code = service.start(db, settings.secret_key, actor, _session(request).id,
-                                form.values["form_key"], settings.time_zone,
+    share, code = service.start(db, settings, actor, _session(request).id, form.values["form_key"],
                                 help_request_id=asked_in.id if asked_in else None)
     if code is not None:
         _session(request).set(CODE, {"share": share.id, "code": code})

@@ -1,7 +1,7 @@
 """Sharing a screen with an adviser, from the code to the summary.
 
 1. The customer (or a carer acting for them, with "talk" in their scopes) asks for a 6-digit code.
-   It works once, for 20 minutes; only a keyed hash of it is stored.
+   It works once, for 20 minutes (a setting); only a keyed hash of it is stored.
 2. The adviser enters it (`join`): the share is now "asking" and the customer is asked, with the
    adviser's first name and team, whether to let them see.
 3. Once the customer says yes (`allow`), their browser records each page, masks what must stay
@@ -38,10 +38,10 @@ from portal.i18n import ngettext
 from portal.identity.access import Actor, Scope
 from portal.identity.models import Person
 from portal.notify import service as notify
+from portal.settings import Settings
 from portal.web.ratelimit import Limit
 from portal.web.sessions import hash_id
 
-CODE_LIFETIME = dt.timedelta(minutes=20)
 CODE_DIGITS = 6
 # An adviser may enter 10 codes in 15 minutes: plenty for real calls, far too few to guess one.
 CODE_TRIES = Limit("screen-share-code", 10, dt.timedelta(minutes=15))
@@ -141,23 +141,25 @@ def current(db: Session, session_id: str, time_zone: str) -> ScreenShare | None:
     return share
 
 
-def start(db: Session, secret_key: str, actor: Actor, session_id: str, form_key: str, time_zone: str,
+def start(db: Session, settings: Settings, actor: Actor, session_id: str, form_key: str,
           help_request_id: int | None = None) -> tuple[ScreenShare, str | None]:
-    """A new share with a new code: `(share, code)`. The same form sent twice gives the first share
-    and no code (the page shows the one kept in the session)."""
+    """A new share with a new code, which works for `settings.screen_share_code_minutes` (20):
+    `(share, code)`. The same form sent twice gives the first share and no code (the page shows the
+    one kept in the session)."""
     existing = db.exec(select(ScreenShare).where(ScreenShare.form_key == form_key)).first()
     if existing is not None:
         return existing, None
     now = utcnow()
     for earlier in db.exec(select(ScreenShare).where(
             ScreenShare.session_hash == hash_id(session_id), ScreenShare.status != ShareStatus.ended)):
-        end(db, None, earlier, EndReason.cancelled, time_zone)
-    code, hashed = _new_code(db, secret_key, now)
+        end(db, None, earlier, EndReason.cancelled, settings.time_zone)
+    code, hashed = _new_code(db, settings.secret_key, now)
     acting = actor.acting_for
     share = ScreenShare(customer_person_id=actor.customer_id, sharer_person_id=actor.person_id,
                         authority_id=acting.authority_id if acting else None,
                         session_hash=hash_id(session_id), code_hash=hashed,
-                        code_expires_at=now + CODE_LIFETIME, form_key=form_key,
+                        code_expires_at=now + dt.timedelta(minutes=settings.screen_share_code_minutes),
+                        form_key=form_key,
                         help_request_id=help_request_id)
     db.add(share)
     record(db, actor_person_id=actor.person_id, action="screen_share_code_given")
@@ -436,7 +438,7 @@ def leave_summary(db: Session, share: ScreenShare, time_zone: str) -> None:
     sharer = db.get(Person, share.sharer_person_id)
     with i18n.speaking(customer.preferred_language):
         minutes = minutes_so_far(share)
-        how_long = (ngettext("%(num)d minute", "%(num)d minutes", minutes) if minutes
+        how_long = (ngettext("%(num)d minute", "%(num)d minutes", minutes, num=minutes) if minutes
                     else _("less than a minute"))
         who = adviser_words(db, share)
         lines = [_("%(who)s looked at your screen from %(start)s for %(how_long)s.", who=who,

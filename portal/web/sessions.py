@@ -53,6 +53,8 @@ class SessionState:
     person_id: int | None = None
     is_new: bool = True
     needs_saving: bool = False
+    # Only the last-seen time is due an update: the data is left as another request may have saved it.
+    needs_touch: bool = False
     ended: bool = False
     previous_id: str | None = None
 
@@ -116,6 +118,12 @@ class SessionStore:
                 db.exec(delete(WebSession).where(WebSession.id_hash == hash_id(state.previous_id)))
             if state.ended:
                 db.exec(delete(WebSession).where(WebSession.id_hash == hash_id(state.id)))
+            elif not state.needs_saving:
+                # Frequent background requests (a shared screen's changes, live streams) only say the
+                # person is still here: writing back the data they read would undo a change made by
+                # a request that ran at the same time.
+                db.exec(update(WebSession).where(  # type: ignore[call-overload]
+                    WebSession.id_hash == hash_id(state.id)).values(last_seen_at=utcnow()))
             else:
                 values = {"data": json.dumps(state.data), "person_id": state.person_id,
                           "last_seen_at": utcnow()}
@@ -152,12 +160,13 @@ class SessionMiddleware:
         if state is None:
             state = SessionState(id=secrets.token_urlsafe(32))
         if due_touch:
-            state.mark()
+            state.needs_touch = True
         scope.setdefault("state", {})["session"] = state
         user_agent = connection.headers.get("user-agent", "")
 
         async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start" and (state.needs_saving or state.ended):
+            if message["type"] == "http.response.start" and (
+                    state.needs_saving or state.needs_touch or state.ended):
                 await to_thread.run_sync(self.store.save, state, user_agent)
                 headers = MutableHeaders(scope=message)
                 if state.ended:

@@ -122,6 +122,19 @@
   events.addEventListener("point", function (event) { pointAt(JSON.parse(event.data).node); });
   events.addEventListener("ended", function () { events.close(); ended(); });
 
+  // Private parts carry rrweb's block class too, so the adviser's copy can show them as patterned
+  // blocks (a blocked element keeps only its class and size). Parts added later get it as they come.
+  function markPrivate(root) {
+    if (root.matches(PRIVATE)) root.classList.add("rr-block");
+    root.querySelectorAll(PRIVATE).forEach(function (element) { element.classList.add("rr-block"); });
+  }
+  markPrivate(document.documentElement);
+  new MutationObserver(function (changes) {
+    changes.forEach(function (change) {
+      change.addedNodes.forEach(function (node) { if (node.nodeType === 1) markPrivate(node); });
+    });
+  }).observe(document.documentElement, {childList: true, subtree: true});
+
   stopRecording = window.rrweb.record({
     emit: function (event) { waiting.push(event); },
     blockSelector: PRIVATE,
