@@ -118,6 +118,12 @@ def view_of(adviser: Page) -> FrameLocator:
     return adviser.frame_locator(".screen-view iframe")
 
 
+def expect_same_page(customer: Page, adviser: Page) -> None:
+    """The adviser's view shows the page the customer is on (its heading), live."""
+    heading = customer.locator("main h1").inner_text()
+    expect(view_of(adviser).locator("main h1")).to_have_text(heading, timeout=10_000)
+
+
 def listen_to_adviser_stream(adviser: Page) -> list[str]:
     """Every server-sent event the adviser's browser receives, read through the DevTools protocol."""
     received: list[str] = []
@@ -155,11 +161,11 @@ def test_a_customer_shares_their_screen_and_nothing_masked_leaves_their_browser(
         expect(page.locator(".share-banner")).to_contain_text("An adviser can see this page")
 
     # Dewi sees the page Sam is on, then follows him to the next one.
-    expect(view_of(desk).locator("main h1")).to_have_text(page.locator("main h1").inner_text(), timeout=10_000)
+    expect_same_page(page, desk)
     desk_a11y.check(desk)
     visit(page, a11y, "/help/messages/new")
     sent_title = page.locator("main h1").inner_text()
-    expect(view_of(desk).locator("main h1")).to_have_text(sent_title, timeout=10_000)
+    expect_same_page(page, desk)
     tab_until(page, "input[name=subject]")
     page.keyboard.type(NOT_MASKED)
     expect(view_of(desk).locator("input[name=subject]")).to_have_value(NOT_MASKED, timeout=10_000)
@@ -184,7 +190,7 @@ def test_a_customer_shares_their_screen_and_nothing_masked_leaves_their_browser(
     page.keyboard.type(TYPED_CODE)
     expect(view_of(desk).locator("main input.input.rr-block")).to_have_count(1, timeout=10_000)
     visit(page, a11y, "/help/messages/HR-DEMOM1")
-    expect(view_of(desk).locator("main h1")).to_have_text(page.locator("main h1").inner_text(), timeout=10_000)
+    expect_same_page(page, desk)
     expect(view_of(desk).locator("main .card p.rr-block").first).to_be_visible()
 
     # Dewi points at the heading: Sam hears it politely by name, and F2 takes him there.
@@ -239,7 +245,8 @@ def test_a_code_that_ran_out_is_refused(browser: Browser, browser_context_args: 
                  tmp_path / "server.log") as base_url:
         people = []
         for viewport in ({"width": 320, "height": 800}, {"width": 1280, "height": 900}):
-            context = browser.new_context(**{**browser_context_args, "base_url": base_url, "viewport": viewport})
+            options = {**browser_context_args, "base_url": base_url, "viewport": viewport}
+            context = browser.new_context(**options)
             checker = Accessibility()
             page = context.new_page()
             checker.watch(page)
