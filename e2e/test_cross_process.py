@@ -101,3 +101,44 @@ def test_a_reply_in_one_process_reaches_a_browser_on_the_other(browser: Browser,
     adviser_a11y.verify()
     customer.context.close()
     adviser.context.close()
+
+
+def test_a_screen_shared_through_one_process_is_seen_through_the_other(browser: Browser,
+                                                                        two_processes) -> None:
+    """Co-browse: the customer's changes go to one process; the adviser watches from the other, and
+    "Stop sharing" on the first ends the view on the second at once."""
+    one, two = two_processes
+    customer, customer_a11y = open_as(browser, one, "Gareth Jones", "/account")
+    adviser, adviser_a11y = open_as(browser, two, "Dewi Morgan", "/adviser")
+    customer.goto("/help/share-screen")
+    customer_a11y.check(customer)
+    customer.locator("main form[action='/help/share-screen'] button").click()
+    code = customer.locator(".share-code [aria-hidden=true]").inner_text()
+    customer_a11y.check(customer)
+
+    adviser.goto("/adviser/share-screen")
+    adviser_a11y.check(adviser)
+    adviser.get_by_label("The customer's code").fill(code)
+    adviser.get_by_role("button", name="Ask to see their screen").click()
+    adviser.wait_for_url(re.compile(r"/adviser/share-screen/\d+$"))
+    adviser_a11y.check(adviser)
+
+    # The question reaches the customer's page on the first process without a reload.
+    customer.get_by_role("button", name="Yes, share my screen").click(timeout=10_000)
+    customer_a11y.check(customer)
+    customer.goto("/account/bills")
+    customer_a11y.check(customer)
+    view = adviser.frame_locator(".screen-view iframe")
+    expect(view.locator("main h1")).to_have_text(customer.locator("main h1").inner_text(), timeout=10_000)
+    adviser_a11y.check(adviser)
+
+    customer.get_by_role("button", name="Stop sharing").click()
+    customer.wait_for_load_state("load")
+    customer_a11y.check(customer)
+    expect(adviser.locator(".screen-view iframe")).to_have_count(0, timeout=10_000)
+    expect(adviser.locator("#screen-status")).to_contain_text("The customer stopped sharing.")
+    adviser_a11y.check(adviser)
+    customer_a11y.verify()
+    adviser_a11y.verify()
+    customer.context.close()
+    adviser.context.close()

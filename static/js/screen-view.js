@@ -18,6 +18,38 @@
   var focused = null;
   var lastTime = 0;
 
+  // The recording names the customer's own stylesheets and pictures by full address. This page may be
+  // served from another address (another app process, a staff host): loading them from there would be
+  // refused by the policy, so they are loaded from here by path, being the same files.
+  var customerOrigin = null;
+  var URL_ATTRIBUTES = ["href", "src"];
+
+  function localise(attributes) {
+    if (!attributes || !customerOrigin) return;
+    URL_ATTRIBUTES.forEach(function (name) {
+      var value = attributes[name];
+      if (typeof value === "string" && value.indexOf(customerOrigin + "/") === 0) {
+        attributes[name] = value.slice(customerOrigin.length);
+      }
+    });
+  }
+
+  function localiseTree(node) {
+    localise(node.attributes);
+    (node.childNodes || []).forEach(localiseTree);
+  }
+
+  function localiseEvent(event) {
+    var data = event.data || {};
+    if (event.type === 4 && data.href) customerOrigin = new URL(data.href).origin;
+    if (event.type === 2 && data.node) localiseTree(data.node);
+    if (event.type === 3 && data.source === 0) {
+      (data.adds || []).forEach(function (added) { localiseTree(added.node); });
+      (data.attributes || []).forEach(function (changed) { localise(changed.attributes); });
+    }
+    return event;
+  }
+
   function stamp(event) {
     // Play each change as it arrives: the customer's clock may differ from this one.
     lastTime = Math.max(Date.now(), lastTime + 1);
@@ -119,7 +151,7 @@
         if (events[i].type !== 4) continue;  // Start from the beginning of a page (its Meta event).
         start();
       }
-      replayer.addEvent(stamp(events[i]));
+      replayer.addEvent(stamp(localiseEvent(events[i])));
     }
   });
   source.addEventListener("status", function (message) {
