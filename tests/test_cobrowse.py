@@ -92,7 +92,7 @@ def test_a_customer_gets_a_code_that_only_we_keep_hashed(signed_in_client: PageC
                                                          db: Session) -> None:
     page = signed_in_client.get("/help/share-screen")
     text = main_text(page.text)
-    assert "What the adviser will not see" in text and "Passwords and security codes" in text
+    assert "What the adviser will not see" in text and "Passwords and codes" in text
     assert "The grey blocks are hidden from the adviser." in text
     code = get_code(signed_in_client)
     share = newest_share(db)
@@ -278,6 +278,15 @@ def test_signing_out_ends_sharing(signed_in_client: PageCheckingClient, adviser:
     say(signed_in_client, "allow")
     signed_in_client.post("/sign-out", data={"csrf_token": signed_in_client.csrf_token("/account")})
     assert newest_share(db).end_reason is EndReason.signed_out
+
+
+def test_an_adviser_who_signs_out_stops_looking(signed_in_client: PageCheckingClient,
+                                                adviser: PageCheckingClient, db: Session) -> None:
+    enter_code(adviser, get_code(signed_in_client))
+    say(signed_in_client, "allow")
+    adviser.post("/sign-out", data={"csrf_token": adviser.csrf_token("/adviser")})
+    assert newest_share(db).end_reason is EndReason.adviser
+    assert "An adviser can see this page" not in signed_in_client.get("/account").text
 
 
 def test_sharing_ends_when_nothing_happens_for_a_while(signed_in_client: PageCheckingClient,

@@ -267,6 +267,14 @@ def end_for_session(db: Session, broker: Broker | None, session_id: str, reason:
         end(db, broker, share, reason, time_zone)
 
 
+def end_for_adviser(db: Session, broker: Broker | None, adviser_id: int, time_zone: str) -> None:
+    """An adviser who signs out stops looking: the customer is not left sharing with nobody."""
+    for share in db.exec(select(ScreenShare).where(
+            ScreenShare.adviser_person_id == adviser_id,
+            col(ScreenShare.status).in_([ShareStatus.asking, ShareStatus.sharing]))).all():
+        end(db, broker, share, EndReason.adviser, time_zone, adviser_id)
+
+
 # The adviser's side
 
 def join(db: Session, broker: Broker, secret_key: str, adviser: Actor, typed: str) -> ScreenShare | None:
@@ -451,7 +459,7 @@ def leave_summary(db: Session, share: ScreenShare, time_zone: str) -> None:
             lines.extend(f"- {page}" for page in pages)
         if share.end_reason in END_WORDS:
             lines.append(str(END_WORDS[share.end_reason]))
-        lines.append(_("Passwords, codes, payment details and the words of your messages were hidden."))
+        lines.append(_("We hid passwords, codes, payment details and the words of your messages."))
         subject = _("You shared your screen")
         body = "\n".join(lines)
     summary = HelpRequest(kind=RequestKind.message, status=RequestStatus.closed, subject=subject,

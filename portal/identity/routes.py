@@ -90,9 +90,10 @@ def sign_out(request: Request, db: SessionDep) -> RedirectResponse:
         activity.record(db, actor_person_id=state.person_id, action="signed_out")
         push.forget_session(db, state.id)  # Notifications turned on in this session stop too.
         db.commit()
-        # A screen shared from this browser stops at once.
-        cobrowse.end_for_session(db, request.app.state.broker, state.id, EndReason.signed_out,
-                                 request.app.state.settings.time_zone)
+        # A screen shared from this browser stops at once, and so does an adviser's looking.
+        broker, time_zone = request.app.state.broker, request.app.state.settings.time_zone
+        cobrowse.end_for_session(db, broker, state.id, EndReason.signed_out, time_zone)
+        cobrowse.end_for_adviser(db, broker, state.person_id, time_zone)
     state.end()
     response = RedirectResponse("/signed-out", status_code=303)
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
