@@ -59,6 +59,12 @@ ACTIONS: dict[str, object] = {
     "carer_suspended": _l("We paused a helper's access"),
     "carer_suspension_lifted": _l("We ended the pause on a helper's access"),
     "carer_ended_by_adviser": _l("We stopped a helper's access"),
+    "screen_share_code_given": _l("Got a code to share the screen"),
+    "screen_share_joined": _l("An adviser entered the code to see the screen"),
+    "screen_share_started": _l("Let an adviser see the screen"),
+    "screen_share_ended": _l("Screen sharing stopped"),
+    "screen_share_declined": _l("Said no to an adviser seeing the screen"),
+    "screen_share_cancelled": _l("Cancelled a code to share the screen"),
 }
 
 TOPICS: dict[str, object] = {
