@@ -175,6 +175,7 @@ def test_a_customer_shares_their_screen_and_nothing_masked_leaves_their_browser(
     # The message box is a block of the same size in Dewi's view.
     block = view_of(desk).locator("textarea.rr-block")
     expect(block).to_have_count(1)
+    expect(view_of(desk).locator("textarea.rr-block.cobrowse-focused")).to_have_count(1)  # Sam is in it.
     own = page.locator("textarea[name=message]").bounding_box()
     seen = block.bounding_box()
     assert own and seen and abs(own["width"] - seen["width"]) < 2 and abs(own["height"] - seen["height"]) < 2

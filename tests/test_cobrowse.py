@@ -72,7 +72,7 @@ def say(client: PageCheckingClient, answer: str):
 
 def send_frames(client: PageCheckingClient, events: list[dict]):
     token = client.csrf_token("/help/share-screen")
-    return client.post("/help/share-screen/frames", json={"events": events},
+    return client.post("/help/share-screen/frames", json={"view": "1a2b", "events": events},
                        headers={"X-CSRF-Token": token})
 
 
@@ -215,7 +215,9 @@ def test_the_recorded_page_is_kept_from_the_newest_whole_page(
     assert "They are on: Your bills." in main_text(adviser.get(f"/adviser/share-screen/{share.id}").text)
 
 
-@pytest.mark.parametrize("body", [b"not json", b'{"events": "no"}', b'{"events": [{"type": "x"}]}', b"[]"])
+@pytest.mark.parametrize("body", [b"not json", b'{"view": "1a", "events": "no"}', b"[]",
+                                  b'{"view": "1a", "events": [{"type": "x"}]}', b'{"events": []}',
+                                  b'{"view": "<script>", "events": []}'])
 def test_malformed_frames_are_refused_with_a_4xx(signed_in_client: PageCheckingClient,
                                                  adviser: PageCheckingClient, body: bytes) -> None:
     enter_code(adviser, get_code(signed_in_client))
@@ -228,7 +230,7 @@ def test_malformed_frames_are_refused_with_a_4xx(signed_in_client: PageCheckingC
 
 def test_frames_without_a_share_or_the_token_are_refused(signed_in_client: PageCheckingClient) -> None:
     assert send_frames(signed_in_client, PAGE).status_code == 409
-    response = signed_in_client.post("/help/share-screen/frames", json={"events": PAGE})
+    response = signed_in_client.post("/help/share-screen/frames", json={"view": "1a2b", "events": PAGE})
     assert response.status_code == 403
 
 
@@ -339,10 +341,12 @@ def test_pointing_works_only_while_sharing(signed_in_client: PageCheckingClient,
                                            adviser: PageCheckingClient) -> None:
     view = enter_code(adviser, get_code(signed_in_client)).url.path
     token = adviser.csrf_token(view)
-    assert adviser.post(f"{view}/point", data={"node": "12", "csrf_token": token}).status_code == 409
+    at = {"node": "12", "view": "1a2b", "csrf_token": token}
+    assert adviser.post(f"{view}/point", data=at).status_code == 409
     say(signed_in_client, "allow")
-    assert adviser.post(f"{view}/point", data={"node": "12", "csrf_token": token}).status_code == 204
-    assert adviser.post(f"{view}/point", data={"node": "x", "csrf_token": token}).status_code == 400
+    assert adviser.post(f"{view}/point", data=at).status_code == 204
+    assert adviser.post(f"{view}/point", data={**at, "node": "x"}).status_code == 400
+    assert adviser.post(f"{view}/point", data={**at, "view": ""}).status_code == 400
 
 
 # Carers

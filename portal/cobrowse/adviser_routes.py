@@ -32,7 +32,8 @@ router = APIRouter(prefix="/adviser/share-screen")
 
 @dataclass
 class PointForm(Form):
-    fields: ClassVar = (Field("node", required="node", max_length=12, pattern=r"\d+"),)
+    fields: ClassVar = (Field("node", required="node", max_length=12, pattern=r"\d+"),
+                        Field("view", required="view", max_length=32, pattern=r"[0-9a-f]+"))
 
 
 def _share(db: SessionDep, adviser: Actor, share_id: int) -> ScreenShare:
@@ -102,7 +103,7 @@ def point(request: Request, adviser: Adviser, db: SessionDep, share_id: int,
         raise HTTPException(status_code=400)
     if share.status is not ShareStatus.sharing:
         return Response(status_code=409)
-    service.point(_broker(request), share, int(form.values["node"]))
+    service.point(_broker(request), share, int(form.values["node"]), form.values["view"])
     return Response(status_code=204)
 
 

@@ -165,12 +165,12 @@ def frames(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDe
     """What the sharing page recorded (already masked in the browser). 204 while sharing goes on;
     409 once it is over, so the page stops recording."""
     try:
-        events = service.check_events(body)
+        batch = service.check_batch(body)
     except service.NotValid as error:
         raise HTTPException(status_code=400, detail=str(error)) from None
     share = _current(request, db, settings)
     if share is None or share.sharer_person_id != actor.person_id or not service.add_frames(
-            db, _broker(request), share, events, settings.time_zone):
+            db, _broker(request), share, batch, settings.time_zone):
         return Response(status_code=409)
     return Response(status_code=204)
 
@@ -195,7 +195,7 @@ def events(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDe
     def on_event(event: dict) -> Fragments:
         kind = event.get("type")
         if kind == "point":
-            return [("point", json.dumps({"node": int(event.get("node", 0))}))]
+            return [("point", json.dumps({"node": event.get("node"), "view": event.get("view")}))]
         i18n.set_locale(locale)
         with Session(engine, expire_on_commit=False) as fresh:
             html = panel(fresh)

@@ -19,8 +19,10 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, delete, select, update
@@ -53,6 +55,7 @@ GONE_AFTER = dt.timedelta(minutes=2)
 IDLE_AFTER = dt.timedelta(minutes=10)
 ENDED_NEWS_FOR = dt.timedelta(minutes=1)
 MAX_EVENTS_PER_BATCH = 2000
+VIEW = re.compile(r"[0-9a-f]{1,32}")
 MAX_PAGES_TEXT = 4000
 MAX_TITLE = 120
 
@@ -185,10 +188,10 @@ def allow(db: Session, broker: Broker, share: ScreenShare, actor: Actor) -> bool
     return True
 
 
-def add_frames(db: Session, broker: Broker, share: ScreenShare, events: list[dict[str, Any]],
-               time_zone: str) -> bool:
+def add_frames(db: Session, broker: Broker, share: ScreenShare, batch: Batch, time_zone: str) -> bool:
     """Keep a batch of recorded changes for the adviser; an empty batch says the page is still open.
     False once the share is over, so the page stops sending."""
+    events = batch.events
     now = utcnow()
     db.refresh(share)
     if share.status is not ShareStatus.sharing:
@@ -207,8 +210,8 @@ def add_frames(db: Session, broker: Broker, share: ScreenShare, events: list[dic
             share.last_activity_at = now
         titles = [_page_title(event) for event in events]
         share.pages = _add_pages(share.pages, [title for title in titles if title])
-        frame = ScreenFrame(share_id=share.id, whole_page=whole_page,
-                            events=json.dumps(events, separators=(",", ":"), ensure_ascii=False))
+        frame = ScreenFrame(share_id=share.id, whole_page=whole_page, events=json.dumps(
+            {"view": batch.view, "events": events}, separators=(",", ":"), ensure_ascii=False))
         db.add(frame)
     db.add(share)
     db.commit()
@@ -217,10 +220,21 @@ def add_frames(db: Session, broker: Broker, share: ScreenShare, events: list[dic
     return True
 
 
-def check_events(body: object) -> list[dict[str, Any]]:
-    """The batch a sharing page sends: {"events": [rrweb events]}. Raises NotValid otherwise."""
+@dataclass(frozen=True)
+class Batch:
+    """What a sharing page sends: the page's own name (`view`, new on every page) and its changes."""
+
+    view: str
+    events: list[dict[str, Any]]
+
+
+def check_batch(body: object) -> Batch:
+    """{"view": "9f...", "events": [rrweb events]}, or NotValid."""
     if not isinstance(body, dict) or not isinstance(body.get("events"), list):
-        raise NotValid("expected {\"events\": [...]}")
+        raise NotValid("expected {\"view\": ..., \"events\": [...]}")
+    view = body.get("view")
+    if not isinstance(view, str) or not VIEW.fullmatch(view):
+        raise NotValid("expected a view: the page's own name, as in share-screen.js")
     events = body["events"]
     if len(events) > MAX_EVENTS_PER_BATCH:
         raise NotValid("too many events in one batch")
@@ -228,7 +242,7 @@ def check_events(body: object) -> list[dict[str, Any]]:
         if (not isinstance(event, dict) or type(event.get("type")) is not int
                 or not isinstance(event.get("timestamp"), int | float) or "data" not in event):
             raise NotValid("each event has a type, a timestamp and data")
-    return events
+    return Batch(view, events)
 
 
 def _is_activity(event: dict[str, Any]) -> bool:
@@ -349,9 +363,10 @@ def frames_after(db: Session, share: ScreenShare, after_id: int) -> list[ScreenF
     return list(db.exec(query.order_by(col(ScreenFrame.id))).all())
 
 
-def point(broker: Broker, share: ScreenShare, node_id: int) -> None:
-    """Show the customer what the adviser means; their page names it and can jump to it."""
-    broker.publish_sync(customer_channel(share), {"type": "point", "node": node_id})
+def point(broker: Broker, share: ScreenShare, node_id: int, view: str) -> None:
+    """Show the customer what the adviser means, on the page (`view`) the adviser saw: their page
+    names it and can jump to it."""
+    broker.publish_sync(customer_channel(share), {"type": "point", "node": node_id, "view": view})
 
 
 # Ending

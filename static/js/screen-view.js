@@ -17,6 +17,7 @@
   var replayer = null;
   var focused = null;
   var lastTime = 0;
+  var currentView = null;  // The customer's page being shown (see share-screen.js).
 
   // The recording names the customer's own stylesheets and pictures by full address. This page may be
   // served from another address (another app process, a staff host): loading them from there would be
@@ -58,13 +59,16 @@
   }
 
   function showFocus(event) {
-    if (event.type !== 3 || !event.data || event.data.source !== 2) return;
-    var kind = event.data.type;
+    var data = event.data || {};
+    var kind = null;
+    if (event.type === 3 && data.source === 2) kind = data.type;
+    // A private field says so itself, as a custom event (share-screen.js).
+    if (event.type === 5 && data.payload) kind = {focus: FOCUS_EVENT, blur: BLUR_EVENT}[data.tag];
     if (kind !== FOCUS_EVENT && kind !== BLUR_EVENT) return;
     if (focused) focused.classList.remove("cobrowse-focused");
     focused = null;
     if (kind === FOCUS_EVENT) {
-      var node = replayer.getMirror().getNode(event.data.id);
+      var node = replayer.getMirror().getNode(event.type === 5 ? data.payload.id : data.id);
       if (node && node.classList) {
         node.classList.add("cobrowse-focused");
         focused = node;
@@ -77,7 +81,7 @@
     var node = target;
     while (node && mirror.getId(node) < 1) node = node.parentNode;
     if (!node) return;
-    var body = new URLSearchParams({node: String(mirror.getId(node))});
+    var body = new URLSearchParams({node: String(mirror.getId(node)), view: currentView || ""});
     fetch(view.getAttribute("data-point"), {
       method: "POST", credentials: "same-origin", body: body,
       headers: {"X-CSRF-Token": view.getAttribute("data-csrf")}
@@ -114,7 +118,12 @@
     replayer = new window.rrweb.Replayer([], {
       root: view,
       liveMode: true,
+      // Changes go straight into the frame: the virtual DOM is only written out when replaying a
+      // recording, never in live mode.
+      useVirtualDom: false,
+      // Showing where the customer is must not move the adviser's own focus into the frame.
       triggerFocus: false,
+      pauseAnimation: false,
       mouseTail: false,
       showWarning: false,
       UNSAFE_replayCanvas: false
@@ -143,9 +152,12 @@
     view.hidden = true;
   }
 
-  var source = new EventSource(view.getAttribute("data-events"));
-  source.addEventListener("frames", function (message) {
-    var events = JSON.parse(message.data);
+  function play(message) {
+    var batch = JSON.parse(message.data);
+    var events = batch.events || [];
+    var newPage = events.some(function (event) { return event.type === 4; });
+    if (newPage) currentView = batch.view;
+    else if (batch.view !== currentView) return;  // Late changes from a page the customer has left.
     for (var i = 0; i < events.length; i++) {
       if (!replayer) {
         if (events[i].type !== 4) continue;  // Start from the beginning of a page (its Meta event).
@@ -153,12 +165,22 @@
       }
       replayer.addEvent(stamp(localiseEvent(events[i])));
     }
-  });
-  source.addEventListener("status", function (message) {
-    statusBox.innerHTML = message.data;
-  });
-  source.addEventListener("ended", function () {
-    source.close();
-    stop();
-  });
+  }
+
+  function listen() {
+    var source = new EventSource(view.getAttribute("data-events"));
+    source.addEventListener("frames", play);
+    source.addEventListener("status", function (message) {
+      statusBox.innerHTML = message.data;
+    });
+    source.addEventListener("ended", function () {
+      source.close();
+      stop();
+    });
+  }
+
+  // The replayer opens the frame's document and never closes it: begun before this page has loaded,
+  // it would keep this page from ever finishing loading.
+  if (document.readyState === "complete") listen();
+  else window.addEventListener("load", listen);
 })();

@@ -26,6 +26,11 @@
   var lastSent = 0;
   var stopRecording = null;
   var pointed = null;
+  // This page's own name for itself: rrweb numbers a page's parts from 1 again on every page, so the
+  // adviser's view drops late changes from a page Sam has left, and pointing names the page it means.
+  var view = Array.prototype.map.call(window.crypto.getRandomValues(new Uint8Array(8)), function (byte) {
+    return (byte + 256).toString(16).slice(1);
+  }).join("");
 
   function send(keepalive) {
     if (sending || !stopRecording) return;
@@ -36,7 +41,7 @@
     fetch("/help/share-screen/frames", {
       method: "POST", credentials: "same-origin", keepalive: !!keepalive,
       headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
-      body: JSON.stringify({events: batch})
+      body: JSON.stringify({view: view, events: batch})
     }).then(function (response) {
       sending = false;
       if (response.status === 409) ended();
@@ -119,7 +124,10 @@
   });
 
   var events = new EventSource("/help/share-screen/events");
-  events.addEventListener("point", function (event) { pointAt(JSON.parse(event.data).node); });
+  events.addEventListener("point", function (event) {
+    var data = JSON.parse(event.data);
+    if (data.view === view) pointAt(data.node);  // Not something on a page Sam has since left.
+  });
   events.addEventListener("ended", function () { events.close(); ended(); });
 
   // Private parts carry rrweb's block class too, so the adviser's copy can show them as patterned
@@ -151,6 +159,26 @@
   }) || null;
   if (!stopRecording) return;
   window.rrweb.record.addCustomEvent("page", {title: pageName()});
+
+  // rrweb says nothing when a private field gets focus; the adviser should still see where Sam is
+  // (as the block, never what is in it).
+  function recordedPrivate(element) {
+    var mirror = window.rrweb.record.mirror;
+    var found = null;
+    for (var node = element; node && node.nodeType === 1; node = node.parentElement) {
+      if (node.matches(PRIVATE) && mirror.getId(node) > 0) found = node;
+    }
+    return found;
+  }
+  ["focusin", "focusout"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var block = stopRecording && recordedPrivate(event.target);
+      if (block) {
+        window.rrweb.record.addCustomEvent(type === "focusin" ? "focus" : "blur",
+                                           {id: window.rrweb.record.mirror.getId(block)});
+      }
+    }, true);
+  });
 
   setInterval(function () {
     if (waiting.length || Date.now() - lastSent > STILL_HERE_EVERY_MS) send();
