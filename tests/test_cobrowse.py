@@ -23,6 +23,7 @@ from portal.help.models import HelpMessage, HelpRequest
 from portal.housekeeping import purge_expired
 from portal.identity.models import Person
 from portal.notify.models import InboxMessage
+from portal.web.sessions import WebSession
 from tests.conftest import PageCheckingClient, sign_in
 from tests.page_checks import parse, text_of
 
@@ -93,7 +94,7 @@ def test_a_customer_gets_a_code_that_only_we_keep_hashed(signed_in_client: PageC
     page = signed_in_client.get("/help/share-screen")
     text = main_text(page.text)
     assert "What the adviser will not see" in text and "Passwords and codes" in text
-    assert "The grey blocks are hidden from the adviser." in text
+    assert "Grey blocks show where something is hidden from the adviser." in text
     code = get_code(signed_in_client)
     share = newest_share(db)
     assert share.status is ShareStatus.waiting
@@ -101,6 +102,8 @@ def test_a_customer_gets_a_code_that_only_we_keep_hashed(signed_in_client: PageC
     assert share.code_hash == service.code_hash(signed_in_client.app.state.settings.secret_key,
                                                 code.replace(" ", ""))
     assert share.code_expires_at - utcnow() > dt.timedelta(minutes=19)
+    page = signed_in_client.get("/help/share-screen")
+    assert "It works once, in the next 20 minutes." in main_text(page.text)
     # Sending the same form twice makes one share, and the page still shows the code.
     again = signed_in_client.post("/help/share-screen", data={
         "form_key": "key-1", "request": "", "csrf_token": signed_in_client.csrf_token("/help/share-screen")})
@@ -320,6 +323,8 @@ def test_a_closed_page_ends_sharing_in_the_background(signed_in_client: PageChec
 
 def test_typing_and_moving_keep_sharing_alive_but_a_heartbeat_does_not(db: Session) -> None:
     assert service._is_activity(TYPING[0])
+    # Typing in a private field: the page says only that something happened.
+    assert service._is_activity({"type": 5, "data": {"tag": "active", "payload": {}}, "timestamp": 1})
     assert not service._is_activity({"type": 3, "data": {"source": 0}, "timestamp": 1})  # A page change.
     assert not any(service._is_activity(event) for event in PAGE[:1])
 
@@ -387,3 +392,62 @@ def test_a_carer_who_stops_acting_stops_sharing(client: PageCheckingClient, advi
     say(client, "allow")
     client.post("/carers/stop-acting", data={"csrf_token": client.csrf_token("/carers")})
     assert newest_share(db).status is ShareStatus.ended
+
+
+def test_the_code_is_forgotten_once_used(signed_in_client: PageCheckingClient, adviser: PageCheckingClient,
+                                         db: Session) -> None:
+    code = get_code(signed_in_client).replace(" ", "")
+    enter_code(adviser, code)
+    signed_in_client.get("/account")
+    db.expire_all()
+    assert all(code not in row.data for row in db.exec(select(WebSession)))
+
+
+def test_sending_changes_does_not_write_back_the_session(
+        signed_in_client: PageCheckingClient, adviser: PageCheckingClient, db: Session) -> None:
+    """Changes arrive twice a second; if each wrote back the session it read, it would undo what a
+    request running at the same time saved there (a carer stopping acting, a code to confirm)."""
+    enter_code(adviser, get_code(signed_in_client))
+    say(signed_in_client, "allow")
+    token = signed_in_client.csrf_token("/help/share-screen")
+    db.expire_all()
+    before = {row.id_hash: (row.data, row.last_seen_at) for row in db.exec(select(WebSession))}
+    response = signed_in_client.post("/help/share-screen/frames", json={"view": "1a2b", "events": PAGE},
+                                     headers={"X-CSRF-Token": token})
+    assert response.status_code == 204
+    db.expire_all()
+    after = {row.id_hash: (row.data, row.last_seen_at) for row in db.exec(select(WebSession))}
+    assert after == before
+
+
+def test_too_much_for_one_page_is_refused_until_a_whole_page_comes(
+        signed_in_client: PageCheckingClient, adviser: PageCheckingClient, monkeypatch) -> None:
+    enter_code(adviser, get_code(signed_in_client))
+    say(signed_in_client, "allow")
+    assert send_frames(signed_in_client, PAGE).status_code == 204
+    monkeypatch.setattr(service, "MAX_KEPT_BYTES", 1000)
+    busy = [{"type": 3, "data": {"source": 0, "texts": [], "attributes": [], "removes": [],
+                                 "adds": [], "note": "x" * 400}, "timestamp": n} for n in range(3)]
+    assert send_frames(signed_in_client, busy).status_code == 413
+    assert send_frames(signed_in_client, PAGE).status_code == 204  # A whole page starts afresh.
+
+
+def test_a_line_separator_typed_by_the_customer_cannot_split_the_adviser_s_stream(
+        signed_in_client: PageCheckingClient, adviser: PageCheckingClient, db: Session) -> None:
+    enter_code(adviser, get_code(signed_in_client))
+    say(signed_in_client, "allow")
+    send_frames(signed_in_client, [{**TYPING[0], "data": {"source": 5, "id": 9, "text": "a\u2028b"}}])
+    db.expire_all()
+    stored = db.exec(select(ScreenFrame)).all()[-1].events
+    assert "\u2028" not in stored and "\\u2028" in stored and len(stored.splitlines()) == 1
+
+
+def test_signing_out_everywhere_else_stops_sharing_there(
+        signed_in_client: PageCheckingClient, adviser: PageCheckingClient, app: FastAPI, db: Session) -> None:
+    enter_code(adviser, get_code(signed_in_client))
+    say(signed_in_client, "allow")
+    with PageCheckingClient(app) as phone:
+        sign_in(phone, "sam")
+        phone.post("/account/security/sessions/end-others",
+                   data={"csrf_token": phone.csrf_token("/account/security")})
+    assert newest_share(db).end_reason is EndReason.signed_out

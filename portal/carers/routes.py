@@ -305,8 +305,8 @@ def first_page(scopes: frozenset[Scope]) -> str:
 
 def _stop_sharing(request: Request, db: SessionDep, settings: SettingsDep) -> None:
     """A screen shared from this browser showed one person's things: it stops when that changes."""
-    cobrowse.end_for_session(db, request.app.state.broker, request.state.session.id, EndReason.stopped,
-                             settings.time_zone)
+    cobrowse.end_for_session(db, request.app.state.broker, request.state.session.id,
+                             EndReason.stopped_acting, settings.time_zone)
 
 
 @router.post("/act", response_class=HTMLResponse)

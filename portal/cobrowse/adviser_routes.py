@@ -90,7 +90,7 @@ def view(request: Request, adviser: Adviser, db: SessionDep, settings: SettingsD
 def stop(request: Request, adviser: Adviser, db: SessionDep, settings: SettingsDep,
          share_id: int) -> Response:
     share = _share(db, adviser, share_id)
-    service.end(db, _broker(request), share, EndReason.adviser, settings.time_zone, adviser.person_id)
+    service.end(db, _broker(request), share, EndReason.adviser, settings.time_zone)
     return go_to(request, f"/adviser/share-screen/{share_id}")
 
 
@@ -119,12 +119,11 @@ def events(request: Request, adviser: Adviser, db: SessionDep, settings: Setting
     sent = {"frame": 0}
 
     def new_frames(fresh: Session) -> Fragments:
-        """Changes not sent yet; after a new page, also the words above the view (which page)."""
+        """Changes not sent yet."""
         found = service.frames_after(fresh, share, sent["frame"])
         if found:
             sent["frame"] = found[-1].id or sent["frame"]
-        frames = [("frames", frame.events) for frame in found]
-        return status(fresh) + frames if any(frame.whole_page for frame in found) else frames
+        return [("frames", frame.events) for frame in found]
 
     def status(fresh: Session) -> Fragments:
         i18n.set_locale(locale)
@@ -144,7 +143,8 @@ def events(request: Request, adviser: Adviser, db: SessionDep, settings: Setting
     def on_event(event: dict) -> Fragments:
         with Session(engine, expire_on_commit=False) as fresh:
             if event.get("type") == "frames":
-                return new_frames(fresh)
+                # A new page, or a page changed in place: the words above the view say which.
+                return [*status(fresh), *new_frames(fresh)] if event.get("page") else new_frames(fresh)
             if event.get("type") == "ended":
                 return [*status(fresh), ("ended", "")]
             return [*status(fresh), *new_frames(fresh)]

@@ -32,6 +32,7 @@ class EndReason(StrEnum):
     signed_out = "signed_out"
     expired = "expired"  # Nobody used the code in time.
     access_ended = "access_ended"  # A carer's access to the customer ended or changed.
+    stopped_acting = "stopped_acting"  # The carer sharing stopped acting for the customer.
 
 
 class ScreenShare(SQLModel, table=True):

@@ -75,6 +75,8 @@ def sharing_now(request: Request) -> dict[str, str] | None:
         if share is None:
             state.take(CODE)  # Over: later pages need not look again.
             return None
+        if share.status is not ShareStatus.waiting:
+            state.set(CODE, {"share": share.id})  # Used: the code itself need not be kept.
         if share.status not in (ShareStatus.asking, ShareStatus.sharing):
             return None
         return {"status": share.status.value, "adviser": service.adviser_words(db, share)}
@@ -91,6 +93,7 @@ def state_context(request: Request, db: SessionDep, share: ScreenShare | None) -
     code = kept.get("code") if share is not None and kept.get("share") == share.id else None
     return {"share": share, "status": share.status.value if share else "",
             "code": service.show_code(code) if code else "",
+            "minutes_left": service.minutes_left(share) if share else 0,
             "adviser": service.adviser_words(db, share) if share and share.adviser_person_id else ""}
 
 
@@ -125,7 +128,7 @@ def _current(request: Request, db: SessionDep, settings: SettingsDep) -> ScreenS
 def cancel(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep) -> Response:
     share = _current(request, db, settings)
     if share is not None and share.status is ShareStatus.waiting:
-        service.end(db, _broker(request), share, EndReason.cancelled, settings.time_zone, actor.person_id)
+        service.end(db, _broker(request), share, EndReason.cancelled, settings.time_zone)
         _session(request).set(FLASH, "cancelled")
     return go_to(request, "/help/share-screen")
 
@@ -142,7 +145,7 @@ def allow(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep
 def decline(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep) -> Response:
     share = _current(request, db, settings)
     if share is not None and share.status is ShareStatus.asking:
-        service.end(db, _broker(request), share, EndReason.declined, settings.time_zone, actor.person_id)
+        service.end(db, _broker(request), share, EndReason.declined, settings.time_zone)
         _session(request).set(FLASH, "declined")
     return go_to(request, "/help/share-screen")
 
@@ -154,7 +157,7 @@ def stop(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep,
     customer stays on the page they were on."""
     share = _current(request, db, settings)
     if share is not None:
-        service.end(db, _broker(request), share, EndReason.stopped, settings.time_zone, actor.person_id)
+        service.end(db, _broker(request), share, EndReason.stopped, settings.time_zone)
         _session(request).set(FLASH, "stopped")
     return go_to(request, local_path(form.values["next"], "/help/share-screen"))
 
@@ -163,16 +166,20 @@ def stop(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep,
 def frames(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep,
            body: Annotated[Any, Body()] = None) -> Response:
     """What the sharing page recorded (already masked in the browser). 204 while sharing goes on;
-    409 once it is over, so the page stops recording."""
+    409 once it is over, so the page stops recording; 413 for more than a page should need, so it
+    sends the whole page again instead."""
     try:
         batch = service.check_batch(body)
     except service.NotValid as error:
         raise HTTPException(status_code=400, detail=str(error)) from None
     share = _current(request, db, settings)
-    if share is None or share.sharer_person_id != actor.person_id or not service.add_frames(
-            db, _broker(request), share, batch, settings.time_zone):
+    if share is None or share.sharer_person_id != actor.person_id:
         return Response(status_code=409)
-    return Response(status_code=204)
+    try:
+        going_on = service.add_frames(db, _broker(request), share, batch, settings.time_zone)
+    except service.TooMuch:
+        return Response(status_code=413)
+    return Response(status_code=204 if going_on else 409)
 
 
 @router.get("/events")
@@ -181,6 +188,7 @@ def events(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDe
     points at something, or the share ended."""
     share = _current(request, db, settings)
     engine = request.app.state.engine
+    broker = _broker(request)
     locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
     share_id = share.id if share else None
 
@@ -202,9 +210,12 @@ def events(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDe
         return [("state", html), ("ended", "")] if kind == "ended" else [("state", html)]
 
     def still_allowed() -> bool:
-        with Session(engine) as fresh:
+        with Session(engine, expire_on_commit=False) as fresh:
             found = fresh.get(ScreenShare, share_id)
-            return found is not None and service.worth_streaming(found)
+            if found is None:
+                return False
+            service.still_on(fresh, broker, found, settings.time_zone)  # A code that ran out ends here.
+            return service.worth_streaming(found)
 
     if share is None:
         return sse_response(request, "screen-share:none", on_event, still_allowed=lambda: False,

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, delete, select, update
+from sqlmodel import Session, col, delete, func, select, update
 
 from portal import i18n
 from portal.activity.service import record
@@ -55,6 +55,7 @@ GONE_AFTER = dt.timedelta(minutes=2)
 IDLE_AFTER = dt.timedelta(minutes=10)
 ENDED_NEWS_FOR = dt.timedelta(minutes=1)
 MAX_EVENTS_PER_BATCH = 2000
+MAX_KEPT_BYTES = 5_000_000  # Changes kept for one share since its newest whole page.
 VIEW = re.compile(r"[0-9a-f]{1,32}")
 MAX_PAGES_TEXT = 4000
 MAX_TITLE = 120
@@ -71,6 +72,7 @@ END_WORDS: dict[EndReason, object] = {
     EndReason.inactive: _l("Sharing stopped because nothing happened on your screen for a while."),
     EndReason.signed_out: _l("Sharing stopped when you signed out."),
     EndReason.access_ended: _l("Sharing stopped because the access of the person helping you changed."),
+    EndReason.stopped_acting: _l("Sharing stopped when the person helping you stopped acting for you."),
 }
 # The same, for the adviser.
 ADVISER_END_WORDS: dict[EndReason, object] = {
@@ -82,11 +84,16 @@ ADVISER_END_WORDS: dict[EndReason, object] = {
     EndReason.signed_out: _l("The customer signed out."),
     EndReason.expired: _l("The customer did not answer in time."),
     EndReason.access_ended: _l("The carer's access to the customer changed."),
+    EndReason.stopped_acting: _l("The carer stopped acting for the customer."),
 }
 
 
 class NotValid(ValueError):
     """Recorded changes that are not what our page sends."""
+
+
+class TooMuch(Exception):
+    """More recorded changes than one page should ever need."""
 
 
 # Channels: what each side's live page hears.
@@ -190,34 +197,50 @@ def allow(db: Session, broker: Broker, share: ScreenShare, actor: Actor) -> bool
 
 def add_frames(db: Session, broker: Broker, share: ScreenShare, batch: Batch, time_zone: str) -> bool:
     """Keep a batch of recorded changes for the adviser; an empty batch says the page is still open.
-    False once the share is over, so the page stops sending."""
+    False once the share is over, so the page stops sending. Raises TooMuch when the changes kept
+    since the last whole page pass MAX_KEPT_BYTES (the page then sends a whole page again)."""
     events = batch.events
     now = utcnow()
     db.refresh(share)
-    if share.status is not ShareStatus.sharing:
-        return False
     reason = _why_over(share, now)
     if reason is not None:
         end(db, broker, share, reason, time_zone)
         return False
-    share.last_seen_at = now
-    frame = None
-    if events:
-        whole_page = any(event["type"] == FULL_SNAPSHOT for event in events)
-        if whole_page:  # An adviser joining later needs only the newest whole page onwards.
-            db.exec(delete(ScreenFrame).where(col(ScreenFrame.share_id) == share.id))
-        if whole_page or any(_is_activity(event) for event in events):
-            share.last_activity_at = now
-        titles = [_page_title(event) for event in events]
-        share.pages = _add_pages(share.pages, [title for title in titles if title])
-        frame = ScreenFrame(share_id=share.id, whole_page=whole_page, events=json.dumps(
-            {"view": batch.view, "events": events}, separators=(",", ":"), ensure_ascii=False))
-        db.add(frame)
-    db.add(share)
+    # Claimed in one conditional update, so a share that ends meanwhile keeps nothing more.
+    still_sharing = db.exec(update(ScreenShare).where(
+        col(ScreenShare.id) == share.id, ScreenShare.status == ShareStatus.sharing).values(last_seen_at=now))
+    if still_sharing.rowcount != 1:  # type: ignore[attr-defined]
+        db.rollback()
+        return False
+    if not events:
+        db.commit()
+        return True
+    whole_page = any(event["type"] == FULL_SNAPSHOT for event in events)
+    # ASCII only: a line separator in what someone typed must not split the event stream's lines.
+    text = json.dumps({"view": batch.view, "events": events}, separators=(",", ":"), ensure_ascii=True)
+    if whole_page:  # An adviser joining later needs only the newest whole page onwards.
+        db.exec(delete(ScreenFrame).where(col(ScreenFrame.share_id) == share.id))
+    elif _kept_bytes(db, share) + len(text) > MAX_KEPT_BYTES:
+        db.rollback()
+        raise TooMuch
+    titles = [title for title in (_page_title(event) for event in events) if title]
+    values: dict[str, Any] = {"pages": _add_pages(share.pages, titles)}
+    if whole_page or any(_is_activity(event) for event in events):
+        values["last_activity_at"] = now
+    db.exec(update(ScreenShare).where(col(ScreenShare.id) == share.id).values(**values))
+    frame = ScreenFrame(share_id=share.id, whole_page=whole_page, events=text)
+    db.add(frame)
     db.commit()
-    if frame is not None:
-        broker.publish_sync(adviser_channel(share), {"type": "frames", "id": frame.id})
+    db.refresh(share)
+    broker.publish_sync(adviser_channel(share), {"type": "frames", "id": frame.id,
+                                                 "page": whole_page or bool(titles)})
     return True
+
+
+def _kept_bytes(db: Session, share: ScreenShare) -> int:
+    kept = db.exec(select(func.sum(func.length(ScreenFrame.events))).where(
+        ScreenFrame.share_id == share.id)).one()
+    return int(kept or 0)
 
 
 @dataclass(frozen=True)
@@ -246,9 +269,14 @@ def check_batch(body: object) -> Batch:
 
 
 def _is_activity(event: dict[str, Any]) -> bool:
+    """The customer did something: moved, clicked, scrolled, typed, or typed in a private field (which
+    the page says with a custom "active" event, never what was typed)."""
     data = event.get("data")
-    return (event["type"] == INCREMENTAL and isinstance(data, dict)
-            and data.get("source") in ACTIVE_SOURCES)
+    if not isinstance(data, dict):
+        return False
+    if event["type"] == CUSTOM:
+        return data.get("tag") == "active"
+    return event["type"] == INCREMENTAL and data.get("source") in ACTIVE_SOURCES
 
 
 def _page_title(event: dict[str, Any]) -> str:
@@ -281,12 +309,21 @@ def end_for_session(db: Session, broker: Broker | None, session_id: str, reason:
         end(db, broker, share, reason, time_zone)
 
 
+def end_elsewhere(db: Session, broker: Broker | None, person_id: int, this_session_id: str,
+                  time_zone: str) -> None:
+    """"Sign out everywhere else": what this person shares from any other browser ends."""
+    for share in db.exec(select(ScreenShare).where(
+            ScreenShare.sharer_person_id == person_id, ScreenShare.status != ShareStatus.ended,
+            ScreenShare.session_hash != hash_id(this_session_id))).all():
+        end(db, broker, share, EndReason.signed_out, time_zone)
+
+
 def end_for_adviser(db: Session, broker: Broker | None, adviser_id: int, time_zone: str) -> None:
     """An adviser who signs out stops looking: the customer is not left sharing with nobody."""
     for share in db.exec(select(ScreenShare).where(
             ScreenShare.adviser_person_id == adviser_id,
             col(ScreenShare.status).in_([ShareStatus.asking, ShareStatus.sharing]))).all():
-        end(db, broker, share, EndReason.adviser, time_zone, adviser_id)
+        end(db, broker, share, EndReason.adviser, time_zone)
 
 
 # The adviser's side
@@ -394,11 +431,10 @@ def _carer_reason(db: Session, share: ScreenShare) -> EndReason | None:
     return None
 
 
-def end(db: Session, broker: Broker | None, share: ScreenShare, reason: EndReason, time_zone: str,
-        by_person_id: int | None = None) -> bool:
-    """End it now (once): forget the recorded changes, record it, and if anyone looked, leave the
-    customer a summary. Both sides' live pages hear at once (`broker` None: they notice within
-    seconds, at their next check)."""
+def end(db: Session, broker: Broker | None, share: ScreenShare, reason: EndReason, time_zone: str) -> bool:
+    """End it now (once): forget the recorded changes, record it in the sharer's activity (whoever
+    ended it: the reason says), and if anyone looked, leave the customer a summary. Both sides' live
+    pages hear at once (`broker` None: they notice within seconds, at their next check)."""
     now = utcnow()
     changed = db.exec(update(ScreenShare).where(
         col(ScreenShare.id) == share.id, ScreenShare.status != ShareStatus.ended).values(
@@ -410,13 +446,13 @@ def end(db: Session, broker: Broker | None, share: ScreenShare, reason: EndReaso
     db.refresh(share)
     if share.started_at is not None:
         minutes = minutes_so_far(share)
-        record(db, actor_person_id=by_person_id or share.sharer_person_id, action="screen_share_ended",
+        record(db, actor_person_id=share.sharer_person_id, action="screen_share_ended",
                on_behalf_of_person_id=share.customer_person_id if share.authority_id else None,
                detail=f"{reason.value}; {minutes} min; {len(share.pages.splitlines())} pages")
         leave_summary(db, share, time_zone)
     elif reason in (EndReason.declined, EndReason.cancelled):
-        record(db, actor_person_id=by_person_id or share.sharer_person_id,
-               action=f"screen_share_{reason.value}")
+        record(db, actor_person_id=share.sharer_person_id, action=f"screen_share_{reason.value}",
+               on_behalf_of_person_id=share.customer_person_id if share.authority_id else None)
     db.commit()
     if broker is not None:
         for channel in (customer_channel(share), adviser_channel(share)):
@@ -425,14 +461,24 @@ def end(db: Session, broker: Broker | None, share: ScreenShare, reason: EndReaso
 
 
 def end_idle(db: Session, time_zone: str, now: dt.datetime | None = None) -> int:
-    """For the background worker: end shares whose code ran out or whose page went quiet."""
+    """For the background worker: end shares whose code ran out or whose page went quiet, and forget
+    any recorded changes an ended share still has."""
     now = now or utcnow()
+    ended_ids = select(ScreenShare.id).where(ScreenShare.status == ShareStatus.ended)
+    db.exec(delete(ScreenFrame).where(col(ScreenFrame.share_id).in_(ended_ids)))
+    db.commit()
     ended = 0
     for share in db.exec(select(ScreenShare).where(ScreenShare.status != ShareStatus.ended)).all():
         reason = _why_over(share, now)
         if reason is not None and end(db, None, share, reason, time_zone):
             ended += 1
     return ended
+
+
+def minutes_left(share: ScreenShare) -> int:
+    """Whole minutes, rounded up, until the code runs out."""
+    seconds = (share.code_expires_at - utcnow()).total_seconds()
+    return max(1, int(-(-seconds // 60)))
 
 
 def minutes_so_far(share: ScreenShare) -> int:

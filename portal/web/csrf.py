@@ -26,6 +26,10 @@ MAX_FIELDS = 200  # No form of ours comes near this; more is an attack or a mist
 def csrf_token(request: Request) -> str:
     state: SessionState = request.state.session
     state.mark()  # A page with a form needs a session to tie its token to.
+    return _token_for(request, state)
+
+
+def _token_for(request: Request | StarletteRequest, state: SessionState) -> str:
     secret = request.app.state.settings.secret_key.encode()
     return hmac.new(secret, f"csrf:{state.id}".encode(), hashlib.sha256).hexdigest()
 
@@ -110,7 +114,9 @@ class CsrfMiddleware:
         sent = request.headers.get("x-csrf-token") or self._token_from_body(request, body)
         if not sent:
             return False
-        return hmac.compare_digest(sent.encode(), csrf_token(request).encode())
+        # Checking a token changes nothing in the session: a request that only sends something (a
+        # shared screen's changes, twice a second) must not write back the session it read.
+        return hmac.compare_digest(sent.encode(), _token_for(request, state).encode())
 
     @staticmethod
     def _token_from_body(request: StarletteRequest, body: bytes) -> str | None:

@@ -11,9 +11,12 @@
   if (!banner || !window.rrweb || !window.fetch || !window.EventSource) return;
 
   var PRIVATE = [
-    "input[type=password]", "[autocomplete=one-time-code]", "[autocomplete^=cc-]", "[inputmode=numeric][name$=code]",
-    "textarea", "[data-private]", "input[type=hidden]", "[data-csrf]", "[data-share-screen]"
+    "input[type=password]", "[autocomplete=one-time-code]", "[autocomplete^=cc-]", "input[name=code]",
+    "input[name$=_code]", "textarea", "[data-private]", "input[type=hidden]", "[data-csrf]",
+    "[data-share-screen]"
   ].join(",");
+  var MOST_PER_BATCH = 500;
+  var ACTIVE_EVERY_MS = 5000;
   var SEND_EVERY_MS = 500;
   var STILL_HERE_EVERY_MS = 20000;
 
@@ -34,8 +37,7 @@
 
   function send(keepalive) {
     if (sending || !stopRecording) return;
-    var batch = waiting;
-    waiting = [];
+    var batch = waiting.splice(0, MOST_PER_BATCH);
     sending = true;
     lastSent = Date.now();
     fetch("/help/share-screen/frames", {
@@ -44,8 +46,13 @@
       body: JSON.stringify({view: view, events: batch})
     }).then(function (response) {
       sending = false;
-      if (response.status === 409) ended();
-      else if (!response.ok) waiting = batch.concat(waiting);  // Try again with the next batch.
+      if (response.ok) return;
+      if ([401, 403, 404, 409].indexOf(response.status) >= 0) ended();
+      else if (response.status === 400 || response.status === 413) {
+        // Refused as too big or not right: start again from the whole page rather than retry it.
+        waiting = [];
+        window.rrweb.record.takeFullSnapshot(true);
+      } else waiting = batch.concat(waiting);  // Try again with the next batch.
     }, function () {
       sending = false;
       waiting = batch.concat(waiting);
@@ -64,7 +71,16 @@
     waiting = [];
     if (stopForm) stopForm.hidden = true;
     clearPointer();
-    if (announce) announce.textContent = banner.getAttribute("data-ended");
+    var words = banner.getAttribute("data-ended");
+    var title = banner.querySelector(".share-banner__text");
+    if (title) title.textContent = words;
+    if (announce) say(words);
+  }
+
+  function say(words) {
+    // Emptied first, so the same words said again are read out again.
+    announce.textContent = "";
+    setTimeout(function () { announce.textContent = words; }, 100);
   }
 
   // What the adviser points at: outlined, read out politely by name, and one key (F2) away.
@@ -98,9 +114,8 @@
     pointed = element;
     element.classList.add("share-pointed");
     var name = nameOf(element);
-    announce.textContent = name
-      ? banner.getAttribute("data-pointing").replace("{name}", name)
-      : banner.getAttribute("data-pointing-unnamed");
+    say(name ? banner.getAttribute("data-pointing").replace("{name}", name)
+             : banner.getAttribute("data-pointing-unnamed"));
     if (jumpButton) jumpButton.hidden = false;
   }
 
@@ -144,7 +159,11 @@
   }).observe(document.documentElement, {childList: true, subtree: true});
 
   stopRecording = window.rrweb.record({
-    emit: function (event) { waiting.push(event); },
+    emit: function (event) {
+      // The address without its query or fragment: a link may carry a code in it.
+      if (event.type === 4 && event.data) event.data.href = location.origin + location.pathname;
+      waiting.push(event);
+    },
     blockSelector: PRIVATE,
     maskAllInputs: false,
     maskInputOptions: {password: true},
@@ -158,7 +177,16 @@
     sampling: {mousemove: 100, scroll: 150}
   }) || null;
   if (!stopRecording) return;
-  window.rrweb.record.addCustomEvent("page", {title: pageName()});
+  var lastTitle = pageName();
+  window.rrweb.record.addCustomEvent("page", {title: lastTitle});
+  // A page whose main part htmx replaced (a form sent, a page of a list) is a new page to name.
+  document.addEventListener("htmx:afterSettle", function () {
+    var title = pageName();
+    if (stopRecording && title !== lastTitle) {
+      lastTitle = title;
+      window.rrweb.record.addCustomEvent("page", {title: title});
+    }
+  });
 
   // rrweb says nothing when a private field gets focus; the adviser should still see where Sam is
   // (as the block, never what is in it).
@@ -169,6 +197,20 @@
       if (node.matches(PRIVATE) && mirror.getId(node) > 0) found = node;
     }
     return found;
+  }
+  var lastActive = 0;
+  document.addEventListener("input", function (event) {
+    // Typing in a private field is still doing something, though nothing of it is recorded.
+    if (stopRecording && Date.now() - lastActive > ACTIVE_EVERY_MS && recordedPrivate(event.target)) {
+      lastActive = Date.now();
+      window.rrweb.record.addCustomEvent("active", {});
+    }
+  }, true);
+  // Where Sam already is when the page opens (a field focused on load, or after a swap).
+  if (document.activeElement && document.activeElement !== document.body) {
+    var already = recordedPrivate(document.activeElement) || document.activeElement;
+    var startId = window.rrweb.record.mirror.getId(already);
+    if (startId > 0) window.rrweb.record.addCustomEvent("focus", {id: startId});
   }
   ["focusin", "focusout"].forEach(function (type) {
     document.addEventListener(type, function (event) {

@@ -46,6 +46,7 @@ def upgrade() -> None:
                 "signed_out",
                 "expired",
                 "access_ended",
+                "stopped_acting",
                 name="endreason",
                 native_enum=False,
                 length=30,
