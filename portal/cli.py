@@ -77,12 +77,14 @@ def vapid() -> None:
 @app.command()
 def purge() -> None:
     """Remove expired sessions, challenges, codes and rate-limit records now."""
-    from portal.housekeeping import purge_expired
+    from portal.housekeeping import end_quiet_screen_shares, purge_expired
 
     settings = Settings()
     removed = purge_expired(database.make_engine(settings.database_url), settings)
     typer.echo(", ".join(f"{count} {name.replace('_', ' ')}" for name, count in removed.items())
                + " removed.")
+    ended = end_quiet_screen_shares(database.make_engine(settings.database_url), settings)
+    typer.echo(f"{ended} screen shares ended.")
 
 
 @app.command()

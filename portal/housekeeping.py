@@ -45,15 +45,20 @@ def purge_expired(engine: Engine, settings: Settings) -> dict[str, int]:
         for name, statement in statements.items():
             removed[name] = db.exec(statement).rowcount  # type: ignore[call-overload]
         db.commit()
-        # Screen shares whose code ran out or whose page went quiet (each ends once, whoever runs this).
-        removed["screen_shares"] = cobrowse.end_idle(db, settings.time_zone)
     return removed
+
+
+def end_quiet_screen_shares(engine: Engine, settings: Settings) -> int:
+    """Screen shares whose code ran out or whose page went quiet (each ends once, whoever runs this)."""
+    with Session(engine) as db:
+        return cobrowse.end_idle(db, settings.time_zone)
 
 
 async def purge_forever(engine: Engine, settings: Settings) -> None:
     while True:
         try:
             await to_thread.run_sync(purge_expired, engine, settings)
+            await to_thread.run_sync(end_quiet_screen_shares, engine, settings)
         except Exception:  # A failed purge must not stop the next one.
             logger.exception("Purging expired records failed")
         await asyncio.sleep(INTERVAL_SECONDS)

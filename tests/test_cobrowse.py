@@ -20,7 +20,7 @@ from portal.clock import utcnow
 from portal.cobrowse import service
 from portal.cobrowse.models import EndReason, ScreenFrame, ScreenShare, ShareStatus
 from portal.help.models import HelpMessage, HelpRequest
-from portal.housekeeping import purge_expired
+from portal.housekeeping import end_quiet_screen_shares
 from portal.identity.models import Person
 from portal.notify.models import InboxMessage
 from portal.web.sessions import WebSession
@@ -316,9 +316,9 @@ def test_a_closed_page_ends_sharing_in_the_background(signed_in_client: PageChec
     gone = utcnow() - service.GONE_AFTER - dt.timedelta(seconds=1)
     db.exec(update(ScreenShare).where(ScreenShare.status == ShareStatus.sharing).values(last_seen_at=gone))
     db.commit()
-    assert purge_expired(app.state.engine, app.state.settings)["screen_shares"] == 1
+    assert end_quiet_screen_shares(app.state.engine, app.state.settings) == 1
     assert newest_share(db).end_reason is EndReason.inactive
-    assert purge_expired(app.state.engine, app.state.settings)["screen_shares"] == 0  # Once.
+    assert end_quiet_screen_shares(app.state.engine, app.state.settings) == 0  # Once.
 
 
 def test_typing_and_moving_keep_sharing_alive_but_a_heartbeat_does_not(db: Session) -> None:

@@ -22,9 +22,9 @@ from tests.page_checks import parse, text_of
 
 pytestmark = pytest.mark.usefixtures("no_help_requests")
 
-CHANNELS = ["phone", "relay-uk", "bsl", "callback", "messages", "chat", "in-person"]
+CHANNELS = ["phone", "relay-uk", "bsl", "callback", "messages", "chat", "share-screen", "in-person"]
 HEADINGS = ["Phone", "Relay UK", "British Sign Language (BSL)", "Ask us to call you back",
-            "Send us a message", "Chat with a person", "Visit us"]
+            "Send us a message", "Chat with a person", "Share your screen with an adviser", "Visit us"]
 LONDON = ZoneInfo("Europe/London")
 WEDNESDAY_10AM = dt.datetime(2026, 11, 25, 10, 0, tzinfo=LONDON)
 SATURDAY_2PM = dt.datetime(2026, 11, 28, 14, 0, tzinfo=LONDON)
@@ -163,7 +163,7 @@ def test_settings_choose_the_words_the_wait_and_the_channels(tmp_path: Path) -> 
     assert "Calls cost up to 9p a minute." in phone and "0300 numbers" not in phone
     assert "The wait is about 12 minutes." in phone
     assert [s.get("id") for s in root.findall(".//main//section")] == [
-        "phone", "callback", "messages", "chat", "in-person"]
+        "phone", "callback", "messages", "chat", "share-screen", "in-person"]
     app.state.engine.dispose()
 
 

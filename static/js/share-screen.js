@@ -13,7 +13,11 @@
   var PRIVATE = [
     "input[type=password]", "[autocomplete=one-time-code]", "[autocomplete^=cc-]", "input[name=code]",
     "input[name$=_code]", "textarea", "[data-private]", "input[type=hidden]", "[data-csrf]",
-    "[data-share-screen]"
+    "[data-share-screen]",
+    // Anything a browser extension adds around our page (some quote what was typed): only our own
+    // parts of the page are shown.
+    "html > :not(head, body)",
+    "body > :not(.skip-link, .share-banner, .site-header, .width-container, .session-warning, .site-footer)"
   ].join(",");
   var MOST_PER_BATCH = 500;
   var ACTIVE_EVERY_MS = 5000;
