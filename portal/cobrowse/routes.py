@@ -124,13 +124,20 @@ def _current(request: Request, db: SessionDep, settings: SettingsDep) -> ScreenS
     return service.current(db, _session(request).id, settings.time_zone)
 
 
+def _end_if(request: Request, db: SessionDep, settings: SettingsDep, status: ShareStatus,
+            reason: EndReason) -> Response:
+    """End this browser's share if it is at `status`, and say so on the next page."""
+    share = _current(request, db, settings)
+    if share is not None and share.status is status:
+        service.end(db, _broker(request), share, reason, settings.time_zone)
+        _session(request).set(FLASH, reason.value)
+    return go_to(request, "/help/share-screen")
+
+
 @router.post("/cancel")
 def cancel(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep) -> Response:
-    share = _current(request, db, settings)
-    if share is not None and share.status is ShareStatus.waiting:
-        service.end(db, _broker(request), share, EndReason.cancelled, settings.time_zone)
-        _session(request).set(FLASH, "cancelled")
-    return go_to(request, "/help/share-screen")
+    """No longer wanting the code: nobody can use it now."""
+    return _end_if(request, db, settings, ShareStatus.waiting, EndReason.cancelled)
 
 
 @router.post("/allow")
@@ -143,11 +150,7 @@ def allow(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep
 
 @router.post("/decline")
 def decline(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep) -> Response:
-    share = _current(request, db, settings)
-    if share is not None and share.status is ShareStatus.asking:
-        service.end(db, _broker(request), share, EndReason.declined, settings.time_zone)
-        _session(request).set(FLASH, "declined")
-    return go_to(request, "/help/share-screen")
+    return _end_if(request, db, settings, ShareStatus.asking, EndReason.declined)
 
 
 @router.post("/stop")
