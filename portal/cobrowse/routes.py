@@ -75,7 +75,7 @@ def sharing_now(request: Request) -> dict[str, str] | None:
         if share is None:
             state.take(CODE)  # Over: later pages need not look again.
             return None
-        if share.status is not ShareStatus.waiting:
+        if share.status is not ShareStatus.waiting and "code" in state.data[CODE]:
             state.set(CODE, {"share": share.id})  # Used: the code itself need not be kept.
         if share.status not in (ShareStatus.asking, ShareStatus.sharing):
             return None
