@@ -34,7 +34,8 @@
   var stopRecording = null;
   var pointed = null;
   // This page's own name for itself: rrweb numbers a page's parts from 1 again on every page, so the
-  // adviser's view drops late changes from a page Sam has left, and pointing names the page it means.
+  // adviser's view drops late changes from a page the customer has left, and pointing names the page
+  // it means.
   var view = Array.prototype.map.call(window.crypto.getRandomValues(new Uint8Array(8)), function (byte) {
     return (byte + 256).toString(16).slice(1);
   }).join("");
@@ -53,9 +54,12 @@
       if (response.ok) return;
       if ([401, 403, 404, 409].indexOf(response.status) >= 0) ended();
       else if (response.status === 400 || response.status === 413) {
-        // Refused as too big or not right: start again from the whole page rather than retry it.
+        // Refused as too big or not right: start again from the whole page rather than retry it,
+        // unless the whole page itself was refused (then there is nothing better to send).
+        var wholePage = batch.some(function (event) { return event.type === 2; });
         waiting = [];
-        window.rrweb.record.takeFullSnapshot(true);
+        if (wholePage) ended();
+        else window.rrweb.record.takeFullSnapshot(true);
       } else waiting = batch.concat(waiting);  // Try again with the next batch.
     }, function () {
       sending = false;
@@ -145,7 +149,7 @@
   var events = new EventSource("/help/share-screen/events");
   events.addEventListener("point", function (event) {
     var data = JSON.parse(event.data);
-    if (data.view === view) pointAt(data.node);  // Not something on a page Sam has since left.
+    if (data.view === view) pointAt(data.node);  // Not on a page the customer has since left.
   });
   events.addEventListener("ended", function () { events.close(); ended(); });
 
@@ -192,7 +196,7 @@
     }
   });
 
-  // rrweb says nothing when a private field gets focus; the adviser should still see where Sam is
+  // rrweb says nothing when a private field gets focus; the adviser should still see where the customer is
   // (as the block, never what is in it).
   function recordedPrivate(element) {
     var mirror = window.rrweb.record.mirror;
@@ -210,7 +214,7 @@
       window.rrweb.record.addCustomEvent("active", {});
     }
   }, true);
-  // Where Sam already is when the page opens (a field focused on load, or after a swap).
+  // Where the customer already is when the page opens (a field focused on load, or after a swap).
   if (document.activeElement && document.activeElement !== document.body) {
     var already = recordedPrivate(document.activeElement) || document.activeElement;
     var startId = window.rrweb.record.mirror.getId(already);
