@@ -50,8 +50,12 @@ run: install
 lint: install
 	$(BIN)/ruff check portal tests e2e accessibility bench
 
+# Four workers on two cores: browser tests spend most of their time waiting for pages, so more
+# workers than cores keeps both busy. Each worker has its own databases and live demo server.
+TEST_WORKERS ?= 4
+
 test: install chromium lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # Run the accessibility audit against a running portal (make run in another terminal).
 audit: install chromium

@@ -32,7 +32,8 @@ def free_port() -> int:
 
 
 # Open every day and hour, so the chat and callback journeys do not depend on when tests run.
-ALWAYS_OPEN = {"PORTAL_HELP_HOURS": '["mon-sun 00:00-23:59"]', "PORTAL_HELP_CLOSED_DAYS": "[]"}
+ALWAYS_OPEN = {"PORTAL_HELP_HOURS": '["mon-sun 00:00-23:59"]', "PORTAL_HELP_CLOSED_DAYS": "[]",
+               "PORTAL_HELP_BANK_HOLIDAYS": ""}
 
 
 @contextmanager

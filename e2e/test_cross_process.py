@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +20,6 @@ from portal import db as database
 from portal.cli import seed_demo
 from portal.settings import Settings
 
-DATABASE = "portal_cross_process"
-
 
 def servers_needed() -> tuple[str, str]:
     database_url = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
@@ -32,17 +31,20 @@ def servers_needed() -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def shared_database() -> str:
-    """A fresh database of its own, upgraded and seeded with the demo people."""
+def shared_database() -> Iterator[str]:
+    """A fresh database of its own (named for this run, so parallel test workers never share one),
+    upgraded and seeded with the demo people; dropped afterwards."""
     server_url, _ = servers_needed()
+    name = f"portal_cross_process_{uuid.uuid4().hex[:10]}"
     admin = re.sub(r"^postgresql\+psycopg://", "postgresql://", server_url)
     with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {DATABASE}")
-    url = re.sub(r"/[^/]*$", f"/{DATABASE}", server_url)
+        connection.execute(f"CREATE DATABASE {name}")
+    url = re.sub(r"/[^/]*$", f"/{name}", server_url)
     database.upgrade(url)
     seed_demo(Settings(env="test", demo=True, database_url=url))
-    return url
+    yield url
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(params=["redis", "postgresql"])

@@ -52,6 +52,7 @@ from portal.web import errors
 from portal.web.csrf import CsrfMiddleware
 from portal.web.locale import LocaleMiddleware
 from portal.web.navigation import go_to
+from portal.web.requestid import RequestIdMiddleware
 from portal.web.security import SecurityHeadersMiddleware
 from portal.web.sessions import SessionMiddleware, SessionStore
 from portal.web.templating import STATIC_DIR, is_htmx, make_environment, render
@@ -106,10 +107,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Before every route: a carer acting for someone may use only what that person allowed.
         dependencies=[Depends(carer_guard)],
         middleware=[  # Outermost first.
-            Middleware(SecurityHeadersMiddleware),
+            Middleware(RequestIdMiddleware, trust_header=settings.trust_request_id),
+            Middleware(SecurityHeadersMiddleware, refuse=errors.error_response_for_scope),
             Middleware(LocaleMiddleware),
             Middleware(SessionMiddleware, store=SessionStore(engine, settings), settings=settings),
-            Middleware(CsrfMiddleware, settings=settings),
+            Middleware(CsrfMiddleware, settings=settings, refuse=errors.error_response_for_scope),
         ],
     )
     app.state.settings = settings

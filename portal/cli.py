@@ -11,8 +11,9 @@ import uvicorn
 from sqlmodel import Session
 
 from portal import db as database
-from portal.push.keys import generate as generate_vapid_keys
+from portal import logs
 from portal.settings import ROOT, Settings
+from portal.vapid import generate as generate_vapid_keys
 
 app = typer.Typer(help="Run and look after the customer portal.", no_args_is_help=True)
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
@@ -29,8 +30,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, proxy_headers: bool = False
     """Serve the portal with the settings from PORTAL_* environment variables."""
     from portal.app import create_app
 
-    uvicorn.run(create_app(Settings()), host=host, port=port, proxy_headers=proxy_headers,
-                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+    settings = Settings()
+    logs.setup(settings.log_format, settings.log_level)
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=proxy_headers,
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, log_config=None)
 
 
 @app.command()
@@ -48,13 +51,14 @@ def demo(host: str = "127.0.0.1", port: int = 8000, database_file: Path = DEMO_D
         keys = generate_vapid_keys()
         push_keys = {"vapid_public_key": keys.public, "vapid_private_key": keys.private}
     settings = Settings(**push_keys)  # Refuses demo mode in production.
+    logs.setup(settings.log_format, settings.log_level)
     database.upgrade(settings.database_url)
     seed_demo(settings)
     typer.echo(f"Demo ready at http://localhost:{port} (choose a person at /demo)")
     from portal.app import create_app
 
     uvicorn.run(create_app(settings), host=host, port=port,
-                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, log_config=None)
 
 
 def seed_demo(settings: Settings) -> None:
@@ -91,7 +95,6 @@ def purge() -> None:
 def worker(once: bool = typer.Option(False, "--once", help="Do one pass, then stop.")) -> None:
     """Deliver updates, email and text messages until stopped (Ctrl+C). Run as many as you like."""
     import asyncio
-    import logging
     import signal
 
     from anyio import to_thread
@@ -99,8 +102,8 @@ def worker(once: bool = typer.Option(False, "--once", help="Do one pass, then st
     from portal.broker import make_broker
     from portal.updates.worker import run_forever, run_once
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    logs.setup(settings.log_format, settings.log_level)
     engine = database.make_engine(settings.database_url)
 
     async def main() -> None:

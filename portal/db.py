@@ -28,10 +28,11 @@ def make_engine(database_url: str) -> Engine:
         # Handlers and live streams run in up to 40 threads (anyio's default); a pool that size
         # keeps SQLite connections (cheap, and set up with pragmas) instead of reopening them.
         engine = create_engine(database_url, connect_args={"check_same_thread": False},
-                               pool_size=20, max_overflow=30)
+                               pool_size=20, max_overflow=30, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(database_url, pool_pre_ping=True)
+    # hide_parameters: an error names the statement, never the values (people's details) in it.
+    return create_engine(database_url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

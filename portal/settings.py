@@ -6,15 +6,21 @@ Production refuses the development secret and demo mode, so neither can slip int
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from email.utils import parseaddr
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
+import holidays
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from portal.clock import utcnow
+from portal.vapid import check_pair
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105
@@ -38,6 +44,16 @@ def contrast_ratio(colour: str, other: str = "#ffffff") -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
+@functools.lru_cache(maxsize=8)
+def bank_holidays(region: str, year: int) -> frozenset[dt.date]:
+    """The bank holidays of a UK region from `year - 1` to `year + 2`. Only weekdays: when Christmas
+    falls at a weekend, the bank holiday is the weekday it moves to."""
+    if not region:
+        return frozenset()
+    days = holidays.country_holidays("GB", subdiv=region, years=range(year - 1, year + 3))
+    return frozenset(day for day in days if day.weekday() < 5)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PORTAL_", env_file=None, extra="ignore")
 
@@ -56,11 +72,11 @@ class Settings(BaseSettings):
     # Opening hours as "days start-end" groups; days are mon..sun, e.g. "mon-fri 08:00-20:00".
     help_hours: list[str] = Field(default=["mon-fri 08:00-20:00", "sat 09:00-13:00"])
     help_call_cost: str = ""
-    # Days the phone lines and chat are closed (bank holidays), as ISO dates.
-    help_closed_days: list[dt.date] = Field(default=[
-        dt.date(2026, 12, 25), dt.date(2026, 12, 28), dt.date(2027, 1, 1), dt.date(2027, 3, 26),
-        dt.date(2027, 3, 29), dt.date(2027, 5, 3), dt.date(2027, 5, 31), dt.date(2027, 8, 30),
-        dt.date(2027, 12, 27), dt.date(2027, 12, 28)])
+    # The phone lines and chat close on bank holidays: those of England and Wales ("ENG"), Scotland
+    # ("SCT"), Northern Ireland ("NIR"), or none (""), from the `holidays` package so the list never runs
+    # out. Any other closed days are added as ISO dates.
+    help_bank_holidays: str = "ENG"
+    help_closed_days: list[dt.date] = Field(default=[])
     help_relay_uk: bool = True  # Relay UK callers dial 18001 before the help phone number.
     help_bsl_url: str = "https://bsl.example.org/northfield"  # A BSL video relay service; empty if none.
     help_in_person: str = "Northfield Customer Centre, 1 Market Square, Northfield NF1 1AA"
@@ -89,6 +105,11 @@ class Settings(BaseSettings):
     # Each app process runs a worker for updates, email and text unless this is off (then run
     # `portal worker` processes instead). Several workers at once are safe: each job runs once.
     run_worker: bool = True
+    # Logging (portal/logs.py): plain lines, or one JSON object a line for a log collector.
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+    # Take each request's id from an X-Request-ID header: only behind a proxy that always sets it.
+    trust_request_id: bool = False
     worker_poll_seconds: float = 5.0
     worker_claim_seconds: int = 120  # A job a worker claimed is free again after this (if it died).
     # How often a worker looks through accounts for new things to tell people (bills due, visits
@@ -138,14 +159,20 @@ class Settings(BaseSettings):
                 raise ValueError(f"help_hours entry {group!r} should look like 'mon-fri 08:00-20:00'")
         return value
 
+    @field_validator("help_bank_holidays")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value and value not in holidays.UK.subdivisions:
+            raise ValueError(f"help_bank_holidays should be one of {', '.join(holidays.UK.subdivisions)}, "
+                             "or empty for none")
+        return value
+
     @model_validator(mode="after")
     def _vapid_keys_pair(self) -> Settings:
         if bool(self.vapid_public_key) != bool(self.vapid_private_key):
             raise ValueError("Set both PORTAL_VAPID_PUBLIC_KEY and PORTAL_VAPID_PRIVATE_KEY for web push, "
                              "or neither (make a pair with `portal vapid`).")
         if self.vapid_public_key:
-            from portal.push.keys import check_pair
-
             check_pair(self.vapid_public_key, self.vapid_private_key)
             subject = self.push_subject
             if not (re.fullmatch(r"mailto:[^@\s]+@[^@\s]+", subject) or subject.startswith("https://")):
@@ -183,6 +210,12 @@ class Settings(BaseSettings):
     def rp_id(self) -> str:
         """The WebAuthn relying party: the host people browse to, without scheme or port."""
         return urlsplit(self.base_url).hostname or "localhost"
+
+    @property
+    def closed_days(self) -> frozenset[dt.date]:
+        """Days the phone lines and chat are closed: bank holidays from last year to two years ahead,
+        and any others set."""
+        return bank_holidays(self.help_bank_holidays, utcnow().year) | frozenset(self.help_closed_days)
 
     @property
     def push_available(self) -> bool:

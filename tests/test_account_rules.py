@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session, SQLModel
 
 import portal.models  # noqa: F401  (registers every table)
-from portal.accounts import billing, cases, dashboard, usage
+from portal.accounts import billing, cases, usage
 from portal.accounts.models import (
     Appointment,
     AppointmentKind,
@@ -89,12 +89,12 @@ def electricity(db: Session, account: CustomerAccount, **extra: object) -> Servi
     return service
 
 
-def kinds(items: list[dashboard.ToDo]) -> list[str]:
+def kinds(items: list[todo.ToDo]) -> list[str]:
     return [t.kind for t in items]
 
 
-def todo(db: Session, account: CustomerAccount) -> list[dashboard.ToDo]:
-    return dashboard.things_to_do(db, account, NOW, TODAY, lambda moment: moment.date())
+def todo(db: Session, account: CustomerAccount) -> list[todo.ToDo]:
+    return todo.things_to_do(db, account, NOW, TODAY, lambda moment: moment.date())
 
 
 # What is owed

@@ -17,13 +17,13 @@ import uvicorn
 from fastapi import FastAPI
 from sqlmodel import Session, col, select
 
+from portal.access import Actor
 from portal.accounts.models import CustomerAccount
 from portal.activity.models import ActivityEntry
 from portal.advisers import service
 from portal.clock import utcnow
 from portal.help import requests
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus, Team
-from portal.identity.access import Actor
 from portal.identity.models import Person
 from portal.needs.service import make_needs
 from portal.needs.service import save as save_needs

@@ -19,13 +19,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select, update
 
+from portal.access import SCOPE_PERMISSIONS, Scope
 from portal.accounts.models import Bill, Case, CustomerAccount, Service
 from portal.carers import policy
 from portal.carers.models import AuthorityStatus, CarerAuthority
 from portal.clock import utcnow
 from portal.cobrowse.models import ScreenShare, ShareStatus
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus
-from portal.identity.access import SCOPE_PERMISSIONS, Scope
 from portal.identity.models import Passkey, Person
 from portal.updates.models import Update
 from tests.conftest import PageCheckingClient, sign_in

@@ -12,10 +12,10 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import Session, select
 
+from portal.access import Actor
 from portal.activity.models import ActivityEntry
 from portal.help import callbacks, requests, service
 from portal.help.models import HelpRequest, RequestKind, RequestStatus, Team
-from portal.identity.access import Actor
 from portal.identity.models import Person
 from tests.conftest import PageCheckingClient, sign_in
 from tests.page_checks import parse, text_of

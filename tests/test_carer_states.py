@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from sqlmodel import Session, select
 
+from portal.access import SCOPE_PERMISSIONS, Actor, Permission, Scope, can
 from portal.accounts.models import CustomerAccount
 from portal.carers import service
 from portal.carers.models import CarerAuthority
-from portal.identity.access import SCOPE_PERMISSIONS, Actor, Permission, Scope, can
 from portal.identity.models import Person
 from portal.settings import Settings
 

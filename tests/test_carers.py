@@ -549,8 +549,8 @@ def test_the_customer_hides_a_conversation_from_carers_and_shows_it_again(client
 def test_a_customer_with_a_recorded_power_of_attorney_can_set_up_online_and_see_it(
         client: PageCheckingClient, db: Session, settings) -> None:
     """The adviser's record gave Tom a person; setting up is still his first time, not a recovery."""
+    from portal.access import Actor, Scope
     from portal.accounts.models import CustomerAccount
-    from portal.identity.access import Actor, Scope
     from tests.test_set_up_and_codes import latest_code, submit
 
     hana = person(db, "Hana Ali")

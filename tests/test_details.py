@@ -66,8 +66,8 @@ def test_details_page_shows_the_account_with_change_links(signed_in_client) -> N
 
 def test_without_permission_there_is_no_change_link_and_no_change(
         signed_in_client, db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    from portal.access import Permission
     from portal.details import service
-    from portal.identity.access import Permission
 
     monkeypatch.setattr(service, "can", lambda actor, subject, permission:
                         permission is not Permission.change_details)

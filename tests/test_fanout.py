@@ -17,9 +17,9 @@ from sqlalchemy import Engine, create_engine, func, text
 from sqlmodel import Session, SQLModel, col, select
 
 import portal.models  # noqa: F401  (registers every table)
+from portal.access import Actor
 from portal.accounts.models import CustomerAccount, Service, ServiceKind, ServiceStatus
 from portal.db import make_engine
-from portal.identity.access import Actor
 from portal.identity.models import Person
 from portal.ops import service
 from portal.ops.models import Confidence, Incident, IncidentStage, IncidentVersion

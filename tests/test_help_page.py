@@ -12,10 +12,10 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import Session, select
 
+from portal.access import Actor
 from portal.help import service
 from portal.help.models import RequestKind
 from portal.help.requests import open_request
-from portal.identity.access import Actor
 from portal.identity.models import Person
 from tests.conftest import PageCheckingClient, make_app, make_settings, sign_in
 from tests.page_checks import parse, text_of

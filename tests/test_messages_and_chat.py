@@ -12,9 +12,9 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import Session, select
 
+from portal.access import Actor
 from portal.help import conversation_routes, conversations, requests, service
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus
-from portal.identity.access import Actor
 from portal.identity.models import Person
 from portal.notify.models import InboxMessage, OutboxMessage
 from tests.conftest import PageCheckingClient, sign_in

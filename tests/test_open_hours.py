@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
 from portal import i18n
 from portal.help.service import (
@@ -22,7 +23,7 @@ from portal.help.service import (
     upcoming_closed_days,
     valid_time_zone,
 )
-from portal.settings import Settings
+from portal.settings import Settings, bank_holidays
 
 LONDON = ZoneInfo("Europe/London")
 UK = "Europe/London"
@@ -49,7 +50,7 @@ def utc(*args: int) -> dt.datetime:
 
 
 def status(now: dt.datetime, settings: Settings) -> OpenStatus:
-    return status_at(now, settings.help_hours, settings.help_closed_days, settings.time_zone)
+    return status_at(now, settings.help_hours, settings.closed_days, settings.time_zone)
 
 
 def said(now: dt.datetime, settings: Settings, customer_tz: str = UK) -> str:
@@ -124,11 +125,11 @@ def test_hours_past_midnight_and_groups_that_touch() -> None:
 
 
 def test_closed_days_listed_are_the_next_few_weeks_only(settings: Settings) -> None:
-    assert upcoming_closed_days(london(2026, 12, 10, 9, 0), settings.help_closed_days, UK) == [
+    assert upcoming_closed_days(london(2026, 12, 10, 9, 0), settings.closed_days, UK) == [
         dt.date(2026, 12, 25), dt.date(2026, 12, 28), dt.date(2027, 1, 1)]
-    assert upcoming_closed_days(london(2026, 12, 26, 9, 0), settings.help_closed_days, UK)[0] == (
+    assert upcoming_closed_days(london(2026, 12, 26, 9, 0), settings.closed_days, UK)[0] == (
         dt.date(2026, 12, 28))
-    assert upcoming_closed_days(london(2026, 6, 1, 9, 0), settings.help_closed_days, UK) == []
+    assert upcoming_closed_days(london(2026, 6, 1, 9, 0), settings.closed_days, UK) == []
 
 
 # Clocks changing -------------------------------------------------------------------------------------
@@ -279,3 +280,17 @@ def test_slot_length_and_places_come_from_settings() -> None:
     now = london(2026, 11, 25, 6, 0)
     slots = callback_slots(now, settings, {london(2026, 11, 25, 9, 0): 1})
     assert [s.hour for s in slots] == [8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
+
+
+def test_bank_holidays_come_from_the_holidays_package_for_the_chosen_region_and_never_run_out() -> None:
+    later = bank_holidays("ENG", 2040)
+    assert dt.date(2040, 12, 25) in later and dt.date(2041, 8, 26) in later  # Years ahead too.
+    assert dt.date(2041, 1, 2) not in later and dt.date(2041, 1, 2) in bank_holidays("SCT", 2040)
+    # Christmas 2032 is a Saturday: closed on the weekdays the bank holidays move to, open that Saturday
+    # as on any other.
+    assert {dt.date(2032, 12, 27), dt.date(2032, 12, 28)} <= bank_holidays("ENG", 2032)
+    assert dt.date(2032, 12, 25) not in bank_holidays("ENG", 2032)
+    assert bank_holidays("", 2032) == frozenset()
+    assert dt.date(2026, 12, 1) in Settings(env="test", help_closed_days=["2026-12-01"]).closed_days
+    with pytest.raises(ValidationError, match="help_bank_holidays"):
+        Settings(env="test", help_bank_holidays="Wales")

@@ -423,7 +423,7 @@ def test_status_shows_a_correction_as_one(olwen, client, db) -> None:
 
 
 def test_the_service_layer_refuses_people_who_may_not_publish(db) -> None:
-    from portal.identity.access import Actor
+    from portal.access import Actor
 
     sam = Actor(person_id=1, name="Sam Taylor")
     assert service.by_reference(db, sam, "IN-WATER") is None

@@ -14,13 +14,14 @@ from fastapi import FastAPI
 from py_vapid import Vapid
 from sqlmodel import Session, col, delete, select
 
+from portal import vapid as keys
 from portal.activity.models import ActivityEntry
 from portal.housekeeping import purge_expired
 from portal.identity.models import Person
 from portal.notify import channels
 from portal.notify.models import OutboxMessage
 from portal.ops.models import Incident
-from portal.push import keys
+from portal.push import sender
 from portal.push import service as push
 from portal.push.models import PushSubscription
 from portal.settings import Environment, Settings
@@ -104,7 +105,7 @@ def test_portal_vapid_keys_are_a_pair_the_settings_accept(tmp_path: Path) -> Non
     (KEYS.public, "not a key", "not a P-256 private key"),
     ("AAAA", KEYS.private, "uncompressed P-256 point"),
     (keys.generate().public, KEYS.private, "is not the public key of"),
-])
+], ids=["no private key", "no public key", "private not a key", "public not a point", "not a pair"])
 def test_settings_refuse_keys_that_are_not_a_pair(tmp_path: Path, public: str, private: str,
                                                   says: str) -> None:
     with pytest.raises(ValueError, match=says):
@@ -406,7 +407,7 @@ def test_an_update_reaches_the_device_encrypted_for_it_alone(app: FastAPI, db: S
     [received] = endpoint.wait_for(1)
     assert received.path == "/push/sam-phone"
     assert received.headers["content-encoding"] == "aes128gcm"
-    assert received.headers["ttl"] == str(channels.PUSH_TTL_SECONDS)
+    assert received.headers["ttl"] == str(sender.PUSH_TTL_SECONDS)
     assert Vapid.verify(received.headers["authorization"])  # Signed with our VAPID key...
     assert f"k={KEYS.public}" in received.headers["authorization"]  # ...which is this one.
     message = device.read(received.body)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import select
 
+from portal.access import Permission, can
 from portal.accounts import billing
 from portal.accounts.deps import CurrentAccount
 from portal.accounts.models import Bill, CustomerAccount, Service
@@ -15,7 +16,6 @@ from portal.accounts.service import accounts_for, allowed, looks_like_reference
 from portal.carers import service as carers
 from portal.clock import today_in
 from portal.deps import SessionDep, SettingsDep
-from portal.identity.access import Permission, can
 from portal.identity.deps import CurrentActor
 from portal.web.templating import render
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import ClassVar, Literal
 
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
@@ -18,6 +19,7 @@ from portal.db import enum_type
 
 class CustomerAccount(SQLModel, table=True):
     __tablename__ = "customer_account"
+    access_kind: ClassVar[Literal["account"]] = "account"  # What `can()` (portal/access.py) sees.
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=20, unique=True, index=True)

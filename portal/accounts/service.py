@@ -7,8 +7,8 @@ from typing import Protocol, TypeVar
 
 from sqlmodel import Session, col, select
 
+from portal.access import Actor, Permission, can
 from portal.accounts.models import CustomerAccount, Service
-from portal.identity.access import Actor, Permission, can
 
 
 class OnAnAccount(Protocol):

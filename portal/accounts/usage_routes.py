@@ -8,6 +8,7 @@ from typing import Annotated, ClassVar
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from portal.access import Permission, can
 from portal.accounts import usage
 from portal.accounts.deps import CurrentAccount, choose
 from portal.accounts.models import CustomerAccount, Service
@@ -17,7 +18,6 @@ from portal.clock import today_in
 from portal.deps import SessionDep, SettingsDep
 from portal.i18n import format_number, gettext
 from portal.i18n import lazy_gettext as _l
-from portal.identity.access import Permission, can
 from portal.identity.deps import CurrentActor
 from portal.web.forms import Field, Form
 from portal.web.navigation import go_to

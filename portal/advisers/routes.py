@@ -5,8 +5,6 @@ exists. Signed-out visitors are sent to sign in, as everywhere."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -14,18 +12,16 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from markupsafe import escape
 from sqlmodel import Session
 
-from portal import i18n
+from portal.access import Actor, Permission, can
 from portal.advisers import service
+from portal.advisers.deps import Adviser, still_adviser_here
 from portal.advisers.forms import AvailabilityForm, CallOutcomeForm, CloseForm, ReplyForm, new_form_key
-from portal.broker import Broker
 from portal.carers import service as carers
 from portal.clock import today_in, utcnow
-from portal.deps import SessionDep, SettingsDep
+from portal.deps import SessionDep, SettingsDep, broker_of, in_thread
 from portal.help import requests
 from portal.help.models import HelpRequest, RequestKind
 from portal.i18n import lazy_gettext as _l
-from portal.identity.access import Actor, Permission, can
-from portal.identity.deps import CurrentActor
 from portal.web.forms import Form
 from portal.web.navigation import go_to
 from portal.web.sse import Fragments, sse_response
@@ -35,18 +31,7 @@ router = APIRouter(prefix="/adviser")
 FLASH = "adviser_flash"
 
 
-def current_adviser(actor: CurrentActor) -> Actor:
-    if not actor.is_adviser:
-        raise HTTPException(status_code=404)
-    return actor
 
-
-Adviser = Annotated[Actor, Depends(current_adviser)]
-
-
-def _broker(request: Request) -> Broker:
-    broker: Broker = request.app.state.broker
-    return broker
 
 
 def _flash(request: Request) -> dict[str, str]:
@@ -58,20 +43,7 @@ def _set_flash(request: Request, kind: str, reference: str = "") -> None:
     request.state.session.set(FLASH, {"kind": kind, "reference": reference})
 
 
-def _in_thread(request: Request, work: Callable[[Session], Any]) -> Any:
-    """For live updates: a database session of its own and the reader's language, in a worker thread
-    (the page's own session has gone by the time events arrive)."""
-    i18n.set_locale(getattr(request.state, "locale", i18n.DEFAULT_LOCALE))
-    with Session(request.app.state.engine, expire_on_commit=False) as db:
-        return work(db)
 
-
-def _still_adviser_here(request: Request, adviser: Actor) -> bool:
-    """Live streams end when the adviser signs out, is no longer an adviser, or goes idle."""
-    idle = dt.timedelta(minutes=request.app.state.settings.session_idle_minutes)
-    session_id = request.state.session.id
-    return bool(_in_thread(request, lambda db: service.still_adviser_here(db, adviser.person_id, session_id,
-                                                                           idle)))
 
 
 # The queue
@@ -108,7 +80,7 @@ def queue_events(request: Request, adviser: Adviser) -> StreamingResponse:
                     request=request, **{**context, "updated": True}))]
 
     def on_event(_event: dict) -> Fragments:
-        return _in_thread(request, fragments)
+        return in_thread(request, fragments)
 
     def first() -> Fragments:
         """On (re)connecting: the queue as it is now, in case events were missed; no announcement."""
@@ -116,15 +88,15 @@ def queue_events(request: Request, adviser: Adviser) -> StreamingResponse:
             context = _queue_context(request, db, adviser)
             last[:] = [context["view"].signature]
             return [("queue", env.get_template("advisers/_queue.html").render(request=request, **context))]
-        return _in_thread(request, current)  # type: ignore[no-any-return]
+        return in_thread(request, current)  # type: ignore[no-any-return]
 
     return sse_response(request, requests.QUEUE_CHANNEL, on_event, first=first,
-                        still_allowed=lambda: _still_adviser_here(request, adviser))
+                        still_allowed=lambda: still_adviser_here(request, adviser))
 
 
 @router.post("/requests/{reference}/claim")
 def claim(request: Request, reference: str, adviser: Adviser, db: SessionDep) -> Response:
-    outcome = service.claim(db, adviser, _broker(request), reference)
+    outcome = service.claim(db, adviser, broker_of(request), reference)
     if outcome is None:
         raise HTTPException(status_code=404)
     if outcome is service.Claimed.taken:
@@ -192,7 +164,7 @@ def reply(request: Request, reference: str, adviser: Adviser, db: SessionDep, se
         if is_htmx(request):  # The form asked for itself back; errors belong at the top of the page.
             page.headers.update({"HX-Retarget": "#main-content", "HX-Reswap": "outerHTML"})
         return page
-    service.reply(db, adviser, _broker(request), help_request, form.values["body"], form.values["form_key"])
+    service.reply(db, adviser, broker_of(request), help_request, form.values["body"], form.values["form_key"])
     if is_htmx(request):
         # Sent in place, so the adviser can go on typing: a fresh box (focus stays in it) and the
         # conversation as it is now.
@@ -215,7 +187,7 @@ def close(request: Request, reference: str, adviser: Adviser, db: SessionDep, se
     if not form.validate():
         return _request_page(request, db, adviser, help_request, settings=settings, close_form=form,
                              status=422)
-    service.close(db, adviser, _broker(request), help_request, form.values["note"],
+    service.close(db, adviser, broker_of(request), help_request, form.values["note"],
                   form.values.get("outcome", ""))
     _set_flash(request, "closed", reference)
     return go_to(request, "/adviser")
@@ -225,7 +197,7 @@ def close(request: Request, reference: str, adviser: Adviser, db: SessionDep, se
 def typing(request: Request, reference: str, adviser: Adviser, db: SessionDep) -> Response:
     help_request = _request_or_404(db, adviser, reference)
     if service.holds(adviser, help_request):
-        service.typing(_broker(request), adviser, help_request)
+        service.typing(broker_of(request), adviser, help_request)
     return Response(status_code=204)
 
 
@@ -269,8 +241,8 @@ def request_events(request: Request, reference: str, adviser: Adviser, db: Sessi
         def check(db: Session) -> bool:
             current = db.get(HelpRequest, request_id)
             return current is not None and can(adviser, current, Permission.advise)
-        return (bool(_in_thread(request, check)) or not told_taken) and _still_adviser_here(request, adviser)
+        return (bool(in_thread(request, check)) or not told_taken) and still_adviser_here(request, adviser)
 
     return sse_response(request, requests.request_channel(help_request),
-                        lambda event: _in_thread(request, lambda db: fragments(db, event)),
+                        lambda event: in_thread(request, lambda db: fragments(db, event)),
                         still_allowed=still_allowed)

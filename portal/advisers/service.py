@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, or_, select
 
-from portal.accounts import billing, cases, dashboard
+from portal.access import Actor, Permission, adviser_may_take, can
+from portal.accounts import billing, cases, todo
 from portal.accounts.models import Bill, Case, CustomerAccount, Service
 from portal.accounts.service import looks_like_reference
 from portal.activity.models import ActivityEntry
@@ -29,7 +30,6 @@ from portal.help.context import describe
 from portal.help.conversations import after_adviser_reply, announce
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus, Team
 from portal.i18n import lazy_gettext as _l
-from portal.identity.access import Actor, Permission, adviser_may_take, can
 from portal.identity.models import Person
 from portal.needs.service import current as current_needs
 from portal.needs.wording import channel_text, support_text
@@ -223,7 +223,7 @@ class Panel:
     other_needs: str
     context: list[ContextLine]
     open_cases: list[cases.Progress] = field(default_factory=list)
-    to_do: list[dashboard.ToDo] = field(default_factory=list)
+    to_do: list[todo.ToDo] = field(default_factory=list)
     activity: list[ActivityLine] = field(default_factory=list)
     messages: list[HelpMessage] = field(default_factory=list)
     names: dict[int, str] = field(default_factory=dict)  # Who wrote each message.
@@ -308,7 +308,7 @@ def panel(db: Session, adviser: Actor, request: HelpRequest, now: dt.datetime, t
         needs=shown_needs, other_needs=needs.other if needs is not None else "",
         context=context,
         open_cases=cases.open_cases(db, account.id) if account is not None and account.id else [],
-        to_do=(dashboard.things_to_do(db, account, now, today, local_date) if account is not None else []),
+        to_do=(todo.things_to_do(db, account, now, today, local_date) if account is not None else []),
         activity=recent_activity(db, request.customer_person_id, account.id if account else None),
         messages=messages, names=names)
 

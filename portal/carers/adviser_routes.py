@@ -10,17 +10,16 @@ from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import select
 
+from portal.access import Actor, Permission, can
 from portal.accounts.models import CustomerAccount
 from portal.accounts.service import looks_like_reference
-from portal.advisers.routes import Adviser
+from portal.advisers.deps import Adviser
 from portal.carers import service, wording
 from portal.carers.forms import DocumentForm, ReasonForm, new_form_key
 from portal.carers.models import CarerAuthority
-from portal.carers.routes import SCOPE_ORDER
 from portal.clock import today_in
 from portal.deps import SessionDep, SettingsDep
 from portal.i18n import lazy_gettext as _l
-from portal.identity.access import Actor, Permission, can
 from portal.identity.service import normalise_reference
 from portal.notify.service import deliver_pending
 from portal.web.forms import Field, Form
@@ -51,7 +50,7 @@ def _authority(db: SessionDep, adviser: Actor,
 
 
 def _words(settings: SettingsDep) -> dict[str, object]:
-    return {"words": wording, "scope_order": SCOPE_ORDER, "today": today_in(settings.time_zone),
+    return {"words": wording, "scope_order": wording.SCOPE_ORDER, "today": today_in(settings.time_zone),
             "service": service}
 
 

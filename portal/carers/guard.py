@@ -13,10 +13,10 @@ import anyio
 from fastapi import Request
 from sqlmodel import Session
 
+from portal.access import ActingFor, Actor, can
 from portal.activity import service as activity
 from portal.carers import policy, service
 from portal.clock import today_in
-from portal.identity.access import ActingFor, Actor, can
 from portal.identity.models import Person
 from portal.web.sessions import SessionState
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from starlette.routing import compile_path
 
+from portal.access import Permission
 from portal.i18n import lazy_gettext as _l
-from portal.identity.access import Permission
 
 
 @dataclass(frozen=True)

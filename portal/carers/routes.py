@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from portal.access import Actor, Scope
 from portal.carers import policy, service, wording
 from portal.carers.forms import ChoiceForm, CodeForm, InviteForm, NameForm, TermsForm, new_form_key
 from portal.carers.guard import ACTING
@@ -16,7 +17,6 @@ from portal.cobrowse import service as cobrowse
 from portal.cobrowse.models import EndReason
 from portal.deps import SessionDep, SettingsDep
 from portal.i18n import gettext as _
-from portal.identity.access import Actor, Scope
 from portal.identity.deps import CurrentActor, sign_in_url
 from portal.identity.models import Person
 from portal.identity.signing_in import client_address, complete_sign_in
@@ -55,11 +55,10 @@ def _owned(db: SessionDep, actor: Actor, authority_id: int) -> CarerAuthority:
     return authority
 
 
-SCOPE_ORDER = (Scope.account, Scope.messages, Scope.talk, Scope.payments, Scope.contact)
 
 
 def _common(settings: SettingsDep) -> dict[str, object]:
-    return {"scope_order": SCOPE_ORDER, "today": today_in(settings.time_zone), "words": wording}
+    return {"scope_order": wording.SCOPE_ORDER, "today": today_in(settings.time_zone), "words": wording}
 
 
 @router.get("", response_class=HTMLResponse)
@@ -226,7 +225,7 @@ def _confirm_page(request: Request, db: SessionDep, authority: CarerAuthority, f
     customer = service.customer_of(db, authority)
     return render(request, "carers/accept_confirm.html", {
         "authority": authority, "customer": customer, "form": form,
-        "scopes": service.scopes_of(authority), "scope_order": SCOPE_ORDER, "words": wording,
+        "scopes": service.scopes_of(authority), "scope_order": wording.SCOPE_ORDER, "words": wording,
         "is_signed_in": bool(request.state.session.person_id), "problem": problem}, status_code=status)
 
 

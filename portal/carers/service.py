@@ -1,6 +1,6 @@
 """Carers: inviting one, accepting, acting for someone, and the customer staying in control.
 
-A carer signs in as themselves. While they act for a customer, `can()` (portal/identity/access.py)
+A carer signs in as themselves. While they act for a customer, `can()` (portal/access.py)
 answers for that customer within the scopes the customer chose, and every request is checked afresh
 against the authority here, so a change or a stop takes effect on the very next request."""
 
@@ -17,6 +17,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select, update
 
 from portal import i18n
+from portal.access import ActingFor, Actor, Permission, Scope, can
 from portal.accounts.models import CustomerAccount
 from portal.activity import service as activity
 from portal.activity.models import ActivityEntry
@@ -26,7 +27,6 @@ from portal.clock import aware, utcnow
 from portal.help.models import HelpRequest, RequestStatus
 from portal.help.requests import request_channel
 from portal.i18n import gettext as _
-from portal.identity.access import ActingFor, Actor, Permission, Scope, can
 from portal.identity.models import Person
 from portal.identity.service import holder_of
 from portal.needs.models import Channel, CommunicationNeeds

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from portal.access import Scope
 from portal.carers.models import AuthorityStatus, Basis, CarerAuthority
 from portal.carers.service import expired
 from portal.i18n import lazy_gettext as _l
-from portal.identity.access import Scope
+
+# The order scopes are listed in, on every page.
+SCOPE_ORDER = (Scope.account, Scope.messages, Scope.talk, Scope.payments, Scope.contact)
 
 SCOPES: dict[Scope, tuple[object, object]] = {
     Scope.account: (_l("See the account and give meter readings"), _l("Bills, use, services and cases.")),

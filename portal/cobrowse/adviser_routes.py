@@ -13,13 +13,13 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from portal import i18n
-from portal.advisers.routes import Adviser, _broker, _still_adviser_here
+from portal.access import Actor
+from portal.advisers.deps import Adviser, still_adviser_here
 from portal.cobrowse import service
 from portal.cobrowse.forms import CodeForm
 from portal.cobrowse.models import EndReason, ScreenShare, ShareStatus
-from portal.deps import SessionDep, SettingsDep
+from portal.deps import SessionDep, SettingsDep, broker_of
 from portal.i18n import gettext as _
-from portal.identity.access import Actor
 from portal.identity.models import Person
 from portal.web.forms import Field, Form
 from portal.web.navigation import go_to
@@ -60,7 +60,7 @@ def join(request: Request, adviser: Adviser, db: SessionDep, settings: SettingsD
     if not within_limit(db, service.CODE_TRIES, f"adviser:{adviser.person_id}"):
         form.error("code", _("You have entered too many codes. Wait 15 minutes, then try again."))
         return _code_page(request, form, 429)
-    share = service.join(db, _broker(request), settings.secret_key, adviser, form.values["code"])
+    share = service.join(db, broker_of(request), settings.secret_key, adviser, form.values["code"])
     if share is None:
         form.error("code", _("That code is not right, or it has run out or been used. Ask the customer "
                              "to read it again, or to get a new code."))
@@ -82,7 +82,7 @@ def _view_context(db: Session, share: ScreenShare) -> dict[str, object]:
 def view(request: Request, adviser: Adviser, db: SessionDep, settings: SettingsDep,
          share_id: int) -> Response:
     share = _share(db, adviser, share_id)
-    service.still_on(db, _broker(request), share, settings.time_zone)  # Ends one that ran its course.
+    service.still_on(db, broker_of(request), share, settings.time_zone)  # Ends one that ran its course.
     return render(request, "cobrowse/adviser_view.html", _view_context(db, share))
 
 
@@ -90,7 +90,7 @@ def view(request: Request, adviser: Adviser, db: SessionDep, settings: SettingsD
 def stop(request: Request, adviser: Adviser, db: SessionDep, settings: SettingsDep,
          share_id: int) -> Response:
     share = _share(db, adviser, share_id)
-    service.end(db, _broker(request), share, EndReason.adviser, settings.time_zone)
+    service.end(db, broker_of(request), share, EndReason.adviser, settings.time_zone)
     return go_to(request, f"/adviser/share-screen/{share_id}")
 
 
@@ -103,7 +103,7 @@ def point(request: Request, adviser: Adviser, db: SessionDep, share_id: int,
         raise HTTPException(status_code=400)
     if share.status is not ShareStatus.sharing:
         return Response(status_code=409)
-    service.point(_broker(request), share, int(form.values["node"]), form.values["view"])
+    service.point(broker_of(request), share, int(form.values["node"]), form.values["view"])
     return Response(status_code=204)
 
 
@@ -114,7 +114,7 @@ def events(request: Request, adviser: Adviser, db: SessionDep, settings: Setting
     view) and "ended". A reconnecting page gets the newest whole page again first."""
     share = _share(db, adviser, share_id)
     engine = request.app.state.engine
-    broker = _broker(request)
+    broker = broker_of(request)
     locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
     sent = {"frame": 0}
 
@@ -152,7 +152,7 @@ def events(request: Request, adviser: Adviser, db: SessionDep, settings: Setting
     def still_allowed() -> bool:
         with Session(engine, expire_on_commit=False) as fresh:
             current = fresh.get(ScreenShare, share_id)
-            if current is None or not _still_adviser_here(request, adviser):
+            if current is None or not still_adviser_here(request, adviser):
                 return False
             service.still_on(fresh, broker, current, settings.time_zone)  # Ends one gone quiet.
             return service.worth_streaming(current)

@@ -15,14 +15,13 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from portal import i18n
-from portal.broker import Broker
+from portal.access import Actor, Permission, can
 from portal.cobrowse import service
 from portal.cobrowse.forms import StartForm, StopForm, new_form_key
 from portal.cobrowse.models import EndReason, ScreenShare, ShareStatus
-from portal.deps import SessionDep, SettingsDep
+from portal.deps import SessionDep, SettingsDep, broker_of, web_session
 from portal.help import requests
 from portal.i18n import gettext as _
-from portal.identity.access import Actor, Permission, can
 from portal.identity.deps import CurrentActor
 from portal.identity.models import Person
 from portal.web.navigation import go_to, local_path
@@ -42,14 +41,6 @@ FLASHES = {
 }
 
 
-def _session(request: Request) -> SessionState:
-    session: SessionState = request.state.session
-    return session
-
-
-def _broker(request: Request) -> Broker:
-    broker: Broker = request.app.state.broker
-    return broker
 
 
 def may_share(db: SessionDep, actor: CurrentActor) -> Actor:
@@ -83,13 +74,13 @@ def sharing_now(request: Request) -> dict[str, str] | None:
 
 
 def flash_text(request: Request) -> str:
-    key = _session(request).take(FLASH, *FLASHES)
+    key = web_session(request).take(FLASH, *FLASHES)
     return FLASHES[key]() if key in FLASHES else ""
 
 
 def state_context(request: Request, db: SessionDep, share: ScreenShare | None) -> dict[str, Any]:
     """What the page's state panel needs, also for a live update of it."""
-    kept = _session(request).data.get(CODE) or {}
+    kept = web_session(request).data.get(CODE) or {}
     code = kept.get("code") if share is not None and kept.get("share") == share.id else None
     return {"share": share, "status": share.status.value if share else "",
             "code": service.show_code(code) if code else "",
@@ -101,7 +92,7 @@ def state_context(request: Request, db: SessionDep, share: ScreenShare | None) -
 def share_screen(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep,
                  asked_in: Annotated[str, Query(alias="request", max_length=20)] = "") -> Response:
     """`?request=HR-...`: the chat in which an adviser asked to see the screen."""
-    share = service.current(db, _session(request).id, settings.time_zone)
+    share = service.current(db, web_session(request).id, settings.time_zone)
     form = StartForm.blank(form_key=new_form_key(), request=asked_in)
     return render(request, "cobrowse/share.html", {
         **state_context(request, db, share), "form": form, "flash": flash_text(request),
@@ -113,15 +104,15 @@ def start(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep
           form: Annotated[StartForm, Depends(StartForm.from_request)]) -> Response:
     form.validate()
     asked_in = requests.by_reference(db, actor, form.values["request"], Permission.talk_to_adviser)
-    share, code = service.start(db, settings, actor, _session(request).id, form.values["form_key"],
+    share, code = service.start(db, settings, actor, web_session(request).id, form.values["form_key"],
                                 help_request_id=asked_in.id if asked_in else None)
     if code is not None:
-        _session(request).set(CODE, {"share": share.id, "code": code})
+        web_session(request).set(CODE, {"share": share.id, "code": code})
     return go_to(request, "/help/share-screen")
 
 
 def _current(request: Request, db: SessionDep, settings: SettingsDep) -> ScreenShare | None:
-    return service.current(db, _session(request).id, settings.time_zone)
+    return service.current(db, web_session(request).id, settings.time_zone)
 
 
 def _end_if(request: Request, db: SessionDep, settings: SettingsDep, status: ShareStatus,
@@ -129,8 +120,8 @@ def _end_if(request: Request, db: SessionDep, settings: SettingsDep, status: Sha
     """End this browser's share if it is at `status`, and say so on the next page."""
     share = _current(request, db, settings)
     if share is not None and share.status is status:
-        service.end(db, _broker(request), share, reason, settings.time_zone)
-        _session(request).set(FLASH, reason.value)
+        service.end(db, broker_of(request), share, reason, settings.time_zone)
+        web_session(request).set(FLASH, reason.value)
     return go_to(request, "/help/share-screen")
 
 
@@ -143,8 +134,8 @@ def cancel(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDe
 @router.post("/allow")
 def allow(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep) -> Response:
     share = _current(request, db, settings)
-    if share is not None and service.allow(db, _broker(request), share, actor):
-        _session(request).set(FLASH, "sharing")
+    if share is not None and service.allow(db, broker_of(request), share, actor):
+        web_session(request).set(FLASH, "sharing")
     return go_to(request, "/help/share-screen")
 
 
@@ -160,8 +151,8 @@ def stop(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep,
     customer stays on the page they were on."""
     share = _current(request, db, settings)
     if share is not None:
-        service.end(db, _broker(request), share, EndReason.stopped, settings.time_zone)
-        _session(request).set(FLASH, "stopped")
+        service.end(db, broker_of(request), share, EndReason.stopped, settings.time_zone)
+        web_session(request).set(FLASH, "stopped")
     return go_to(request, local_path(form.values["next"], "/help/share-screen"))
 
 
@@ -179,7 +170,7 @@ def frames(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDe
     if share is None or share.sharer_person_id != actor.person_id:
         return Response(status_code=409)
     try:
-        going_on = service.add_frames(db, _broker(request), share, batch, settings.time_zone)
+        going_on = service.add_frames(db, broker_of(request), share, batch, settings.time_zone)
     except service.TooMuch:
         return Response(status_code=413)
     return Response(status_code=204 if going_on else 409)
@@ -191,7 +182,7 @@ def events(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDe
     points at something, or the share ended."""
     share = _current(request, db, settings)
     engine = request.app.state.engine
-    broker = _broker(request)
+    broker = broker_of(request)
     locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
     share_id = share.id if share else None
 

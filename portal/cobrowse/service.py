@@ -28,6 +28,7 @@ from typing import Any
 from sqlmodel import Session, col, delete, func, select, update
 
 from portal import i18n
+from portal.access import Actor, Scope
 from portal.activity.service import record
 from portal.broker import Broker
 from portal.carers import service as carers
@@ -37,7 +38,7 @@ from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestSta
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.i18n import ngettext
-from portal.identity.access import Actor, Scope
+from portal.identity import events
 from portal.identity.models import Person
 from portal.notify import service as notify
 from portal.settings import Settings
@@ -533,3 +534,13 @@ def leave_summary(db: Session, share: ScreenShare, time_zone: str) -> None:
                        body=body[:5000]))
     if share.authority_id:  # The customer hears when someone else shared for them.
         notify.tell(db, customer, subject, body[:5000])
+
+
+@events.on_sessions_ended(events.Phase.AFTER_COMMIT)
+def _end_for_ended_sessions(db: Session, broker: Broker | None, ended: events.SessionsEnded) -> None:
+    """A screen shared from a browser that signed out stops at once, and so does an adviser's looking."""
+    if ended.others:
+        end_elsewhere(db, broker, ended.person_id, ended.session_id, ended.time_zone)
+    else:
+        end_for_session(db, broker, ended.session_id, EndReason.signed_out, ended.time_zone)
+        end_for_adviser(db, broker, ended.person_id, ended.time_zone)

@@ -7,11 +7,11 @@ from typing import Annotated, ClassVar
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from portal.access import OPERATIONS
 from portal.demo import service
 from portal.demo.personas import PERSONAS, persona
 from portal.deps import SessionDep
 from portal.i18n import lazy_gettext as _l
-from portal.identity.access import OPERATIONS
 from portal.identity.signing_in import complete_sign_in
 from portal.web.forms import Field, Form
 from portal.web.navigation import go_to, local_path

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from portal.access import Actor
 from portal.accounts.deps import CurrentAccount
 from portal.accounts.models import CustomerAccount
 from portal.carers import service as carers
@@ -16,7 +17,6 @@ from portal.details.forms import EmailForm, PhoneForm
 from portal.details.service import ChangeFailed, Kind, Pending, Problem
 from portal.i18n import gettext as _
 from portal.i18n import ngettext
-from portal.identity.access import Actor
 from portal.identity.deps import CurrentActor
 from portal.identity.forms import CodeForm
 from portal.web.navigation import go_to

@@ -15,12 +15,12 @@ from typing import Any
 from sqlmodel import Session, func, select
 
 from portal import i18n
+from portal.access import Actor, Permission, can
 from portal.accounts.models import CustomerAccount
 from portal.activity import service as activity
 from portal.clock import utcnow
 from portal.i18n import gettext as _
 from portal.identity import codes
-from portal.identity.access import Actor, Permission, can
 from portal.identity.models import OneTimeCode, Person
 from portal.notify import service as notify
 from portal.notify.models import InboxMessage

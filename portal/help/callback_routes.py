@@ -10,6 +10,7 @@ from typing import Annotated, ClassVar
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from portal.access import Actor
 from portal.accounts.deps import NoAccountYet, chosen_account
 from portal.accounts.models import CustomerAccount
 from portal.deps import SessionDep, SettingsDep
@@ -18,7 +19,6 @@ from portal.help import callbacks, context, requests, service
 from portal.help.conversations import form_key_or_new
 from portal.help.models import HelpRequest
 from portal.i18n import lazy_gettext as _l
-from portal.identity.access import Actor
 from portal.identity.deps import CurrentActor
 from portal.web.forms import Field, Form
 from portal.web.navigation import go_to

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from portal.access import Actor, Permission, can
 from portal.accounts.models import CustomerAccount
 from portal.activity.service import record
 from portal.help import context, requests
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus
 from portal.help.service import callback_slots
 from portal.i18n import lazy_gettext as _l
-from portal.identity.access import Actor, Permission, can
 from portal.identity.models import Person
 from portal.needs.service import current as current_needs
 from portal.needs.wording import support_names

@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from sqlmodel import Session, select
 
+from portal.access import Actor
 from portal.accounts.models import Bill, Case, Service
 from portal.accounts.service import allowed
 from portal.accounts.wording import label
 from portal.i18n import lazy_gettext as _l
-from portal.identity.access import Actor
 
 SESSION_KEY = "help_context"
 MOST_KEPT = 5

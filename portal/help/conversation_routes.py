@@ -18,21 +18,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
+from portal.access import Actor
 from portal.accounts.deps import NoAccountYet, chosen_account
-from portal.broker import Broker, BrokerError
+from portal.broker import BrokerError
 from portal.carers import service as carers
 from portal.clock import today_in
-from portal.deps import SessionDep, SettingsDep
+from portal.deps import SessionDep, SettingsDep, broker_of, web_session
 from portal.help import context, conversations, requests, service
 from portal.help.conversations import NEW, ChatAvailability, ChatState
 from portal.help.models import HelpMessage, HelpRequest, RequestKind
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
-from portal.identity.access import Actor
 from portal.identity.deps import CurrentActor
 from portal.web.forms import Field, Form
 from portal.web.navigation import go_to
-from portal.web.sessions import SessionState
 from portal.web.sse import Fragments, sse_response
 from portal.web.templating import is_htmx, render
 
@@ -103,17 +102,13 @@ def _own(db: Session, actor: Actor, reference: str, kind: RequestKind | None = N
     return found
 
 
-def _session(request: Request) -> SessionState:
-    session: SessionState = request.state.session
-    return session
-
 
 PRIVACY_FLASH = {"hidden": lambda: _("People who help you can no longer see this."),
                  "shown": lambda: _("People who help you can see this again, if you let them see messages.")}
 
 
 def _take_flash(request: Request) -> str:
-    key = _session(request).take(FLASH, SENT, *PRIVACY_FLASH)
+    key = web_session(request).take(FLASH, SENT, *PRIVACY_FLASH)
     if key == SENT:
         return _("Your message was sent.")
     return PRIVACY_FLASH[key]() if key in PRIVACY_FLASH else ""
@@ -122,10 +117,6 @@ def _take_flash(request: Request) -> str:
 def _already_sent(db: Session, form_key: str) -> bool:
     return db.exec(select(HelpMessage.id).where(HelpMessage.form_key == form_key)).first() is not None
 
-
-def _broker(request: Request) -> Broker:
-    broker: Broker = request.app.state.broker
-    return broker
 
 
 def _fragment(app_state: Any, macro: str, *args: Any) -> str:
@@ -137,7 +128,7 @@ def _fragment(app_state: Any, macro: str, *args: Any) -> str:
 def _stream(request: Request, actor: Actor, chat: HelpRequest, channel: str,
             on_event: Callable[[dict], Fragments], first: Callable[[], Fragments]) -> StreamingResponse:
     engine, settings = request.app.state.engine, request.app.state.settings
-    session_id = _session(request).id
+    session_id = web_session(request).id
     return sse_response(
         request, channel, on_event, first=first,
         still_allowed=lambda: conversations.still_allowed(engine, settings, actor, chat.reference,
@@ -169,7 +160,7 @@ def _new_page(request: Request, db: Session, actor: Actor, form: NewMessageForm,
 @router.get("/messages/new", response_class=HTMLResponse)
 def new_message(request: Request, actor: CurrentActor, db: SessionDep, about: str | None = None) -> Response:
     context.remember(request, about)
-    kept = conversations.draft(_session(request), NEW)
+    kept = conversations.draft(web_session(request), NEW)
     form = NewMessageForm.blank(
         subject=kept.get("subject", ""), message=kept.get("message", ""),
         share=[item.value for item in context.items(request, db, actor)],
@@ -180,7 +171,7 @@ def new_message(request: Request, actor: CurrentActor, db: SessionDep, about: st
 @router.post("/messages/new", response_class=HTMLResponse)
 def send_new_message(request: Request, actor: CurrentActor, db: SessionDep,
                      form: Annotated[NewMessageForm, Depends(NewMessageForm.from_request)]) -> Response:
-    state = _session(request)
+    state = web_session(request)
     form.values["form_key"] = key = conversations.form_key_or_new(form.values["form_key"])
     existing = requests.by_reference(db, actor, _reference_for_key(db, key))
     if existing is not None:  # Sent twice: the first one stands.
@@ -192,7 +183,7 @@ def send_new_message(request: Request, actor: CurrentActor, db: SessionDep,
     items = context.items(request, db, actor)
     try:
         thread = conversations.start_thread(
-            db, _broker(request), actor, account_id=_account_id(request, actor, db),
+            db, broker_of(request), actor, account_id=_account_id(request, actor, db),
             subject=form.values["subject"], body=form.values["message"],
             context=context.chosen(items, form.values["share"]), form_key=key,
             private=form.values["private"] == "yes")
@@ -223,9 +214,9 @@ def _not_sent(request: Request, db: Session, error: Exception, page: Callable[[]
 def keep_new_draft(request: Request, actor: CurrentActor, db: SessionDep,
                    form: Annotated[NewMessageForm, Depends(NewMessageForm.from_request)]) -> Response:
     if _reference_for_key(db, form.values["form_key"]):  # Sent already; this came late.
-        conversations.drop_draft(_session(request), NEW)
+        conversations.drop_draft(web_session(request), NEW)
     else:
-        conversations.keep_draft(_session(request), NEW,
+        conversations.keep_draft(web_session(request), NEW,
                                  {"subject": form.values["subject"], "message": form.values["message"]})
     return Response(status_code=204)
 
@@ -257,8 +248,8 @@ def set_privacy(request: Request, reference: str, actor: CurrentActor, db: Sessi
     private = form.values["private"] == "yes"
     requests.set_private(db, actor, found, private)
     # A carer with this conversation open stops seeing it at once.
-    _broker(request).publish_sync(requests.request_channel(found), {"event": "access_changed"})
-    _session(request).set(FLASH, "hidden" if private else "shown")
+    broker_of(request).publish_sync(requests.request_channel(found), {"event": "access_changed"})
+    web_session(request).set(FLASH, "hidden" if private else "shown")
     return go_to(request, f"/help/messages/{found.reference}")
 
 
@@ -267,7 +258,7 @@ def thread(request: Request, reference: str, actor: CurrentActor, db: SessionDep
     found = _own(db, actor, reference)
     if found.kind is RequestKind.chat and found.status in conversations.OPEN:
         return RedirectResponse(f"/help/chat/{found.reference}", status_code=303)
-    kept = conversations.draft(_session(request), found.reference)
+    kept = conversations.draft(web_session(request), found.reference)
     form = ReplyForm.blank(message=kept.get("message", ""), form_key=conversations.new_form_key())
     return _thread_page(request, db, actor, found, form, flash=_take_flash(request))
 
@@ -276,13 +267,13 @@ def thread(request: Request, reference: str, actor: CurrentActor, db: SessionDep
 def send_reply(request: Request, reference: str, actor: CurrentActor, db: SessionDep,
                form: Annotated[ReplyForm, Depends(ReplyForm.from_request)]) -> Response:
     found = _own(db, actor, reference, RequestKind.message)
-    state = _session(request)
+    state = web_session(request)
     form.values["form_key"] = key = conversations.form_key_or_new(form.values["form_key"])
     if _already_sent(db, key):
         return go_to(request, f"/help/messages/{found.reference}")
     if form.validate():
         try:
-            conversations.reply(db, _broker(request), actor, found, form.values["message"], key)
+            conversations.reply(db, broker_of(request), actor, found, form.values["message"], key)
         except requests.NotAllowed:  # Closed while they were writing: their words go to a new message.
             conversations.keep_draft(state, NEW, {"subject": found.subject,
                                                   "message": form.values["message"]})
@@ -304,9 +295,9 @@ def keep_reply_draft(request: Request, reference: str, actor: CurrentActor, db: 
                      form: Annotated[ReplyForm, Depends(ReplyForm.from_request)]) -> Response:
     found = _own(db, actor, reference)
     if _already_sent(db, form.values["form_key"]):
-        conversations.drop_draft(_session(request), found.reference)
+        conversations.drop_draft(web_session(request), found.reference)
     else:
-        conversations.keep_draft(_session(request), found.reference, {"message": form.values["message"]})
+        conversations.keep_draft(web_session(request), found.reference, {"message": form.values["message"]})
     return Response(status_code=204)
 
 
@@ -388,12 +379,12 @@ def start_chat(request: Request, actor: CurrentActor, db: SessionDep, settings: 
         return _chat_start_page(request, db, settings, actor, now, form, status=422)
     if conversations.chat_availability(db, settings, actor, now) is not ChatAvailability.open:
         # Closed or busy since the page was shown: keep their words for a message instead.
-        conversations.keep_draft(_session(request), NEW, {"message": form.values["message"]})
+        conversations.keep_draft(web_session(request), NEW, {"message": form.values["message"]})
         return _chat_start_page(request, db, settings, actor, now, form, not_started=True)
     items = context.items(request, db, actor)
     try:
         started = conversations.start_chat(
-            db, _broker(request), actor, account_id=_account_id(request, actor, db),
+            db, broker_of(request), actor, account_id=_account_id(request, actor, db),
             body=form.values["message"], context=context.chosen(items, form.values["share"]), form_key=key)
     except SQLAlchemyError as error:
         return _not_sent(request, db, error,
@@ -430,12 +421,12 @@ def send_chat_message(request: Request, reference: str, actor: CurrentActor, db:
     if found.status in conversations.FINISHED:
         # The chat ended while they typed: their words wait for them in a new message.
         if form.values["message"]:
-            conversations.keep_draft(_session(request), NEW, {"subject": found.subject,
+            conversations.keep_draft(web_session(request), NEW, {"subject": found.subject,
                                                               "message": form.values["message"]})
         return go_to(request, f"/help/chat/{found.reference}")
     if form.validate():
         try:
-            message = conversations.reply(db, _broker(request), actor, found, form.values["message"], key)
+            message = conversations.reply(db, broker_of(request), actor, found, form.values["message"], key)
         except requests.NotAllowed:
             form.error("message", _l("The chat has ended, so we could not send this. Copy your words "
                                      "and send them as a message."))
@@ -471,14 +462,14 @@ def _sent_in_place(request: Request, db: Session, actor: Actor, found: HelpReque
 def customer_typing(request: Request, reference: str, actor: CurrentActor, db: SessionDep) -> Response:
     found = _own(db, actor, reference, RequestKind.chat)
     with contextlib.suppress(BrokerError):  # Only a hint for the adviser; nothing is lost.
-        conversations.customer_typing(_broker(request), found)
+        conversations.customer_typing(broker_of(request), found)
     return Response(status_code=204)
 
 
 @router.post("/chat/{reference}/leave")
 def leave_chat(request: Request, reference: str, actor: CurrentActor, db: SessionDep) -> Response:
     found = _own(db, actor, reference, RequestKind.chat)
-    conversations.leave_chat(db, _broker(request), actor, found)
+    conversations.leave_chat(db, broker_of(request), actor, found)
     return go_to(request, f"/help/chat/{found.reference}")
 
 

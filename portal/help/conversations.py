@@ -17,13 +17,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, or_, select
 
 from portal import i18n
+from portal.access import Actor, Permission, can
 from portal.broker import Broker, BrokerError
 from portal.clock import utcnow
 from portal.help import requests, service
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
-from portal.identity.access import Actor, Permission, can
 from portal.identity.models import Person
 from portal.notify import service as notify
 from portal.notify.models import InboxMessage
@@ -263,7 +263,7 @@ class ChatAvailability(StrEnum):
 
 
 def chat_availability(db: Session, settings: Settings, actor: Actor, at: dt.datetime) -> ChatAvailability:
-    if not service.status_at(at, settings.help_hours, settings.help_closed_days, settings.time_zone).open:
+    if not service.status_at(at, settings.help_hours, settings.closed_days, settings.time_zone).open:
         return ChatAvailability.closed
     if requests.advisers_free_for_chat(db, requests.team_for(db, actor.customer_id)) == 0:
         return ChatAvailability.busy

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from enum import StrEnum
+from typing import ClassVar, Literal
 
 from sqlmodel import Field, SQLModel
 
@@ -42,6 +43,7 @@ class Team(StrEnum):
 
 class HelpRequest(SQLModel, table=True):
     __tablename__ = "help_request"
+    access_kind: ClassVar[Literal["help_request"]] = "help_request"  # What `can()` (portal/access.py) sees.
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(default_factory=new_reference, max_length=12, unique=True, index=True)

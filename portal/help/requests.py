@@ -12,14 +12,14 @@ from collections.abc import Iterable
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select, update
 
-from portal.accounts.dashboard import things_to_do
+from portal.access import Actor, Permission, adviser_may_take, can
 from portal.accounts.models import CustomerAccount
 from portal.accounts.service import looks_like_reference
+from portal.accounts.todo import things_to_do
 from portal.activity.service import record
 from portal.broker import Broker
 from portal.clock import utcnow
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus, Team
-from portal.identity.access import Actor, Permission, adviser_may_take, can
 from portal.identity.models import Person
 from portal.needs.models import Support
 from portal.needs.service import current as current_needs

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from portal.access import Actor
 from portal.deps import SessionDep, SettingsDep
 from portal.help import context, service
 from portal.help.models import Team
 from portal.help.requests import team_for
-from portal.identity.access import Actor
 from portal.identity.deps import SignInRequired, current_actor
 from portal.settings import Settings
 from portal.web.navigation import go_to

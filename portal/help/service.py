@@ -177,7 +177,7 @@ def callback_slots(now: dt.datetime, settings: Settings,
     (as the database gives them back). Slots come back in order, aware, in the organisation's zone."""
     zone = ZoneInfo(settings.time_zone)
     groups = parse_hours(settings.help_hours)
-    closed = frozenset(settings.help_closed_days)
+    closed = frozenset(settings.closed_days)
     step = dt.timedelta(minutes=settings.callback_slot_minutes)
     earliest = now.astimezone(dt.UTC) + CALLBACK_NOTICE
     taken = {_as_utc(moment): count for moment, count in taken_counts.items()}
@@ -315,7 +315,7 @@ def minutes_wait(minutes: int) -> str:
 
 def help_page(db: Session, settings: Settings, now: dt.datetime, customer_tz: str,
               team: Team) -> HelpPage:
-    status = status_at(now, settings.help_hours, settings.help_closed_days, settings.time_zone)
+    status = status_at(now, settings.help_hours, settings.closed_days, settings.time_zone)
     phone_wait = ""
     if status.open and settings.help_phone_wait_minutes is not None:
         phone_wait = (minutes_wait(settings.help_phone_wait_minutes) if settings.help_phone_wait_minutes
@@ -324,7 +324,7 @@ def help_page(db: Session, settings: Settings, now: dt.datetime, customer_tz: st
     return HelpPage(
         status=status, status_text=status_text(status, now, customer_tz, settings.time_zone),
         hours=opening_hours(settings.help_hours), zone=zone_label(settings.time_zone),
-        closed_days=upcoming_closed_days(now, settings.help_closed_days, settings.time_zone),
+        closed_days=upcoming_closed_days(now, settings.closed_days, settings.time_zone),
         call_cost=call_cost(settings), phone_wait=phone_wait, chat=chat,
         chat_wait=minutes_wait(chat.wait_minutes) if status.open and chat.waiting else "",
         in_person_hours=opening_hours(settings.help_in_person_hours))

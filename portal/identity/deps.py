@@ -8,9 +8,9 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 
+from portal.access import Actor
 from portal.deps import SessionDep
 from portal.help.requests import advisable_accounts
-from portal.identity.access import Actor
 from portal.identity.models import Person
 from portal.web.sessions import SessionState
 

@@ -7,16 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from portal.activity import service as activity
-from portal.cobrowse import service as cobrowse
-from portal.cobrowse.models import EndReason
-from portal.deps import SessionDep, SettingsDep
+from portal.deps import SessionDep, SettingsDep, broker_of
 from portal.i18n import gettext as _
 from portal.identity import service
 from portal.identity.forms import CodeForm, IdentifierForm
 from portal.identity.signing_in import client_address, complete_sign_in
 from portal.notify.service import deliver_pending
-from portal.push import service as push
 from portal.web.navigation import local_path
 from portal.web.ratelimit import allow
 from portal.web.sessions import SessionState
@@ -87,13 +83,8 @@ def check_sign_in_code(request: Request, db: SessionDep, settings: SettingsDep,
 def sign_out(request: Request, db: SessionDep) -> RedirectResponse:
     state: SessionState = request.state.session
     if state.person_id is not None:
-        activity.record(db, actor_person_id=state.person_id, action="signed_out")
-        push.forget_session(db, state.id)  # Notifications turned on in this session stop too.
-        db.commit()
-        # A screen shared from this browser stops at once, and so does an adviser's looking.
-        broker, time_zone = request.app.state.broker, request.app.state.settings.time_zone
-        cobrowse.end_for_session(db, broker, state.id, EndReason.signed_out, time_zone)
-        cobrowse.end_for_adviser(db, broker, state.person_id, time_zone)
+        service.sign_out(db, broker_of(request), request.app.state.settings.time_zone, state.person_id,
+                         state.id)
     state.end()
     response = RedirectResponse("/signed-out", status_code=303)
     response.headers["Clear-Site-Data"] = '"cache", "storage"'

@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from portal.cobrowse import service as cobrowse
-from portal.deps import SessionDep, SettingsDep
+from portal.deps import SessionDep, SettingsDep, broker_of
 from portal.i18n import gettext as _
 from portal.identity import service
 from portal.identity.deps import CurrentActor
@@ -95,9 +94,7 @@ def remove(request: Request, passkey_id: PasskeyId, actor: CurrentActor, db: Ses
 @router.post("/sessions/end-others")
 def end_others(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
     state: SessionState = request.state.session
-    service.end_other_sessions(db, actor.person_id, state.id)
-    # A screen shared from one of those browsers stops too.
-    cobrowse.end_elsewhere(db, request.app.state.broker, actor.person_id, state.id,
-                           request.app.state.settings.time_zone)
+    service.end_other_sessions(db, broker_of(request), request.app.state.settings.time_zone,
+                               actor.person_id, state.id)
     state.set("flash", "sessions_ended")
     return RedirectResponse("/account/security", status_code=303)

@@ -12,12 +12,12 @@ from portal import i18n
 from portal.accounts.models import CustomerAccount
 from portal.activity import service as activity
 from portal.activity.models import ActivityEntry
+from portal.broker import Broker
 from portal.clock import utcnow
 from portal.i18n import gettext as _
-from portal.identity import codes
+from portal.identity import codes, events
 from portal.identity.models import Passkey, Person
 from portal.notify import service as notify
-from portal.push import service as push
 from portal.settings import Settings
 from portal.web.ratelimit import Limit
 from portal.web.sessions import WebSession, hash_id
@@ -245,13 +245,27 @@ def session_summaries(db: Session, settings: Settings, person_id: int,
             for s in sessions_of(db, settings, person_id)]
 
 
-def end_other_sessions(db: Session, person_id: int, current_session_id: str) -> int:
-    """Sign out everywhere else; notifications turned on anywhere else stop too."""
-    push.forget_other_sessions(db, person_id, current_session_id)
+def sign_out(db: Session, broker: Broker | None, time_zone: str, person_id: int, session_id: str) -> None:
+    """Signing out: recorded, and the features that keep things per session hear of it (notifications
+    turned on in this session stop; a screen shared from it, or watched by this adviser, ends)."""
+    event = events.SessionsEnded(person_id, session_id, others=False, time_zone=time_zone)
+    activity.record(db, actor_person_id=person_id, action="signed_out")
+    events.announce(events.Phase.IN_TRANSACTION, db, broker, event)
+    db.commit()
+    events.announce(events.Phase.AFTER_COMMIT, db, broker, event)
+
+
+def end_other_sessions(db: Session, broker: Broker | None, time_zone: str, person_id: int,
+                       current_session_id: str) -> int:
+    """Sign out everywhere else; notifications turned on anywhere else stop too, and so does a screen
+    shared from another browser."""
+    event = events.SessionsEnded(person_id, current_session_id, others=True, time_zone=time_zone)
+    events.announce(events.Phase.IN_TRANSACTION, db, broker, event)
     result = db.exec(delete(WebSession).where(  # type: ignore[call-overload]
         WebSession.person_id == person_id, WebSession.id_hash != hash_id(current_session_id)))
     activity.record(db, actor_person_id=person_id, action="signed_out_other_sessions")
     db.commit()
+    events.announce(events.Phase.AFTER_COMMIT, db, broker, event)
     return result.rowcount
 
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select, update
 
+from portal.access import Actor, Permission, can
 from portal.accounts.models import CustomerAccount
 from portal.activity import service as activity
 from portal.clock import utcnow
-from portal.identity.access import Actor, Permission, can
 from portal.identity.models import Person
 from portal.needs.models import Channel, CommunicationNeeds, Support
 from portal.privacy.models import ConsentRecord

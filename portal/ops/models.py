@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from enum import StrEnum
+from typing import ClassVar, Literal
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -39,6 +40,7 @@ class IncidentStage(StrEnum):
 
 
 class Incident(SQLModel, table=True):
+    access_kind: ClassVar[Literal["incident"]] = "incident"  # What `can()` (portal/access.py) sees.
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(default_factory=new_incident_reference, max_length=12, unique=True)
     service: ServiceKind = Field(sa_type=enum_type(ServiceKind))

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
+from portal.access import Actor, Permission, can
 from portal.accounts.models import ServiceKind
 from portal.clock import aware
 from portal.deps import SessionDep, SettingsDep
 from portal.i18n import lazy_gettext as _l
-from portal.identity.access import Actor, Permission, can
 from portal.identity.deps import CurrentActor
 from portal.ops import service
 from portal.ops.forms import FixedForm, IncidentForm, version_of

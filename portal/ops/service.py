@@ -20,11 +20,11 @@ from enum import StrEnum
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select, update
 
+from portal.access import Actor, Permission, can
 from portal.accounts.models import ServiceKind
 from portal.activity.service import record
 from portal.broker import Broker, BrokerError
 from portal.clock import aware, utcnow
-from portal.identity.access import Actor, Permission, can
 from portal.ops.models import (
     REFERENCE_LETTERS,
     Confidence,

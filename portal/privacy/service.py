@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
+from portal.access import Actor, Permission, can
 from portal.accounts.models import (
     Appointment,
     Bill,
@@ -27,7 +28,6 @@ from portal.accounts.service import accounts_for
 from portal.activity import service as activity
 from portal.activity.models import ActivityEntry
 from portal.clock import utcnow
-from portal.identity.access import Actor, Permission, can
 from portal.identity.models import Passkey, Person
 from portal.needs.service import needs_of
 from portal.notify.models import InboxMessage

@@ -22,7 +22,6 @@ from portal.web.sessions import SessionState
 router = APIRouter(prefix="/updates/push")
 
 FLASH = "flash"
-DEVICE_OFF = "push_device_off"
 MALFORMED = object()
 
 
@@ -106,7 +105,7 @@ def unsubscribe(request: Request, db: SessionDep,
     if isinstance(sent, str):
         if person_id is not None and sent.isdigit() and len(sent) < 12:
             service.remove(db, person_id, int(sent))
-            request.state.session.set(FLASH, DEVICE_OFF)
+            request.state.session.set(FLASH, service.DEVICE_OFF)
         return go_to(request, "/updates/settings")
     if person_id is None:
         return _signed_out()

@@ -32,16 +32,19 @@ from portal import i18n
 from portal.activity import service as activity
 from portal.clock import utcnow
 from portal.i18n import gettext
-from portal.push.keys import b64url_decode
+from portal.identity import events
 from portal.push.models import PushSubscription
 from portal.settings import Environment, Settings
 from portal.updates.models import DeliveryChannel, UpdateKind, UpdatePreferences
+from portal.vapid import b64url_decode
 from portal.web.sessions import hash_id
 
 MAX_ENDPOINT = 2000
 MAX_DEVICES = 10  # Per person.
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")  # Plain http is allowed to these outside production.
 AUTH_SECRET_BYTES = 16
+# The flash that tells the settings page this device stopped getting notifications.
+DEVICE_OFF = "push_device_off"
 
 
 class Refused(ValueError):
@@ -254,3 +257,12 @@ def used(db: Session, subscription_ids: Iterable[int], now: dt.datetime) -> None
         db.exec(update(PushSubscription).where(  # type: ignore[call-overload]
             col(PushSubscription.id).in_(ids)).values(last_used_at=now))
         db.commit()
+
+
+@events.on_sessions_ended(events.Phase.IN_TRANSACTION)
+def _forget_ended_sessions(db: Session, _broker: object, ended: events.SessionsEnded) -> None:
+    """Notifications turned on in a session stop when it ends."""
+    if ended.others:
+        forget_other_sessions(db, ended.person_id, ended.session_id)
+    else:
+        forget_session(db, ended.session_id)

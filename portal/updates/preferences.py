@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from portal.access import Actor
 from portal.accounts.models import CustomerAccount, Service, ServiceStatus
 from portal.accounts.service import accounts_for, services_of
 from portal.activity import service as activity
 from portal.clock import utcnow
-from portal.identity.access import Actor
 from portal.updates import rules
 from portal.updates.models import DeliveryChannel, UpdateKind, UpdatePreferences, UsageAlert
 

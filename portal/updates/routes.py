@@ -16,18 +16,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from portal.deps import SessionDep, SettingsDep
+from portal.access import Actor
+from portal.deps import SessionDep, SettingsDep, web_session
 from portal.i18n import get_locale, speaking
-from portal.identity.access import Actor
 from portal.identity.deps import CurrentActor
-from portal.push import routes as push_routes
 from portal.push import service as push
 from portal.updates import centre, preferences, rules, service
 from portal.updates.forms import SettingsForm, channel_field, service_name, settings_form, usage_field
 from portal.updates.models import DeliveryChannel, Update, UpdateKind
 from portal.web.csrf import MAX_FIELDS
 from portal.web.navigation import go_to
-from portal.web.sessions import SessionState
 from portal.web.sse import Fragments, frame, sse_response
 from portal.web.templating import render
 
@@ -41,10 +39,6 @@ REMINDERS_STOPPED = "update_reminders_stopped"
 SETTINGS_SAVED = "update_settings_saved"
 ENDED = "ended"  # The live stream's last event when the session is over: the browser stops asking.
 
-
-def _session(request: Request) -> SessionState:
-    state: SessionState = request.state.session
-    return state
 
 
 def unseen_updates(request: Request) -> int | None:
@@ -74,14 +68,14 @@ def updates(request: Request, actor: CurrentActor, db: SessionDep, settings: Set
     return render(request, "updates/index.html", {
         "updates": shown, "page": page, "pages": pages,
         "unseen": service.unseen_count(db, actor.person_id),
-        "all_seen": _session(request).take(FLASH, ALL_SEEN) is not None}, htmx_main=True)
+        "all_seen": web_session(request).take(FLASH, ALL_SEEN) is not None}, htmx_main=True)
 
 
 @router.post("/seen")
 def mark_all_seen(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
     service.mark_all_seen(db, actor.person_id)
     db.commit()
-    _session(request).set(FLASH, ALL_SEEN)
+    web_session(request).set(FLASH, ALL_SEEN)
     return go_to(request, "/updates")
 
 
@@ -114,7 +108,7 @@ def _settings_page(request: Request, db: Session, current: preferences.Current, 
         "most_a_day": rules.MAX_DAILY_CAP, "push_on": push_on,
         "devices": push.devices(db, current.recipient.person_id) if push_on else [],
         "describe_device": push.describe, "vapid_public_key": settings.vapid_public_key,
-        "device_off": _session(request).take(FLASH, push_routes.DEVICE_OFF) is not None},
+        "device_off": web_session(request).take(FLASH, push.DEVICE_OFF) is not None},
         status_code=status, htmx_main=True)
 
 
@@ -129,7 +123,7 @@ async def _form_data(request: Request) -> FormData:
 def update_settings(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
     current = preferences.current(db, actor)
     form = settings_form(current.metered).from_current(current)
-    saved = _session(request).take(FLASH, SETTINGS_SAVED) is not None
+    saved = web_session(request).take(FLASH, SETTINGS_SAVED) is not None
     return _settings_page(request, db, current, form, saved=saved)
 
 
@@ -141,7 +135,7 @@ def save_settings(request: Request, actor: CurrentActor, db: SessionDep,
     if not form.validate():
         return _settings_page(request, db, current, form, status=422)
     preferences.save(db, actor, form.choices())
-    _session(request).set(FLASH, SETTINGS_SAVED)
+    web_session(request).set(FLASH, SETTINGS_SAVED)
     return go_to(request, "/updates/settings")
 
 
@@ -190,12 +184,12 @@ def _just_ended() -> Iterator[str]:
 def events(request: Request, db: SessionDep) -> Response:
     """Server-sent events for the signed-in customer. Anyone else, and a session that ends while
     the stream is open, get an "ended" event, so the browser stops reconnecting."""
-    person_id = centre.customer_id(db, _session(request).person_id)
+    person_id = centre.customer_id(db, web_session(request).person_id)
     if person_id is None:
         return StreamingResponse(_just_ended(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store"})
     engine, settings = request.app.state.engine, request.app.state.settings
-    session_id = _session(request).id
+    session_id = web_session(request).id
     signed_out = {"yes": False}
 
     def still_allowed() -> bool:
@@ -240,7 +234,7 @@ def one_update(request: Request, update_id: str, actor: CurrentActor, db: Sessio
     return render(request, "updates/update.html", {
         "item": centre.shown(db, found, settings.time_zone),
         "steps": [centre.step_sentence(step, settings.time_zone) for step in steps],
-        "stopped": _session(request).take(FLASH, REMINDERS_STOPPED) is not None})
+        "stopped": web_session(request).take(FLASH, REMINDERS_STOPPED) is not None})
 
 
 @router.post("/{update_id}/stop-reminders")
@@ -249,5 +243,5 @@ def stop_reminders(request: Request, update_id: str, actor: CurrentActor, db: Se
     if found.reminders_stopped_at is None:  # Pressed twice: stopped and logged once.
         service.stop_reminders(db, found, actor.person_id)
         db.commit()
-    _session(request).set(FLASH, REMINDERS_STOPPED)
+    web_session(request).set(FLASH, REMINDERS_STOPPED)
     return go_to(request, f"/updates/{found.id}")

@@ -26,7 +26,6 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, exists, select
 
 from portal.accounts import billing, cases, usage
-from portal.accounts.dashboard import things_to_do
 from portal.accounts.models import (
     Appointment,
     AppointmentStatus,
@@ -39,6 +38,7 @@ from portal.accounts.models import (
     Service,
     Stage,
 )
+from portal.accounts.todo import things_to_do
 from portal.clock import aware
 from portal.updates import service
 from portal.updates.models import Update, UpdateKind, UsageAlert

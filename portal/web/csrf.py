@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from fastapi import Request
 from starlette.requests import Request as StarletteRequest
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.settings import Settings
 from portal.web.sessions import SessionState
+
+ErrorPageForScope = Callable[[Scope, int], Response]
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 MAX_FIELDS = 200  # No form of ours comes near this; more is an attack or a mistake.
@@ -43,20 +47,19 @@ class MalformedBody(Exception):
 
 
 class CsrfMiddleware:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, refuse: ErrorPageForScope) -> None:
         self.app = app
         self.settings = settings
+        self.refuse = refuse  # The helpful error page (portal/web/errors.py), handed over by the app.
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
-        from portal.web.errors import error_response_for_scope
-
         try:
             body = await self._read_body(scope, receive)
         except BodyTooLarge:
-            await error_response_for_scope(scope, 413)(scope, receive, send)
+            await self.refuse(scope, 413)(scope, receive, send)
             return
 
         replayed = False
@@ -72,10 +75,10 @@ class CsrfMiddleware:
         try:
             allowed = self._same_origin(request) and await self._token_matches(request, body)
         except MalformedBody:
-            await error_response_for_scope(scope, 400)(scope, receive, send)
+            await self.refuse(scope, 400)(scope, receive, send)
             return
         if not allowed:
-            await error_response_for_scope(scope, 403)(scope, receive, send)
+            await self.refuse(scope, 403)(scope, receive, send)
             return
         await self.app(scope, replay, send)
 

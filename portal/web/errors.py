@@ -12,6 +12,7 @@ from starlette.types import Scope
 
 from portal import i18n
 from portal.i18n import lazy_gettext as _l
+from portal.logs import request_id
 from portal.web.templating import is_htmx, render
 
 
@@ -59,7 +60,8 @@ def _page_for(status: int) -> ErrorPage:
 def error_page(request: Request, status: int, headers: dict[str, str] | None = None) -> HTMLResponse:
     page = _page_for(status)
     response = render(request, "errors/error.html",
-                      {"heading": page.heading, "paragraphs": page.paragraphs, "status": status},
+                      {"heading": page.heading, "paragraphs": page.paragraphs, "status": status,
+                       "request_id": request_id.get() if status >= 500 else ""},
                       status_code=status, headers=headers, htmx_main=True)
     if is_htmx(request):
         # Whatever the request meant to update, the error replaces the main content.

@@ -12,6 +12,8 @@ import secrets
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal.web.csrf import ErrorPageForScope
+
 logger = logging.getLogger(__name__)
 
 
@@ -45,8 +47,9 @@ HSTS = "max-age=63072000; includeSubDomains"
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, refuse: ErrorPageForScope) -> None:
         self.app = app
+        self.refuse = refuse  # The helpful error page (portal/web/errors.py), handed over by the app.
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,7 +80,5 @@ class SecurityHeadersMiddleware:
             logger.exception("Unhandled error for %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            from portal.web.errors import error_response_for_scope
-
-            response = error_response_for_scope(scope, 500)
+            response = self.refuse(scope, 500)
             await response(scope, receive, send_with_headers)

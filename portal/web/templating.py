@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from portal import i18n
 from portal.settings import ROOT, Settings
+from portal.web.csrf import csrf_token
 
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
@@ -59,7 +60,7 @@ def make_environment(settings: Settings) -> Environment:
         languages=i18n.LANGUAGES,
         current_language=i18n.current_language,
         csrf_input=csrf_input,
-        csrf_token=lambda request: _csrf_token(request),
+        csrf_token=csrf_token,
         options=options,
         signed_in=signed_in,
         service_name=lambda: settings.service_name or i18n.gettext("Manage your account"),
@@ -91,14 +92,8 @@ def options(value: Any) -> Any:
     return value
 
 
-def _csrf_token(request: Request) -> str:
-    from portal.web.csrf import csrf_token
-
-    return csrf_token(request)
-
-
 def csrf_input(request: Request) -> Markup:
-    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(_csrf_token(request))
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(csrf_token(request))
 
 
 def signed_in(request: Request) -> bool:

@@ -1,17 +1,16 @@
 """The one authorisation check: can this actor do this to this subject?
 
 Every route that touches an account or a request for help asks `can()`; carers and advisers get their
-rules here, not in handlers."""
+rules here, not in handlers. Subjects are described by small protocols, so this module imports no
+feature: each subject's table says which kind of subject it is (`access_kind`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import ClassVar, Literal, Protocol, cast
 
-from portal.accounts.models import CustomerAccount
-from portal.help.models import HelpRequest, RequestStatus, Team
 from portal.identity.models import Person
-from portal.ops.models import Incident
 
 ADVISER = "adviser"
 OPERATIONS = "operations"
@@ -101,47 +100,97 @@ class Actor:
         return self.staff_role == OPERATIONS
 
 
-def adviser_may_take(actor: Actor, request: HelpRequest) -> bool:
+class AccountSubject(Protocol):
+    """A customer account (accounts/models.py)."""
+
+    access_kind: ClassVar[Literal["account"]]
+    id: int | None
+    holder_person_id: int | None
+
+
+class HelpSubject(Protocol):
+    """A request for help: a callback, a message or a chat (help/models.py)."""
+
+    access_kind: ClassVar[Literal["help_request"]]
+    customer_person_id: int
+    private: bool
+    claimed_by_person_id: int | None
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def team(self) -> str: ...
+
+
+class IncidentSubject(Protocol):
+    """An incident that operations publish (ops/models.py)."""
+
+    access_kind: ClassVar[Literal["incident"]]
+
+
+Subject = AccountSubject | HelpSubject | IncidentSubject | Person
+
+GENERAL_TEAM, SPECIALIST_TEAM = "general", "specialist"
+
+
+def adviser_may_take(actor: Actor, request: HelpSubject) -> bool:
     """Specialists see every queue; other advisers see the general one."""
-    return actor.is_adviser and (request.team is Team.general or actor.team == Team.specialist.value)
+    return actor.is_adviser and (request.team == GENERAL_TEAM or actor.team == SPECIALIST_TEAM)
 
 
-def help_permission(request: HelpRequest) -> Permission:
+def help_permission(request: HelpSubject) -> Permission:
     """What a carer needs to see a request for help: messages, or talking to an adviser."""
-    return Permission.send_messages if request.kind.value == "message" else Permission.talk_to_adviser
+    return Permission.send_messages if request.kind == "message" else Permission.talk_to_adviser
 
 
-def can(actor: Actor, subject: CustomerAccount | HelpRequest | Person | Incident | None,
-        permission: Permission) -> bool:
+def can(actor: Actor, subject: Subject | None, permission: Permission) -> bool:
     """`subject` is None for a new thing that has no record yet (a new incident). A Person subject is
     the customer themself, for things that are theirs rather than an account's (asking for help)."""
+    kind = "person" if isinstance(subject, Person) else getattr(subject, "access_kind", None)
     if permission is Permission.publish_incidents:
-        return actor.is_operations and (subject is None or isinstance(subject, Incident))
-    if subject is None or isinstance(subject, Incident):
+        return actor.is_operations and kind in (None, "incident")
+    if subject is None or kind not in ("person", "help_request", "account"):
         return False
     if permission is Permission.record_authority:
-        return actor.is_adviser and actor.acting_for is None and isinstance(subject, CustomerAccount)
-    acting = actor.acting_for
+        return actor.is_adviser and actor.acting_for is None and kind == "account"
     if isinstance(subject, Person):
-        if acting is not None:
-            return subject.id == acting.customer_person_id and permission in acting.permissions
-        return subject.id == actor.person_id and permission in CUSTOMER_PERMISSIONS
-    if isinstance(subject, HelpRequest):
-        if permission is not Permission.advise:
-            if acting is not None:
-                # A carer sees the customer's requests of the kinds they may use, never private ones.
-                return (subject.customer_person_id == acting.customer_person_id and not subject.private
-                        and help_permission(subject) in acting.permissions)
-            return subject.customer_person_id == actor.person_id  # Your own request for help.
-        if acting is not None:
-            return False
-        if subject.status is RequestStatus.waiting:
-            return adviser_may_take(actor, subject)
-        return actor.is_adviser and subject.claimed_by_person_id == actor.person_id
-    if permission is Permission.advise:
-        return actor.is_adviser and acting is None and subject.id in actor.advisable_accounts
+        return _can_for_person(actor, subject, permission)
+    if kind == "help_request":
+        return _can_for_help(actor, cast(HelpSubject, subject), permission)
+    return _can_for_account(actor, cast(AccountSubject, subject), permission)
+
+
+def _can_for_person(actor: Actor, person: Person, permission: Permission) -> bool:
+    acting = actor.acting_for
     if acting is not None:
-        return (subject.holder_person_id == acting.customer_person_id
-                and permission in acting.permissions)
+        return person.id == acting.customer_person_id and permission in acting.permissions
+    return person.id == actor.person_id and permission in CUSTOMER_PERMISSIONS
+
+
+def _can_for_help(actor: Actor, request: HelpSubject, permission: Permission) -> bool:
+    acting = actor.acting_for
+    if permission is not Permission.advise:
+        if acting is not None:
+            # A carer sees the customer's requests of the kinds they may use, never private ones.
+            return (request.customer_person_id == acting.customer_person_id and not request.private
+                    and help_permission(request) in acting.permissions)
+        return request.customer_person_id == actor.person_id  # Your own request for help.
+    if acting is not None:
+        return False
+    if request.status == "waiting":
+        return adviser_may_take(actor, request)
+    return actor.is_adviser and request.claimed_by_person_id == actor.person_id
+
+
+def _can_for_account(actor: Actor, account: AccountSubject, permission: Permission) -> bool:
+    acting = actor.acting_for
+    if permission is Permission.advise:
+        return actor.is_adviser and acting is None and account.id in actor.advisable_accounts
+    if acting is not None:
+        return account.holder_person_id == acting.customer_person_id and permission in acting.permissions
     # The account holder may do everything a customer can on their own account.
-    return subject.holder_person_id == actor.person_id and permission in CUSTOMER_PERMISSIONS
+    return account.holder_person_id == actor.person_id and permission in CUSTOMER_PERMISSIONS

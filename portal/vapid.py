@@ -1,4 +1,4 @@
-"""VAPID keys: the pair that signs our web push messages, so push services know they come from us.
+"""VAPID keys (web push): the pair that signs our web push messages, so push services know they come from us.
 
 `generate()` makes a pair (the `portal vapid` command, and throwaway keys for the demo); `check_pair`
 is what the settings use to refuse a key that does not parse or a public key that is not the private
