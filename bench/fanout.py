@@ -34,8 +34,8 @@ from sqlmodel import Session, col, select
 
 import portal.models  # noqa: F401
 from portal import db as database
-from portal.accounts.models import CustomerAccount, Service, ServiceKind, ServiceStatus
 from portal.access import Actor
+from portal.accounts.models import CustomerAccount, Service, ServiceKind, ServiceStatus
 from portal.identity.models import Person
 from portal.ops import service as ops
 from portal.ops.models import Confidence, Incident, IncidentStage, new_incident_reference

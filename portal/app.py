@@ -12,42 +12,34 @@ from starlette.middleware import Middleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal import (
+    accounts,
+    advisers,
+    carers,
+    cobrowse,
+    demo,
+    details,
+    help,
+    identity,
+    needs,
+    ops,
+    pages,
+    privacy,
+    push,
+    pwa,
+    updates,
+)
 from portal.accounts import wording
-from portal.accounts.bill_routes import router as bills_router
-from portal.accounts.case_routes import router as cases_router
 from portal.accounts.deps import NoAccountYet
-from portal.accounts.routes import router as accounts_router
-from portal.accounts.usage_routes import router as usage_router
-from portal.advisers.routes import router as advisers_router
 from portal.broker import make_broker
-from portal.carers.adviser_routes import router as carers_adviser_router
 from portal.carers.guard import ActingEnded, NotWhileActing, carer_guard
-from portal.carers.routes import router as carers_router
 from portal.cobrowse import routes as cobrowse_routes
-from portal.cobrowse.adviser_routes import router as cobrowse_adviser_router
-from portal.cobrowse.routes import router as cobrowse_router
 from portal.db import make_engine
-from portal.demo.routes import router as demo_router
-from portal.details.routes import router as details_router
-from portal.help.callback_routes import router as callback_router
-from portal.help.conversation_routes import router as conversation_router
-from portal.help.routes import router as help_router
 from portal.housekeeping import purge_forever
 from portal.identity.deps import SignInRequired, sign_in_url
-from portal.identity.routes import router as identity_router
-from portal.identity.security_routes import router as security_router
-from portal.identity.set_up_routes import router as set_up_router
-from portal.identity.webauthn_routes import router as webauthn_router
-from portal.needs.routes import router as needs_router
-from portal.ops.routes import router as ops_router
-from portal.pages.routes import router as pages_router
-from portal.privacy.routes import router as privacy_router
-from portal.push.routes import router as push_router
-from portal.pwa.routes import router as pwa_router
 from portal.settings import Settings
 from portal.updates import routes as updates_routes
 from portal.updates import worker
-from portal.updates.routes import router as updates_router
 from portal.web import errors
 from portal.web.csrf import CsrfMiddleware
 from portal.web.locale import LocaleMiddleware
@@ -56,6 +48,10 @@ from portal.web.requestid import RequestIdMiddleware
 from portal.web.security import SecurityHeadersMiddleware
 from portal.web.sessions import SessionMiddleware, SessionStore
 from portal.web.templating import STATIC_DIR, is_htmx, make_environment, render
+
+# Each feature package says which routers it has (its `routers()`); the order is the order of inclusion.
+FEATURES = (pages, help, identity, accounts, details, needs, privacy, advisers, push, updates, ops, pwa,
+            carers, cobrowse)
 
 
 class CachedStatic:
@@ -123,14 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", CachedStatic(StaticFiles(directory=STATIC_DIR),
                                       settings.static_max_age_seconds), name="static")
-    for router in (pages_router, help_router, identity_router, set_up_router, webauthn_router,
-                   security_router, accounts_router, bills_router, usage_router, cases_router,
-                   details_router, needs_router, privacy_router, callback_router, conversation_router,
-                   advisers_router, push_router, updates_router, ops_router, pwa_router, carers_router,
-                   carers_adviser_router, cobrowse_router, cobrowse_adviser_router):
-        app.include_router(router)
-    if settings.demo:
-        app.include_router(demo_router)
+    for feature in FEATURES + ((demo,) if settings.demo else ()):
+        for router in feature.routers():
+            app.include_router(router)
 
     errors.install(app)
 

@@ -10,7 +10,8 @@ Every module of `portal` belongs to one layer, lowest first:
     services     everything else in a feature: use cases and domain rules (no HTTP)
     aggregators  pages built from many features' services (the dashboard)
     routes       *routes.py and request dependencies (*/deps.py, carers/guard.py)
-    app          app.py, cli.py, the table registry (models.py) and the demo
+    app          app.py, cli.py, the table registry (models.py), the demo, and each feature package's
+                 __init__.py, whose `routers()` hands the app that feature's routers
 
 A module may import from its own layer or lower ones, never higher; within one layer, features
 (packages) import each other one way (no cycle), and no module imports itself back, even through an
@@ -38,6 +39,8 @@ IDENTITY = {"portal.identity.models", "portal.identity.codes", "portal.identity.
 AGGREGATORS = {"portal.accounts.dashboard"}
 ROUTE_HELPERS = {"deps", "guard"}
 APP = {"portal.app", "portal.cli", "portal.models"}
+FEATURE_PACKAGES = {f"portal.{path.parent.name}" for path in ROOT.glob("*/__init__.py")
+                    if path.parent.name not in ("web", "migrations")}
 
 
 def layer_of(module: str) -> str:
@@ -50,7 +53,7 @@ def layer_of(module: str) -> str:
         return "identity"
     if module == "portal.access":
         return "access"
-    if module in APP or module.startswith("portal.demo"):
+    if module in APP or module.startswith("portal.demo") or module in FEATURE_PACKAGES:
         return "app"
     if name.endswith("routes") or name in ROUTE_HELPERS:
         return "routes"

@@ -1,1 +1,13 @@
 """Proactive status updates: one record per update, delivered on the channels each person chose."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def routers() -> list[APIRouter]:
+    """This feature's pages, for the app to include (imported here, not at the top, so that loading
+    any part of the feature does not load its routes)."""
+    from portal.updates import routes
+
+    return [routes.router]
