@@ -47,8 +47,11 @@ chromium:
 run: install
 	$(BIN)/portal demo
 
+# Python with ruff; our own JavaScript (static/, not static/vendor/) parsed by node, then eslint.
 lint: install
 	$(BIN)/ruff check portal tests e2e accessibility bench
+	for f in static/sw.js static/js/*.js; do node --check "$$f" || exit 1; done
+	node_modules/.bin/eslint static
 
 # Four workers on two cores: browser tests spend most of their time waiting for pages, so more
 # workers than cores keeps both busy. Each worker has its own databases and live demo server.

@@ -8,7 +8,7 @@
   } catch (error) {
     return;
   }
-  if (!zone || !/^[A-Za-z0-9_+\/-]{1,64}$/.test(zone)) return;
+  if (!zone || !/^[A-Za-z0-9_+/-]{1,64}$/.test(zone)) return;
   var current = document.cookie.split("; ").filter(function (part) {
     return part.indexOf("portal_tz=") === 0;
   })[0];
