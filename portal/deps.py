@@ -4,13 +4,12 @@ Features use these instead of reading `request.app.state` or `request.state` the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from portal import i18n
 from portal.broker import Broker
 from portal.settings import Settings
 from portal.web.sessions import SessionState
@@ -37,13 +36,6 @@ def web_session(request: Request) -> SessionState:
     state: SessionState = request.state.session
     return state
 
-
-def in_thread(request: Request, work: Callable[[Session], Any]) -> Any:
-    """For live streams: a database session of its own and the reader's language, in a worker thread
-    (the page's own session has gone by the time events arrive)."""
-    i18n.set_locale(getattr(request.state, "locale", i18n.DEFAULT_LOCALE))
-    with Session(request.app.state.engine, expire_on_commit=False) as db:
-        return work(db)
 
 
 # The session closes when the handler returns, before the response is sent: a live stream (server-sent

@@ -4,7 +4,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from portal.demo.service import seed
 from portal.help.models import HelpMessage, HelpRequest
 from portal.identity.models import Person
 from portal.settings import Settings
+from portal.web.sse import Fragments, LiveStream
 from tests.page_checks import check_page
 
 
@@ -143,3 +144,15 @@ def postgres_url() -> str:
         pytest.skip("PostgreSQL tests skipped: set PORTAL_TEST_DATABASE_URL to run them "
                     "(CI sets it).")
     return url
+
+
+def stream_calls(app: FastAPI, stream: LiveStream) -> tuple[Callable[[dict], Fragments],
+                                                           Callable[[], Fragments]]:
+    """The stream's next(event) and first(), each in a database session of its own, as the server
+    runs them."""
+    def in_fresh_session(work: Callable[[Session], Fragments]) -> Fragments:
+        with Session(app.state.engine) as fresh:
+            return work(fresh)
+
+    return (lambda event: in_fresh_session(lambda db: stream.next(db, event)),
+            lambda: in_fresh_session(stream.first))

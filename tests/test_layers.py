@@ -9,7 +9,7 @@ Every module of `portal` belongs to one layer, lowest first:
     models       <feature>/models.py: tables
     services     everything else in a feature: use cases and domain rules (no HTTP)
     aggregators  pages built from many features' services (the dashboard)
-    routes       *routes.py and request dependencies (*/deps.py, carers/guard.py)
+    routes       *routes.py, live streams (*/live.py) and request dependencies (*/deps.py, carers/guard.py)
     app          app.py, cli.py, the table registry (models.py), the demo, and each feature package's
                  __init__.py, whose `routers()` hands the app that feature's routers
 
@@ -37,7 +37,7 @@ FOUNDATION = {"portal", "portal.settings", "portal.clock", "portal.db", "portal.
 IDENTITY = {"portal.identity.models", "portal.identity.codes", "portal.identity.aaguids",
             "portal.identity.events"}
 AGGREGATORS = {"portal.accounts.dashboard"}
-ROUTE_HELPERS = {"deps", "guard"}
+ROUTE_HELPERS = {"deps", "guard", "live"}
 APP = {"portal.app", "portal.cli", "portal.models"}
 FEATURE_PACKAGES = {f"portal.{path.parent.name}" for path in ROOT.glob("*/__init__.py")
                     if path.parent.name not in ("web", "migrations")}

@@ -13,11 +13,11 @@ from fastapi import FastAPI
 from sqlmodel import Session, select
 
 from portal.access import Actor
-from portal.help import conversation_routes, conversations, requests, service
+from portal.help import conversations, live, requests, service
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus
 from portal.identity.models import Person
 from portal.notify.models import InboxMessage, OutboxMessage
-from tests.conftest import PageCheckingClient, sign_in
+from tests.conftest import PageCheckingClient, sign_in, stream_calls
 from tests.page_checks import parse, text_of
 
 pytestmark = pytest.mark.usefixtures("no_help_requests")
@@ -399,12 +399,16 @@ def test_a_chat_closed_by_the_adviser_ends_and_its_transcript_is_in_messages(sam
 # Live streams
 
 
+def stream_args(app: FastAPI, viewer: Actor, request: HelpRequest) -> tuple:
+    return app.state.templates, app.state.settings, viewer, request, "a-session-id"
+
+
 def test_thread_stream_sends_only_new_messages(sam: PageCheckingClient, app: FastAPI, db: Session) -> None:
     reference = send_new(sam)
     thread = by_ref(db, reference)
     sam_actor = actor(db, "sam")
     shown = messages_of(db, reference)[-1].id
-    on_event, first = conversation_routes.thread_events(app.state, sam_actor, thread, shown)
+    on_event, first = stream_calls(app, live.ThreadStream(*stream_args(app, sam_actor, thread), after=shown))
     assert first() == []
     assert on_event({"event": "message", "reference": reference}) == []
 
@@ -427,8 +431,9 @@ def test_chat_stream_sends_messages_typing_and_where_the_chat_is(sam: PageChecki
     free_for_chat(db, "dewi")
     reference = start_chat(sam)
     chat = by_ref(db, reference)
-    on_event, first = conversation_routes.chat_events(app.state, actor(db, "sam"), chat,
-                                                      messages_of(db, reference)[-1].id, "waiting")
+    on_event, first = stream_calls(app, live.ChatStream(*stream_args(app, actor(db, "sam"), chat),
+                                                        after=messages_of(db, reference)[-1].id,
+                                                        shown_state="waiting"))
     assert first() == []
     assert on_event({"event": "typing", "by": "customer", "reference": reference}) == []
 
@@ -458,7 +463,8 @@ def test_queue_stream_sends_the_place_only_when_it_changes(client: PageCheckingC
     sams = start_chat(client)
     sign_in(client, "olu")
     olus = by_ref(db, start_chat(client))
-    on_event, first = conversation_routes.queue_events(app.state, olus, 2)
+    on_event, first = stream_calls(app, live.QueueStream(*stream_args(app, actor(db, "olu"), olus),
+                                                         shown_position=2))
     assert first() == []
     assert on_event({"event": "opened"}) == []
     requests.claim(db, actor(db, "dewi"), by_ref(db, sams))

@@ -15,8 +15,7 @@ from portal.accounts.models import Payment, PaymentStatus
 from portal.activity.models import ActivityEntry
 from portal.i18n import format_date
 from portal.identity.models import Person
-from portal.updates import routes as update_routes
-from portal.updates import service
+from portal.updates import live, service
 from portal.updates.models import (
     Delivery,
     DeliveryStatus,
@@ -26,7 +25,7 @@ from portal.updates.models import (
     UsageAlert,
 )
 from portal.web.sessions import WebSession
-from tests.conftest import PageCheckingClient, sign_in
+from tests.conftest import PageCheckingClient, sign_in, stream_calls
 from tests.page_checks import parse, text_of
 
 OLU_FAILED_PAYMENT = 68  # In the demo data.
@@ -385,7 +384,8 @@ def test_a_customers_pages_have_an_empty_polite_live_region_and_the_stream(olu: 
 def test_the_live_stream_sends_a_banner_and_the_new_count(olu: PageCheckingClient, app: FastAPI,
                                                           db: Session) -> None:
     olu_id = person_id(db, "olu")
-    on_event, first = update_routes.live_events(app.state, olu_id, "en")
+    on_event, first = stream_calls(app, live.UpdatesStream(app.state.templates, "Europe/London", 30, olu_id,
+                                                           "a-session-id", "en"))
     assert first() == [("count", "Updates")]
     update = make_update(db, "olu", "live", safety_critical=True)
     fragments = dict(on_event({"type": "update", "id": update.id}))

@@ -11,8 +11,8 @@ from fastapi import Depends, HTTPException, Request
 
 from portal.access import Actor
 from portal.advisers import service
-from portal.deps import in_thread
 from portal.identity.deps import CurrentActor
+from portal.web.sse import in_thread
 
 
 def current_adviser(actor: CurrentActor) -> Actor:

@@ -9,29 +9,23 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from markupsafe import escape
 from sqlmodel import Session
 
-from portal.access import Actor, Permission, can
-from portal.advisers import service
-from portal.advisers.deps import Adviser, still_adviser_here
+from portal.access import Actor
+from portal.advisers import live, service
+from portal.advisers.deps import Adviser
 from portal.advisers.forms import AvailabilityForm, CallOutcomeForm, CloseForm, ReplyForm, new_form_key
 from portal.carers import service as carers
 from portal.clock import today_in, utcnow
-from portal.deps import SessionDep, SettingsDep, broker_of, in_thread
-from portal.help import requests
+from portal.deps import SessionDep, SettingsDep, broker_of
 from portal.help.models import HelpRequest, RequestKind
-from portal.i18n import lazy_gettext as _l
 from portal.web.forms import Form
 from portal.web.navigation import go_to
-from portal.web.sse import Fragments, sse_response
+from portal.web.sse import live_response
 from portal.web.templating import is_htmx, render
 
 router = APIRouter(prefix="/adviser")
 FLASH = "adviser_flash"
-
-
-
 
 
 def _flash(request: Request) -> dict[str, str]:
@@ -43,55 +37,19 @@ def _set_flash(request: Request, kind: str, reference: str = "") -> None:
     request.state.session.set(FLASH, {"kind": kind, "reference": reference})
 
 
-
-
-
 # The queue
-
-WORDS = {"kinds": service.KINDS, "teams": service.TEAMS, "aware": service.aware}
-
-
-def _queue_context(request: Request, db: Session, adviser: Actor) -> dict[str, Any]:
-    return {"view": service.queue_view(db, adviser, utcnow()), "adviser": adviser, "updated": False,
-            **WORDS}
 
 
 @router.get("", response_class=HTMLResponse)
 def queue(request: Request, adviser: Adviser, db: SessionDep) -> Response:
     return render(request, "advisers/queue.html", {
-        **_queue_context(request, db, adviser), "flash": _flash(request),
+        **live.queue_context(db, adviser), "flash": _flash(request),
         "available": service.available_for_chat(db, adviser)}, htmx_main=True)
 
 
 @router.get("/events")
 def queue_events(request: Request, adviser: Adviser) -> StreamingResponse:
-    """The queue, sent again whenever something in it may have changed; a short words-only
-    announcement goes to its own live region, so the whole list is not read out."""
-    env = request.app.state.templates
-    last: list[tuple[tuple[str, str], ...]] = []
-
-    def fragments(db: Session) -> Fragments:
-        context = _queue_context(request, db, adviser)
-        if last and last[-1] == context["view"].signature:
-            return []  # Nothing this adviser can see has changed.
-        last[:] = [context["view"].signature]
-        return [("queue", env.get_template("advisers/_queue.html").render(request=request, **context)),
-                ("queue-status", env.get_template("advisers/_queue_status.html").render(
-                    request=request, **{**context, "updated": True}))]
-
-    def on_event(_event: dict) -> Fragments:
-        return in_thread(request, fragments)
-
-    def first() -> Fragments:
-        """On (re)connecting: the queue as it is now, in case events were missed; no announcement."""
-        def current(db: Session) -> Fragments:
-            context = _queue_context(request, db, adviser)
-            last[:] = [context["view"].signature]
-            return [("queue", env.get_template("advisers/_queue.html").render(request=request, **context))]
-        return in_thread(request, current)  # type: ignore[no-any-return]
-
-    return sse_response(request, requests.QUEUE_CHANNEL, on_event, first=first,
-                        still_allowed=lambda: still_adviser_here(request, adviser))
+    return live_response(request, live.QueueStream(request, adviser))
 
 
 @router.post("/requests/{reference}/claim")
@@ -134,7 +92,7 @@ def _request_page(request: Request, db: Session, adviser: Actor, help_request: H
         "help_request": help_request,
         "holds": service.holds(adviser, help_request),
         "adviser": adviser,
-        **WORDS, "outcome_words": service.OUTCOME_WORDS,
+        **live.WORDS, "outcome_words": service.OUTCOME_WORDS,
         "outcomes": [{"value": o, "text": service.OUTCOME_WORDS[o]} for o in service.OUTCOMES],
         "form": failed,
         "reply_form": reply_form or ReplyForm.blank(form_key=new_form_key()),
@@ -170,7 +128,7 @@ def reply(request: Request, reference: str, adviser: Adviser, db: SessionDep, se
         # conversation as it is now.
         return render(request, "advisers/_reply_sent.html", {
             "help_request": help_request, "reply_form": ReplyForm.blank(form_key=new_form_key()),
-            "panel": service.conversation(db, help_request), **WORDS})
+            "panel": service.conversation(db, help_request), **live.WORDS})
     _set_flash(request, "replied", reference)
     return go_to(request, f"/adviser/requests/{reference}")
 
@@ -202,47 +160,6 @@ def typing(request: Request, reference: str, adviser: Adviser, db: SessionDep) -
 
 
 @router.get("/requests/{reference}/events")
-def request_events(request: Request, reference: str, adviser: Adviser, db: SessionDep,
-                   settings: SettingsDep) -> StreamingResponse:
-    """New messages, the customer typing, and changes to the request, as they happen. Messages and
-    changes are announced in a few words in polite live regions; focus never moves."""
-    help_request = _request_or_404(db, adviser, reference)
-    env = request.app.state.templates
-    request_id = help_request.id
-
-    told_taken: list[bool] = []
-
-    def fragments(db: Session, event: dict) -> Fragments:
-        current = db.get(HelpRequest, request_id)
-        if current is None or not can(adviser, current, Permission.advise):
-            if told_taken:
-                return []
-            told_taken.append(True)  # Say it once; the stream then ends (see still_allowed).
-            return [("request-status", str(escape(_l("Someone else took this."))))]
-        name = event.get("event")
-        if name == "typing":
-            if event.get("by") == "adviser":
-                return []
-            return [("typing", env.get_template("advisers/_typing.html").render(
-                request=request, name=service.customer_first_name(db, current)))]
-        if name == "message":
-            talk = service.conversation(db, current)
-            sent = [("conversation", env.get_template("advisers/_conversation.html").render(
-                request=request, panel=talk, aware=service.aware)), ("typing", "")]
-            if talk.messages and not talk.messages[-1].from_adviser:
-                words = _l("New message from %(name)s") % {"name": talk.first_name}
-                sent.append(("announce", str(escape(words))))
-            return sent
-        return [("request-status", env.get_template("advisers/_request_status.html").render(
-            request=request, help_request=current, aware=service.aware))]
-
-    def still_allowed() -> bool:
-        """While they may advise on it; once it has gone to someone else, only until they are told."""
-        def check(db: Session) -> bool:
-            current = db.get(HelpRequest, request_id)
-            return current is not None and can(adviser, current, Permission.advise)
-        return (bool(in_thread(request, check)) or not told_taken) and still_adviser_here(request, adviser)
-
-    return sse_response(request, requests.request_channel(help_request),
-                        lambda event: in_thread(request, lambda db: fragments(db, event)),
-                        still_allowed=still_allowed)
+def request_events(request: Request, reference: str, adviser: Adviser, db: SessionDep) -> StreamingResponse:
+    found = _request_or_404(db, adviser, reference)
+    return live_response(request, live.RequestStream(request, adviser, found))

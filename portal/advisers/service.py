@@ -24,7 +24,7 @@ from portal.accounts.service import looks_like_reference
 from portal.activity.models import ActivityEntry
 from portal.activity.service import record
 from portal.broker import Broker, BrokerError
-from portal.clock import utcnow
+from portal.clock import aware
 from portal.help import requests
 from portal.help.context import describe
 from portal.help.conversations import after_adviser_reply, announce
@@ -34,7 +34,7 @@ from portal.identity.models import Person
 from portal.needs.service import current as current_needs
 from portal.needs.wording import channel_text, support_text
 from portal.privacy.wording import action_text
-from portal.web.sessions import WebSession, hash_id
+from portal.web.sessions import still_signed_in
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +67,6 @@ SUPPORT_ADVICE: dict[str, object] = {
     "no_automated_chat": _l("They want a person, not a computer."),
 }
 # Activity the general wording does not cover yet: asking for help and being helped.
-def aware(moment: dt.datetime) -> dt.datetime:
-    """SQLite gives back naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
 
 def first_name(name: str) -> str:
     return name.split()[0] if name.split() else name
@@ -125,9 +121,7 @@ def still_adviser_here(db: Session, person_id: int, session_id: str, idle: dt.ti
     person = db.get(Person, person_id)
     if person is None or person.staff_role != "adviser":
         return False
-    record = db.get(WebSession, hash_id(session_id))
-    return (record is not None and record.person_id == person_id
-            and utcnow() - aware(record.last_seen_at) <= idle)
+    return still_signed_in(db, session_id, person_id, idle)
 
 
 def available_for_chat(db: Session, adviser: Actor) -> bool:

@@ -7,16 +7,14 @@ the page says so when it is off."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from portal import i18n
 from portal.access import Actor, Permission, can
-from portal.cobrowse import service
+from portal.cobrowse import live, service
 from portal.cobrowse.forms import StartForm, StopForm, new_form_key
 from portal.cobrowse.models import EndReason, ScreenShare, ShareStatus
 from portal.deps import SessionDep, SettingsDep, broker_of, web_session
@@ -26,12 +24,12 @@ from portal.identity.deps import CurrentActor
 from portal.identity.models import Person
 from portal.web.navigation import go_to, local_path
 from portal.web.sessions import SessionState
-from portal.web.sse import Fragments, sse_response
+from portal.web.sse import live_response
 from portal.web.templating import render
 
 router = APIRouter(prefix="/help/share-screen")
 
-CODE = "screen_share_code"  # {"share": id, "code": "123456"}: shown until an adviser uses it.
+CODE = live.CODE  # {"share": id, "code": "123456"}: shown until an adviser uses it.
 FLASH = "screen_share_flash"
 FLASHES = {
     "stopped": lambda: _("You stopped sharing. The adviser can no longer see your screen."),
@@ -78,14 +76,6 @@ def flash_text(request: Request) -> str:
     return FLASHES[key]() if key in FLASHES else ""
 
 
-def state_context(request: Request, db: SessionDep, share: ScreenShare | None) -> dict[str, Any]:
-    """What the page's state panel needs, also for a live update of it."""
-    kept = web_session(request).data.get(CODE) or {}
-    code = kept.get("code") if share is not None and kept.get("share") == share.id else None
-    return {"share": share, "status": share.status.value if share else "",
-            "code": service.show_code(code) if code else "",
-            "minutes_left": service.minutes_left(share) if share else 0,
-            "adviser": service.adviser_words(db, share) if share and share.adviser_person_id else ""}
 
 
 @router.get("", response_class=HTMLResponse)
@@ -95,7 +85,7 @@ def share_screen(request: Request, actor: Sharer, db: SessionDep, settings: Sett
     share = service.current(db, web_session(request).id, settings.time_zone)
     form = StartForm.blank(form_key=new_form_key(), request=asked_in)
     return render(request, "cobrowse/share.html", {
-        **state_context(request, db, share), "form": form, "flash": flash_text(request),
+        **live.state_context(request, db, share), "form": form, "flash": flash_text(request),
         "acting": actor.acting_for})
 
 
@@ -178,40 +168,7 @@ def frames(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDe
 
 @router.get("/events")
 def events(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep) -> Response:
-    """For the sharing browser: an adviser entered the code (the page's panel changes), the adviser
-    points at something, or the share ended."""
+    """For the sharing browser: an adviser entered the code, points at something, or the share ended."""
     share = _current(request, db, settings)
-    engine = request.app.state.engine
-    broker = broker_of(request)
-    locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
-    share_id = share.id if share else None
-
-    def panel(db: Session) -> str:
-        found = db.get(ScreenShare, share_id)
-        live = found if found is not None and found.status is not ShareStatus.ended else None
-        env = request.app.state.templates
-        return str(env.get_template("cobrowse/_state.html").render(
-            {"request": request, "form": StartForm.blank(form_key=new_form_key(), request=""),
-             **state_context(request, db, live)}))
-
-    def on_event(event: dict) -> Fragments:
-        kind = event.get("type")
-        if kind == "point":
-            return [("point", json.dumps({"node": event.get("node"), "view": event.get("view")}))]
-        i18n.set_locale(locale)
-        with Session(engine, expire_on_commit=False) as fresh:
-            html = panel(fresh)
-        return [("state", html), ("ended", "")] if kind == "ended" else [("state", html)]
-
-    def still_allowed() -> bool:
-        with Session(engine, expire_on_commit=False) as fresh:
-            found = fresh.get(ScreenShare, share_id)
-            if found is None:
-                return False
-            service.still_on(fresh, broker, found, settings.time_zone)  # A code that ran out ends here.
-            return service.worth_streaming(found)
-
-    if share is None:
-        return sse_response(request, "screen-share:none", on_event, still_allowed=lambda: False,
-                            first=lambda: [("ended", "")])
-    return sse_response(request, service.customer_channel(share), on_event, still_allowed=still_allowed)
+    stream = live.NothingShared() if share is None else live.SharerStream(request, share)
+    return live_response(request, stream)

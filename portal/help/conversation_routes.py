@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
@@ -24,15 +24,15 @@ from portal.broker import BrokerError
 from portal.carers import service as carers
 from portal.clock import today_in
 from portal.deps import SessionDep, SettingsDep, broker_of, web_session
-from portal.help import context, conversations, requests, service
-from portal.help.conversations import NEW, ChatAvailability, ChatState
+from portal.help import context, conversations, live, requests, service
+from portal.help.conversations import NEW, ChatAvailability
 from portal.help.models import HelpMessage, HelpRequest, RequestKind
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.identity.deps import CurrentActor
 from portal.web.forms import Field, Form
 from portal.web.navigation import go_to
-from portal.web.sse import Fragments, sse_response
+from portal.web.sse import live_response
 from portal.web.templating import is_htmx, render
 
 logger = logging.getLogger(__name__)
@@ -119,20 +119,11 @@ def _already_sent(db: Session, form_key: str) -> bool:
 
 
 
-def _fragment(app_state: Any, macro: str, *args: Any) -> str:
-    """One macro from help/_conversation.html, rendered on its own (for htmx and live streams)."""
-    module = app_state.templates.get_template("help/_conversation.html").module
-    return str(getattr(module, macro)(*args))
-
-
-def _stream(request: Request, actor: Actor, chat: HelpRequest, channel: str,
-            on_event: Callable[[dict], Fragments], first: Callable[[], Fragments]) -> StreamingResponse:
-    engine, settings = request.app.state.engine, request.app.state.settings
-    session_id = web_session(request).id
-    return sse_response(
-        request, channel, on_event, first=first,
-        still_allowed=lambda: conversations.still_allowed(engine, settings, actor, chat.reference,
-                                                          session_id))
+def _live(request: Request, stream: type[live.ConversationStream], actor: Actor, found: HelpRequest,
+          **shown: Any) -> Response:
+    """Serve one of the conversation streams (help/live.py) to this browser."""
+    return live_response(request, stream(request.app.state.templates, request.app.state.settings, actor,
+                                         found, web_session(request).id, **shown))
 
 
 def _int(value: str | None) -> int:
@@ -301,45 +292,11 @@ def keep_reply_draft(request: Request, reference: str, actor: CurrentActor, db: 
     return Response(status_code=204)
 
 
-def thread_events(state: Any, actor: Actor, thread: HelpRequest, after: int
-                  ) -> tuple[Callable[[dict], Fragments], Callable[[], Fragments]]:
-    """What a thread page gets live: new messages (only those it has not shown), and a word when
-    we close the conversation. `state` is the app's state. Returns (on_event, first) for sse_response."""
-    engine = state.engine
-    seen = {"last": after}
-
-    def new_messages(db: Session, current: HelpRequest) -> Fragments:
-        fresh = conversations.said(db, current, actor.person_id, after_id=seen["last"])
-        if not fresh:
-            return []
-        seen["last"] = fresh[-1].id
-        return [("message", _fragment(state, "message_items", fresh))]
-
-    def on_event(event: dict) -> Fragments:
-        with Session(engine) as db:
-            current = db.get(HelpRequest, thread.id)
-            if current is None:
-                return []
-            if event.get("event") == "message":
-                return new_messages(db, current)
-            if current.status in conversations.FINISHED:
-                return [("status", _fragment(state, "thread_closed")), ("ended", "")]
-            return []
-
-    def first() -> Fragments:
-        with Session(engine) as db:
-            current = db.get(HelpRequest, thread.id)
-            return new_messages(db, current) if current is not None else []
-
-    return on_event, first
-
-
 @router.get("/messages/{reference}/events")
 def thread_stream(request: Request, reference: str, actor: CurrentActor, db: SessionDep,
                   after: str | None = None) -> Response:
     found = _own(db, actor, reference)
-    on_event, first = thread_events(request.app.state, actor, found, _int(after))
-    return _stream(request, actor, found, requests.request_channel(found), on_event, first)
+    return _live(request, live.ThreadStream, actor, found, after=_int(after))
 
 
 # Live chat
@@ -451,10 +408,10 @@ def _sent_in_place(request: Request, db: Session, actor: Actor, found: HelpReque
     said = [m for m in conversations.said(db, found, actor.person_id, after_id=(message.id or 1) - 1)
             if m.id == message.id]
     form = ChatForm.blank(form_key=conversations.new_form_key())
-    state = request.app.state
-    html = (_fragment(state, "chat_form", request, found.reference, form)
+    templates = request.app.state.templates
+    html = (live.fragment(templates, "chat_form", request, found.reference, form)
             + '<ol hx-swap-oob="beforeend:#conversation-messages">'
-            + _fragment(state, "message_items", said) + "</ol>")
+            + live.fragment(templates, "message_items", said) + "</ol>")
     return HTMLResponse(html)
 
 
@@ -473,91 +430,15 @@ def leave_chat(request: Request, reference: str, actor: CurrentActor, db: Sessio
     return go_to(request, f"/help/chat/{found.reference}")
 
 
-def chat_events(state: Any, actor: Actor, chat: HelpRequest, after: int, shown: str
-                ) -> tuple[Callable[[dict], Fragments], Callable[[], Fragments]]:
-    """What a chat page gets live on the request's channel: new messages, "Dewi is typing…", and
-    where the chat is (someone joined, it ended). `state` is the app's state. Returns (on_event,
-    first) for sse_response."""
-    engine, settings = state.engine, state.settings
-    seen: dict[str, Any] = {"last": after, "state": shown}
-
-    def new_messages(db: Session, current: HelpRequest) -> Fragments:
-        fresh = conversations.said(db, current, actor.person_id, after_id=seen["last"])
-        if not fresh:
-            return []
-        seen["last"] = fresh[-1].id
-        fragments = [("message", _fragment(state, "message_items", fresh))]
-        if any(not m.mine for m in fresh):
-            fragments.append(("typing", ""))  # They sent it, so they stopped typing.
-        return fragments
-
-    def where_it_is(db: Session, current: HelpRequest) -> Fragments:
-        view = conversations.chat_view(db, settings, current)
-        if view.state.value == seen["state"]:
-            return []
-        seen["state"] = view.state.value
-        if view.state is not ChatState.ended:
-            return [("status", _fragment(state, "chat_status", view))]
-        return [("status", _fragment(state, "chat_status", view)
-                 + _fragment(state, "chat_ended", current.reference, True)),
-                ("typing", ""), ("ended", "")]
-
-    def on_event(event: dict) -> Fragments:
-        with Session(engine) as db:
-            current = db.get(HelpRequest, chat.id)
-            if current is None:
-                return []
-            if event.get("event") == "message":
-                return new_messages(db, current)
-            if event.get("event") == "typing":
-                if event.get("by") != "adviser" or current.claimed_by_person_id is None:
-                    return []
-                view = conversations.chat_view(db, settings, current)
-                return [("typing", _fragment(state, "typing", view.adviser or _("Someone from our team")))]
-            return where_it_is(db, current)
-
-    def first() -> Fragments:
-        with Session(engine) as db:
-            current = db.get(HelpRequest, chat.id)
-            return (new_messages(db, current) + where_it_is(db, current)) if current is not None else []
-
-    return on_event, first
-
-
 @router.get("/chat/{reference}/events")
 def chat_stream(request: Request, reference: str, actor: CurrentActor, db: SessionDep,
                 after: str | None = None, shown: str = "") -> Response:
     found = _own(db, actor, reference, RequestKind.chat)
-    on_event, first = chat_events(request.app.state, actor, found, _int(after), shown[:10])
-    return _stream(request, actor, found, requests.request_channel(found), on_event, first)
-
-
-def queue_events(state: Any, chat: HelpRequest, shown: int
-                 ) -> tuple[Callable[[dict], Fragments], Callable[[], Fragments]]:
-    """While a chat waits: its place in the queue, sent only when it changes (any change to the
-    queue may move it). Once it is not waiting, "done" closes this stream."""
-    engine, settings = state.engine, state.settings
-    seen = {"position": shown}
-
-    def place() -> Fragments:
-        with Session(engine) as db:
-            current = db.get(HelpRequest, chat.id)
-            if current is None:
-                return [("done", "")]
-            view = conversations.chat_view(db, settings, current)
-            if view.state is not ChatState.waiting:
-                return [("done", "")]
-            if view.position == seen["position"]:
-                return []
-            seen["position"] = view.position
-            return [("position", _fragment(state, "chat_status", view))]
-
-    return (lambda _event: place()), place
+    return _live(request, live.ChatStream, actor, found, after=_int(after), shown_state=shown[:10])
 
 
 @router.get("/chat/{reference}/queue")
 def queue_stream(request: Request, reference: str, actor: CurrentActor, db: SessionDep,
                  shown: str | None = None) -> Response:
     found = _own(db, actor, reference, RequestKind.chat)
-    on_event, first = queue_events(request.app.state, found, _int(shown))
-    return _stream(request, actor, found, requests.QUEUE_CHANNEL, on_event, first)
+    return _live(request, live.QueueStream, actor, found, shown_position=_int(shown))

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine
 from sqlmodel import Session, col, or_, select
 
 from portal import i18n
 from portal.access import Actor, Permission, can
 from portal.broker import Broker, BrokerError
-from portal.clock import utcnow
+from portal.clock import aware
 from portal.help import requests, service
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus
 from portal.i18n import gettext as _
@@ -28,7 +27,7 @@ from portal.identity.models import Person
 from portal.notify import service as notify
 from portal.notify.models import InboxMessage
 from portal.settings import Settings
-from portal.web.sessions import SessionState, WebSession, hash_id
+from portal.web.sessions import SessionState
 
 logger = logging.getLogger(__name__)
 SUBJECT_MAX = 200
@@ -53,10 +52,6 @@ STATUS_WORDS = {
     ThreadStatus.closed: _l("Closed"),
 }
 
-
-def aware(moment: dt.datetime) -> dt.datetime:
-    """SQLite gives back naive datetimes; they are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def announce(broker: Broker, request: HelpRequest, event: str, **data: object) -> None:
@@ -318,18 +313,3 @@ def customer_typing(broker: Broker, request: HelpRequest) -> None:
     if request.status in OPEN:
         broker.publish_sync(requests.request_channel(request),
                             {"event": "typing", "by": "customer", "reference": request.reference})
-
-
-# Live pages
-
-
-def still_allowed(engine: Engine, settings: Settings, actor: Actor, reference: str, session_id: str) -> bool:
-    """For a live stream: the request is still this customer's, and they are still signed in here."""
-    with Session(engine) as db:
-        if requests.by_reference(db, actor, reference) is None:
-            return False
-        record = db.get(WebSession, hash_id(session_id))
-        if record is None or record.person_id != actor.person_id:
-            return False
-        idle = dt.timedelta(minutes=settings.session_idle_minutes)
-        return utcnow() - aware(record.last_seen_at) <= idle

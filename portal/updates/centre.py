@@ -13,14 +13,13 @@ from babel.lists import format_list
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from portal.clock import aware, utcnow
+from portal.clock import aware
 from portal.i18n import FORMAT_LOCALES, format_date, get_locale, gettext
 from portal.identity.models import Person
 from portal.updates import messages, service
 from portal.updates.messages import Rendered
 from portal.updates.models import Delivery, DeliveryChannel, DeliveryStatus, Update
 from portal.web.navigation import local_path
-from portal.web.sessions import WebSession, hash_id
 
 PER_PAGE = 20
 
@@ -142,10 +141,3 @@ def unseen_for(engine: Engine, person_id: int | None) -> int | None:
         return None if found is None else service.unseen_count(db, found)
 
 
-def still_signed_in(engine: Engine, idle_minutes: int, person_id: int, session_id: str) -> bool:
-    """For the live stream: this browser's session is still this person's, and not idle too long."""
-    with Session(engine) as db:
-        record = db.get(WebSession, hash_id(session_id))
-        if record is None or record.person_id != person_id:
-            return False
-        return utcnow() - aware(record.last_seen_at) <= dt.timedelta(minutes=idle_minutes)

@@ -7,8 +7,8 @@ without moving focus."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
@@ -18,15 +18,15 @@ from starlette.datastructures import FormData
 
 from portal.access import Actor
 from portal.deps import SessionDep, SettingsDep, web_session
-from portal.i18n import get_locale, speaking
+from portal.i18n import get_locale
 from portal.identity.deps import CurrentActor
 from portal.push import service as push
-from portal.updates import centre, preferences, rules, service
+from portal.updates import centre, live, preferences, rules, service
 from portal.updates.forms import SettingsForm, channel_field, service_name, settings_form, usage_field
 from portal.updates.models import DeliveryChannel, Update, UpdateKind
 from portal.web.csrf import MAX_FIELDS
 from portal.web.navigation import go_to
-from portal.web.sse import Fragments, frame, sse_response
+from portal.web.sse import frame, live_response
 from portal.web.templating import render
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,6 @@ FLASH = "flash"
 ALL_SEEN = "updates_all_seen"
 REMINDERS_STOPPED = "update_reminders_stopped"
 SETTINGS_SAVED = "update_settings_saved"
-ENDED = "ended"  # The live stream's last event when the session is over: the browser stops asking.
 
 
 
@@ -142,42 +141,10 @@ def save_settings(request: Request, actor: CurrentActor, db: SessionDep,
 # The live banner and header count
 
 
-def _fragment(app_state: Any, macro: str, *args: Any) -> str:
-    """One macro from updates/_live.html, rendered on its own for the live stream."""
-    module = app_state.templates.get_template("updates/_live.html").module
-    return str(getattr(module, macro)(*args))
-
-
-def live_events(app_state: Any, person_id: int, language: str
-                ) -> tuple[Callable[[dict], Fragments], Callable[[], Fragments]]:
-    """What a signed-in customer's pages get live on their channel: for each new update, a short
-    banner and the new count for the header. Returns (on_event, first) for sse_response; `first`
-    sends the count at once, for a page that reconnects after missing events."""
-    engine, time_zone = app_state.engine, app_state.settings.time_zone
-
-    def count(db: Session) -> tuple[str, str]:
-        return "count", _fragment(app_state, "count_text", service.unseen_count(db, person_id))
-
-    def on_event(event: dict) -> Fragments:
-        update_id = event.get("id")
-        if event.get("type") != "update" or not isinstance(update_id, int) or isinstance(update_id, bool):
-            return []
-        with speaking(language), Session(engine) as db:
-            found = service.update_for(db, person_id, update_id)
-            if found is None:
-                return []
-            return [("update", _fragment(app_state, "banner", centre.shown(db, found, time_zone))),
-                    count(db)]
-
-    def first() -> Fragments:
-        with speaking(language), Session(engine) as db:
-            return [count(db)]
-
-    return on_event, first
 
 
 def _just_ended() -> Iterator[str]:
-    yield frame(ENDED, "")
+    yield frame(live.ENDED, "")
 
 
 @router.get("/events")
@@ -188,28 +155,10 @@ def events(request: Request, db: SessionDep) -> Response:
     if person_id is None:
         return StreamingResponse(_just_ended(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store"})
-    engine, settings = request.app.state.engine, request.app.state.settings
-    session_id = web_session(request).id
-    signed_out = {"yes": False}
-
-    def still_allowed() -> bool:
-        allowed = centre.still_signed_in(engine, settings.session_idle_minutes, person_id, session_id)
-        signed_out["yes"] = not allowed
-        return allowed
-
-    on_event, first = live_events(request.app.state, person_id, get_locale())
-    response = sse_response(request, service.person_channel(person_id), on_event,
-                            still_allowed=still_allowed, first=first)
-    stream = response.body_iterator
-
-    async def then_goodbye() -> AsyncIterator[str | bytes]:
-        async for chunk in stream:
-            yield chunk  # type: ignore[misc]
-        if signed_out["yes"]:
-            yield frame(ENDED, "")
-
-    response.body_iterator = then_goodbye()
-    return response
+    settings = request.app.state.settings
+    return live_response(request, live.UpdatesStream(
+        request.app.state.templates, settings.time_zone, settings.session_idle_minutes, person_id,
+        web_session(request).id, get_locale()))
 
 
 # One update

@@ -21,7 +21,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal.clock import utcnow
+from portal.clock import aware, utcnow
 from portal.settings import Settings
 
 # Only write `last_seen_at` this often, so reading pages does not mean a database write each time.
@@ -30,6 +30,14 @@ TOUCH_INTERVAL = dt.timedelta(seconds=60)
 
 def hash_id(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def still_signed_in(db: Session, session_id: str, person_id: int, idle: dt.timedelta) -> bool:
+    """For a live stream: this browser's session still belongs to the person and has not been idle
+    too long (the stream's own traffic does not count as use)."""
+    record = db.get(WebSession, hash_id(session_id))
+    return (record is not None and record.person_id == person_id
+            and utcnow() - aware(record.last_seen_at) <= idle)
 
 
 class WebSession(SQLModel, table=True):

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import anyio
 from fastapi import Request
 from fastapi.responses import StreamingResponse
+from sqlmodel import Session
 
+from portal import i18n
 from portal.broker import Broker
 
 KEEP_ALIVE = 15.0
-Fragments = list[tuple[str, str]]
+Fragments = list[tuple[str, str]]  # (event name, HTML), in order
 
 
 def frame(event: str, html: str) -> str:
@@ -30,9 +33,11 @@ def frame(event: str, html: str) -> str:
 
 def sse_response(request: Request, channel: str, on_event: Callable[[dict], Fragments], *,
                  still_allowed: Callable[[], bool] = lambda: True,
-                 first: Callable[[], Fragments] | None = None) -> StreamingResponse:
+                 first: Callable[[], Fragments] | None = None,
+                 refused: Fragments | None = None) -> StreamingResponse:
     """Stream events from `channel` as HTML fragments. `first` may send the current state at once
-    (for a page that reconnects after missing events)."""
+    (for a page that reconnects after missing events); `refused` is sent when the viewer may no
+    longer see the stream, before it closes."""
     broker: Broker = request.app.state.broker
     # Set by a check that runs before every request (a carer acting for someone): it must go on
     # holding for as long as the stream is open.
@@ -57,7 +62,11 @@ def sse_response(request: Request, channel: str, on_event: Callable[[dict], Frag
                     async with asyncio.timeout(KEEP_ALIVE):
                         event = await anext(events)
                 except TimeoutError:
-                    if await request.is_disconnected() or not await anyio.to_thread.run_sync(still_allowed):
+                    if await request.is_disconnected():
+                        return
+                    if not await anyio.to_thread.run_sync(still_allowed):
+                        for name, html in refused or []:
+                            yield frame(name, html)
                         return
                     yield ": still here\n\n"
                     continue
@@ -66,9 +75,49 @@ def sse_response(request: Request, channel: str, on_event: Callable[[dict], Frag
                 # One trip to a worker thread per event: check access, then render.
                 fragments = await anyio.to_thread.run_sync(allowed_fragments, event)
                 if fragments is None:
+                    for name, html in refused or []:
+                        yield frame(name, html)
                     return
                 for name, html in fragments:
                     yield frame(name, html)
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+def in_thread(request: Request, work: Callable[[Session], Any]) -> Any:
+    """For live streams: a database session of its own and the reader's language, in a worker thread
+    (the page's own session has gone by the time events arrive)."""
+    i18n.set_locale(getattr(request.state, "locale", i18n.DEFAULT_LOCALE))
+    with Session(request.app.state.engine, expire_on_commit=False) as db:
+        return work(db)
+
+
+class LiveStream:
+    """One live page's stream, as an object: the channel it listens on, what it sends first (for a
+    page that reconnects after missing events), how each event becomes HTML, and whether the viewer
+    may still see it. Each method runs in a worker thread with a database session of its own, in the
+    reader's language. An object lives as long as one browser's connection, so it may remember what
+    it has sent. Subclasses live in `<feature>/live.py`."""
+
+    channel: str = ""
+    refused: Fragments = []  # Sent when the viewer may no longer see it, before the stream closes.
+
+    def first(self, db: Session) -> Fragments:
+        return []
+
+    def next(self, db: Session, event: dict) -> Fragments:
+        raise NotImplementedError
+
+    def still_allowed(self, db: Session) -> bool:
+        return True
+
+
+def live_response(request: Request, stream: LiveStream) -> StreamingResponse:
+    """Serve `stream` to this browser until it leaves or may no longer see it."""
+
+    def run(work: Callable[[Session], Any]) -> Any:
+        return in_thread(request, work)
+
+    return sse_response(request, stream.channel, lambda event: run(lambda db: stream.next(db, event)),
+                        first=lambda: run(stream.first),
+                        still_allowed=lambda: bool(run(stream.still_allowed)), refused=stream.refused)
