@@ -44,6 +44,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def reachable(db: Session) -> bool:
+    """For the health check: the database answers."""
+    try:
+        db.connection().exec_driver_sql("SELECT 1")
+    except Exception:  # Whatever the driver raises, the answer is "not reachable".
+        return False
+    return True
+
+
 def sessions(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         yield session

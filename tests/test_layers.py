@@ -168,3 +168,29 @@ def test_features_in_one_layer_import_each_other_one_way(layer: str) -> None:
 
 def test_no_module_imports_itself_back() -> None:
     assert not cycles(GRAPH), "import cycles (imports inside functions count too)"
+
+
+# Not rollback: a handler whose use case failed may roll back, so the page that explains it can still
+# read; that neither reads nor saves anything itself.
+DATABASE_WORK = {"exec", "execute", "get", "add", "add_all", "delete", "commit", "flush", "refresh",
+                 "scalar", "scalars", "merge"}
+QUERY_BUILDERS = {"select", "update", "delete", "insert", "text", "col", "func", "or_", "and_"}
+
+
+def test_route_modules_never_query_or_commit() -> None:
+    """Handlers parse, call one service function, then redirect or render: the service reads and
+    writes the database, in one transaction per use case."""
+    found: list[str] = []
+    for module in sorted(GRAPH):
+        if not is_route_module(module):
+            continue
+        path = ROOT.parent.joinpath(*module.split(".")).with_suffix(".py")
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "db"
+                    and node.func.attr in DATABASE_WORK):
+                found.append(f"{module}:{node.lineno} db.{node.func.attr}()")
+            if (isinstance(node, ast.ImportFrom) and node.module in ("sqlmodel", "sqlalchemy")
+                    and any(alias.name in QUERY_BUILDERS for alias in node.names)):
+                found.append(f"{module}:{node.lineno} imports a query builder from {node.module}")
+    assert not found, "\n".join(found)

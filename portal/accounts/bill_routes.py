@@ -6,13 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import select
 
 from portal.access import Permission, can
 from portal.accounts import billing
 from portal.accounts.deps import CurrentAccount
-from portal.accounts.models import Bill, CustomerAccount, Service
-from portal.accounts.service import accounts_for, allowed, looks_like_reference
+from portal.accounts.models import Bill
+from portal.accounts.service import account_of, accounts_for, by_reference, services_of
 from portal.carers import service as carers
 from portal.clock import today_in
 from portal.deps import SessionDep, SettingsDep
@@ -43,15 +42,13 @@ def bills(request: Request, account: CurrentAccount, actor: CurrentActor, db: Se
 
 
 def _bill_context(db: SessionDep, actor: CurrentActor, reference: str, settings: SettingsDep) -> dict:
-    found = db.exec(select(Bill).where(Bill.reference == reference)).first() \
-        if looks_like_reference(reference) else None
-    bill = allowed(db, actor, found)
+    bill = by_reference(db, actor, Bill, reference)
     if bill is None:
         raise HTTPException(status_code=404)
     lines = billing.lines(db, bill)
-    services = {s.id: s for s in db.exec(select(Service).where(Service.account_id == bill.account_id))}
+    services = {s.id: s for s in services_of(db, bill.account_id)}
     return {"bill": bill, "lines": lines, "services": services, "total": billing.total(db, bill),
-            "account": db.get(CustomerAccount, bill.account_id),
+            "account": account_of(db, bill),
             "status": billing.bill_status(bill, today_in(settings.time_zone)),
             "comparison": billing.compare(db, bill)}
 

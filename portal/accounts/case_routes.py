@@ -6,12 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import col, select
 
 from portal.accounts import cases, usage
 from portal.accounts.deps import CurrentAccount
-from portal.accounts.models import Case, CustomerAccount, Service
-from portal.accounts.service import accounts_for, allowed, looks_like_reference, services_of
+from portal.accounts.models import Case, Service
+from portal.accounts.service import account_of, accounts_for, by_id, by_reference, service_named, services_of
 from portal.clock import utcnow
 from portal.deps import SessionDep
 from portal.identity.deps import CurrentActor
@@ -33,11 +32,10 @@ def services(request: Request, account: CurrentAccount, actor: CurrentActor, db:
 @router.get("/services/{service_id}", response_class=HTMLResponse)
 def service(request: Request, service_id: Annotated[int, Path(ge=1, le=2**31 - 1)], actor: CurrentActor,
             db: SessionDep) -> HTMLResponse:
-    found = allowed(db, actor, db.get(Service, service_id))
+    found = by_id(db, actor, Service, service_id)
     if found is None:
         raise HTTPException(status_code=404)
-    related = db.exec(select(Case).where(Case.service_id == found.id)
-                      .order_by(col(Case.opened_on).desc())).all()
+    related = cases.of_service(db, found)
     return render(request, "account/service.html", {
         "service": found, "last_reading": usage.last_reading(db, found.id) if found.id else None,
         "cases": [cases.progress(db, c) for c in related]})
@@ -56,15 +54,15 @@ def case_list(request: Request, account: CurrentAccount, actor: CurrentActor, db
 
 @router.get("/cases/{reference}", response_class=HTMLResponse)
 def case(request: Request, reference: str, actor: CurrentActor, db: SessionDep) -> HTMLResponse:
-    found = allowed(db, actor, db.exec(select(Case).where(Case.reference == reference)).first()
-                    if looks_like_reference(reference) else None)
+    found = by_reference(db, actor, Case, reference)
     if found is None:
         raise HTTPException(status_code=404)
-    holder = db.get(CustomerAccount, found.account_id).holder_person_id  # type: ignore[union-attr]
+    account = account_of(db, found)
+    holder = account.holder_person_id if account else None
     holder_needs = needs.current(db, holder) if holder else None
     return render(request, "account/case.html", {
         "progress": cases.progress(db, found),
         # What helps the customer goes to whoever visits them, and the page says so.
         "helps": support_names(holder_needs.support) if holder_needs else [],
         "appointments": cases.appointments(db, case_id=found.id, after=utcnow()),
-        "service": db.get(Service, found.service_id) if found.service_id else None})
+        "service": service_named(db, found.service_id)})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from portal.accounts.models import Appointment, AppointmentStatus, Case, CaseStep, Stage
+from portal.accounts.models import Appointment, AppointmentStatus, Case, CaseStep, Service, Stage
 
 CASES_PER_PAGE = 10
 
@@ -56,6 +56,12 @@ def cases(db: Session, account_id: int, *, show: str = "open", page: int = 1
     pages = max(1, -(-len(everything) // CASES_PER_PAGE))
     start = (min(max(page, 1), pages) - 1) * CASES_PER_PAGE
     return [progress(db, c) for c in everything[start:start + CASES_PER_PAGE]], pages
+
+
+def of_service(db: Session, service: Service) -> list[Case]:
+    """A service's cases, newest first."""
+    return list(db.exec(select(Case).where(Case.service_id == service.id)
+                        .order_by(col(Case.opened_on).desc())).all())
 
 
 def open_cases(db: Session, account_id: int) -> list[Progress]:

@@ -15,6 +15,12 @@ class OnAnAccount(Protocol):
     account_id: int
 
 
+class Referenced(OnAnAccount, Protocol):
+    """A table whose rows have a reference people see (a bill, a case)."""
+
+    reference: str
+
+
 Thing = TypeVar("Thing", bound=OnAnAccount)
 
 
@@ -47,6 +53,30 @@ def allowed(db: Session, actor: Actor, thing: Thing | None,
         return None
     account = db.get(CustomerAccount, thing.account_id)
     return thing if account is not None and can(actor, account, permission) else None
+
+
+def by_reference(db: Session, actor: Actor, model: type[Referenced], reference: str,
+                 permission: Permission = Permission.view_account) -> Referenced | None:
+    """The bill or case with this reference, if the actor may see it (None for a reference that is
+    not one of ours, or another customer's)."""
+    if not looks_like_reference(reference):
+        return None
+    found = db.exec(select(model).where(col(model.reference) == reference)).first()
+    return allowed(db, actor, found, permission)
+
+
+def by_id(db: Session, actor: Actor, model: type[Thing], thing_id: int,
+          permission: Permission = Permission.view_account) -> Thing | None:
+    """The service (or other thing on an account) with this id, if the actor may see it."""
+    return allowed(db, actor, db.get(model, thing_id), permission)
+
+
+def account_of(db: Session, thing: OnAnAccount) -> CustomerAccount | None:
+    return db.get(CustomerAccount, thing.account_id)
+
+
+def service_named(db: Session, service_id: int | None) -> Service | None:
+    return db.get(Service, service_id) if service_id else None
 
 
 def services_of(db: Session, account_id: int) -> list[Service]:

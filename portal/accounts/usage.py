@@ -9,8 +9,10 @@ from itertools import pairwise
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from portal.access import Actor
 from portal.accounts.models import MeterReading, ReadingSource, Service
 from portal.accounts.service import services_of
+from portal.activity.service import record
 from portal.clock import utcnow
 
 MONTHS_SHOWN = 12
@@ -181,3 +183,13 @@ def submit_reading(db: Session, service: Service, value: int, person_id: int,
             MeterReading.service_id == service.id, MeterReading.read_on == today,
             MeterReading.value == value, MeterReading.source == ReadingSource.customer)).one()
     return reading
+
+
+def give_reading(db: Session, actor: Actor, service: Service, value: int, today: dt.date) -> MeterReading:
+    """A customer (or a carer for them) gives a meter reading: stored and written to the activity log
+    in one commit. Raises ReadingProblem for a reading we cannot take, with nothing stored."""
+    taken = submit_reading(db, service, value, actor.person_id, today)
+    record(db, actor_person_id=actor.person_id, subject_account_id=service.account_id, action="reading_given",
+           detail=f"{service.kind.value} {taken.value}")
+    db.commit()
+    return taken

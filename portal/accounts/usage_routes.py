@@ -12,8 +12,7 @@ from portal.access import Permission, can
 from portal.accounts import usage
 from portal.accounts.deps import CurrentAccount, choose
 from portal.accounts.models import CustomerAccount, Service
-from portal.accounts.service import accounts_for, allowed
-from portal.activity.service import record
+from portal.accounts.service import account_of, accounts_for, by_id
 from portal.clock import today_in
 from portal.deps import SessionDep, SettingsDep
 from portal.i18n import format_number, gettext
@@ -36,10 +35,10 @@ def _account_of_meter(request: Request, db: SessionDep, actor: CurrentActor, acc
     account, rather than quietly showing a meter on the one chosen before."""
     if not (wanted.isascii() and wanted.isdigit() and len(wanted) <= 9):
         return account
-    service = allowed(db, actor, db.get(Service, int(wanted)))
+    service = by_id(db, actor, Service, int(wanted))
     if service is None or service.account_id == account.id:
         return account
-    other = db.get(CustomerAccount, service.account_id)
+    other = account_of(db, service)
     assert other is not None
     choose(request, other)
     return other
@@ -110,13 +109,9 @@ def give_reading(request: Request, account: CurrentAccount, actor: CurrentActor,
     if form.errors or service is None or not can(actor, account, Permission.give_reading):
         return _reading_page(request, form, services, db, status=422)
     try:
-        taken = usage.submit_reading(db, service, int(form.values["reading"]), actor.person_id,
-                                     today_in(settings.time_zone))
+        usage.give_reading(db, actor, service, int(form.values["reading"]), today_in(settings.time_zone))
     except usage.ReadingProblem as problem:
         form.error("reading", _problem_message(problem))
         return _reading_page(request, form, services, db, status=422)
-    record(db, actor_person_id=actor.person_id, subject_account_id=account.id, action="reading_given",
-           detail=f"{service.kind.value} {taken.value}")
-    db.commit()
     request.state.session.set("flash", "reading_taken")
     return go_to(request, f"/account/usage?service={service.id}")

@@ -8,11 +8,9 @@ from typing import Annotated, ClassVar
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import select
 
-from portal.access import Actor, Permission, can
+from portal.access import Actor
 from portal.accounts.models import CustomerAccount
-from portal.accounts.service import looks_like_reference
 from portal.advisers.deps import Adviser
 from portal.carers import service, wording
 from portal.carers.forms import DocumentForm, ReasonForm, new_form_key
@@ -20,7 +18,6 @@ from portal.carers.models import CarerAuthority
 from portal.clock import today_in
 from portal.deps import SessionDep, SettingsDep
 from portal.i18n import lazy_gettext as _l
-from portal.identity.service import normalise_reference
 from portal.notify.service import deliver_pending
 from portal.web.forms import Field, Form
 from portal.web.navigation import go_to
@@ -30,23 +27,15 @@ router = APIRouter(prefix="/adviser/carers")
 
 
 def _account(db: SessionDep, adviser: Actor, reference: str) -> CustomerAccount | None:
-    if not looks_like_reference(reference):
-        return None
-    account = db.exec(select(CustomerAccount).where(
-        CustomerAccount.reference == normalise_reference(reference))).first()
-    return account if account is not None and can(adviser, account, Permission.record_authority) else None
+    return service.account_for_adviser(db, adviser, reference)
 
 
 def _authority(db: SessionDep, adviser: Actor,
                authority_id: int) -> tuple[CarerAuthority, list[CustomerAccount]]:
-    authority = db.get(CarerAuthority, authority_id)
-    if authority is None:
+    found = service.authority_for_adviser(db, adviser, authority_id)
+    if found is None:
         raise HTTPException(status_code=404)
-    accounts = list(db.exec(select(CustomerAccount).where(
-        CustomerAccount.holder_person_id == authority.customer_person_id)))
-    if not any(can(adviser, a, Permission.record_authority) for a in accounts):
-        raise HTTPException(status_code=404)
-    return authority, accounts
+    return found
 
 
 def _words(settings: SettingsDep) -> dict[str, object]:

@@ -18,7 +18,6 @@ from portal.cobrowse.models import EndReason
 from portal.deps import SessionDep, SettingsDep
 from portal.i18n import gettext as _
 from portal.identity.deps import CurrentActor, sign_in_url
-from portal.identity.models import Person
 from portal.identity.signing_in import client_address, complete_sign_in
 from portal.notify.service import deliver_pending
 from portal.privacy.wording import action_text
@@ -244,7 +243,7 @@ def confirm(request: Request, db: SessionDep, settings: SettingsDep, background:
     if authority is None:
         return go_to(request, "/carers/accept")
     state: SessionState = request.state.session
-    carer = db.get(Person, state.person_id) if state.person_id else None
+    carer = service.person_signed_in(db, state.person_id)
     if carer is None:
         if service.person_with_email(db, authority.carer_email) is not None:
             # They already sign in here: they accept as themselves, after signing in.
@@ -267,7 +266,6 @@ def confirm(request: Request, db: SessionDep, settings: SettingsDep, background:
     background.add_task(deliver_pending, request.app.state.engine, settings)
     if state.person_id != carer.id:
         complete_sign_in(request, db, carer, "carer invitation")
-        db.commit()
         state.set("flash", "accepted")  # Shown on /carers, after the passkey step or without it.
         return go_to(request, "/set-up/passkey?next=/carers")
     state.set("flash", "accepted")

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select, update
 from portal import i18n
 from portal.access import ActingFor, Actor, Permission, Scope, can
 from portal.accounts.models import CustomerAccount
+from portal.accounts.service import looks_like_reference
 from portal.activity import service as activity
 from portal.activity.models import ActivityEntry
 from portal.broker import Broker
@@ -28,7 +29,7 @@ from portal.help.models import HelpRequest, RequestStatus
 from portal.help.requests import request_channel
 from portal.i18n import gettext as _
 from portal.identity.models import Person
-from portal.identity.service import holder_of
+from portal.identity.service import holder_of, normalise_reference
 from portal.needs.models import Channel, CommunicationNeeds
 from portal.notify import service as notify
 from portal.settings import Settings
@@ -197,6 +198,11 @@ def person_with_email(db: Session, email: str) -> Person | None:
     if not email:
         return None
     return db.exec(select(Person).where(col(Person.email).ilike(email))).first()
+
+
+def person_signed_in(db: Session, person_id: int | None) -> Person | None:
+    """Whoever is signed in on this browser, if anyone: they accept an invitation as themselves."""
+    return db.get(Person, person_id) if person_id else None
 
 
 def new_carer(db: Session, authority: CarerAuthority, name: str) -> Person:
@@ -528,3 +534,27 @@ def reviews_due(db: Session, settings: Settings, today: dt.date) -> int:
                                            "People who help you.", carer=a.carer_name))
     db.commit()
     return asked
+
+
+# For advisers recording powers of attorney
+
+def account_for_adviser(db: Session, adviser: Actor, reference: str) -> CustomerAccount | None:
+    """The account with this reference, if the adviser may record an authority on it."""
+    if not looks_like_reference(reference):
+        return None
+    account = db.exec(select(CustomerAccount).where(
+        CustomerAccount.reference == normalise_reference(reference))).first()
+    return account if account is not None and can(adviser, account, Permission.record_authority) else None
+
+
+def authority_for_adviser(db: Session, adviser: Actor, authority_id: int
+                          ) -> tuple[CarerAuthority, list[CustomerAccount]] | None:
+    """An authority and its customer's accounts, if the adviser may look after it."""
+    authority = db.get(CarerAuthority, authority_id)
+    if authority is None:
+        return None
+    accounts = list(db.exec(select(CustomerAccount).where(
+        CustomerAccount.holder_person_id == authority.customer_person_id)))
+    if not any(can(adviser, a, Permission.record_authority) for a in accounts):
+        return None
+    return authority, accounts

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from portal.access import Actor, Permission, can
+from portal.access import Actor, Permission
 from portal.cobrowse import live, service
 from portal.cobrowse.forms import StartForm, StopForm, new_form_key
 from portal.cobrowse.models import EndReason, ScreenShare, ShareStatus
@@ -21,7 +21,6 @@ from portal.deps import SessionDep, SettingsDep, broker_of, web_session
 from portal.help import requests
 from portal.i18n import gettext as _
 from portal.identity.deps import CurrentActor
-from portal.identity.models import Person
 from portal.web.navigation import go_to, local_path
 from portal.web.sessions import SessionState
 from portal.web.sse import live_response
@@ -43,8 +42,7 @@ FLASHES = {
 
 def may_share(db: SessionDep, actor: CurrentActor) -> Actor:
     """Sharing is talking to us: the customer, or a carer who may talk to us for them."""
-    customer = db.get(Person, actor.customer_id)
-    if customer is None or not can(actor, customer, Permission.talk_to_adviser):
+    if not service.may_share(db, actor):
         raise HTTPException(status_code=404)
     return actor
 

@@ -28,7 +28,7 @@ from typing import Any
 from sqlmodel import Session, col, delete, func, select, update
 
 from portal import i18n
-from portal.access import Actor, Scope
+from portal.access import Actor, Permission, Scope, can
 from portal.activity.service import record
 from portal.broker import Broker
 from portal.carers import service as carers
@@ -300,6 +300,12 @@ def _add_pages(pages: str, titles: Iterable[str]) -> str:
         del lines[1]
         text = "\n".join(lines)
     return text
+
+
+def may_share(db: Session, actor: Actor) -> bool:
+    """Sharing is talking to us: the customer, or a carer who may talk to us for them."""
+    customer = db.get(Person, actor.customer_id)
+    return customer is not None and can(actor, customer, Permission.talk_to_adviser)
 
 
 def end_for_session(db: Session, broker: Broker | None, session_id: str, reason: EndReason,

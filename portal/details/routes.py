@@ -189,7 +189,7 @@ def new_code(request: Request, actor: CurrentActor, db: SessionDep,
     pending = _pending(request)
     if pending is None:
         return go_to(request, "/account/details")
-    account = db.get(CustomerAccount, pending.account_id)
+    account = service.account_of(db, pending)
     if account is None or not service.may_change(actor, account):
         raise HTTPException(status_code=404)
     if not allow(db, service.CODES_PER_PERSON, str(actor.person_id)):

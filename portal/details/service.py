@@ -102,6 +102,10 @@ def current_value(account: CustomerAccount, kind: Kind) -> str:
     return account.email if kind is Kind.email else account.phone
 
 
+def account_of(db: Session, pending: Pending) -> CustomerAccount | None:
+    return db.get(CustomerAccount, pending.account_id)
+
+
 def may_change(actor: Actor, account: CustomerAccount) -> bool:
     return can(actor, account, Permission.change_details)
 

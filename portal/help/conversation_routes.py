@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from portal.access import Actor
 from portal.accounts.deps import NoAccountYet, chosen_account
@@ -115,7 +115,7 @@ def _take_flash(request: Request) -> str:
 
 
 def _already_sent(db: Session, form_key: str) -> bool:
-    return db.exec(select(HelpMessage.id).where(HelpMessage.form_key == form_key)).first() is not None
+    return requests.message_with_key(db, form_key) is not None
 
 
 
@@ -187,8 +187,8 @@ def send_new_message(request: Request, actor: CurrentActor, db: SessionDep,
 
 
 def _reference_for_key(db: Session, form_key: str) -> str:
-    found = db.exec(select(HelpRequest.reference).where(HelpRequest.form_key == form_key)).first()
-    return found or ""
+    found = requests.request_with_key(db, form_key)
+    return found.reference if found else ""
 
 
 def _not_sent(request: Request, db: Session, error: Exception, page: Callable[[], Response],

@@ -235,3 +235,13 @@ def announce(broker: Broker, request: HelpRequest, event: str, **data: object) -
     payload = {"event": event, "reference": request.reference, **data}
     broker.publish_sync(request_channel(request), payload)
     broker.publish_sync(QUEUE_CHANNEL, payload)
+
+
+def message_with_key(db: Session, form_key: str) -> HelpMessage | None:
+    """The message a form with this key already sent, if any (a form sent twice sends once)."""
+    return db.exec(select(HelpMessage).where(HelpMessage.form_key == form_key)).first()
+
+
+def request_with_key(db: Session, form_key: str) -> HelpRequest | None:
+    """The request a form with this key already made, if any."""
+    return db.exec(select(HelpRequest).where(HelpRequest.form_key == form_key)).first()

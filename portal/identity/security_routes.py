@@ -29,8 +29,7 @@ FLASH = {
 
 
 def _person(db: SessionDep, actor: CurrentActor) -> Person:
-    person = db.get(Person, actor.person_id)
-    assert person is not None
+    person = service.person(db, actor.person_id)
     return person
 
 

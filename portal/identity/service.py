@@ -245,6 +245,14 @@ def session_summaries(db: Session, settings: Settings, person_id: int,
             for s in sessions_of(db, settings, person_id)]
 
 
+def person(db: Session, person_id: int) -> Person:
+    """Someone who is signed in (so exists)."""
+    found = db.get(Person, person_id)
+    if found is None:
+        raise LookupError(f"person {person_id} is signed in but not stored")
+    return found
+
+
 def sign_out(db: Session, broker: Broker | None, time_zone: str, person_id: int, session_id: str) -> None:
     """Signing out: recorded, and the features that keep things per session hear of it (notifications
     turned on in this session stop; a screen shared from it, or watched by this adviser, ends)."""

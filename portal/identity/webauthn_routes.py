@@ -14,7 +14,6 @@ from portal.deps import SessionDep, SettingsDep
 from portal.i18n import gettext as _
 from portal.identity import passkeys, service
 from portal.identity.deps import CurrentActor
-from portal.identity.models import Person
 from portal.identity.signing_in import client_address, complete_sign_in
 from portal.web.navigation import local_path
 from portal.web.ratelimit import allow
@@ -74,8 +73,7 @@ def authenticate_verify(request: Request, db: SessionDep, settings: SettingsDep,
 @router.post("/register/options")
 def register_options(request: Request, actor: CurrentActor, db: SessionDep,
                      settings: SettingsDep) -> Response:
-    person = db.get(Person, actor.person_id)
-    assert person is not None
+    person = service.person(db, actor.person_id)
     state: SessionState = request.state.session
     return _options(passkeys.registration_options(db, settings, person, state.id))
 
@@ -85,8 +83,7 @@ def register_verify(request: Request, actor: CurrentActor, db: SessionDep, setti
                     credential: Credential, next: str = "/account/security") -> Response:
     if credential is None:
         return _refused(_("Your passkey could not be saved. Try again."))
-    person = db.get(Person, actor.person_id)
-    assert person is not None
+    person = service.person(db, actor.person_id)
     state: SessionState = request.state.session
     try:
         passkey = passkeys.register(db, settings, person, state.id, credential)

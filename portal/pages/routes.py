@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy import text
 
 from portal import i18n
+from portal.db import reachable
 from portal.deps import SessionDep, SettingsDep
 from portal.pages.glossary import in_reading_order
 from portal.web.navigation import local_path
@@ -62,8 +62,6 @@ def theme(settings: SettingsDep) -> Response:
 
 @router.get("/healthz")
 def healthz(db: SessionDep) -> JSONResponse:
-    try:
-        db.exec(text("SELECT 1"))  # type: ignore[call-overload]
-    except Exception:
+    if not reachable(db):
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})

@@ -72,8 +72,7 @@ def updates(request: Request, actor: CurrentActor, db: SessionDep, settings: Set
 
 @router.post("/seen")
 def mark_all_seen(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
-    service.mark_all_seen(db, actor.person_id)
-    db.commit()
+    service.see_all(db, actor.person_id)
     web_session(request).set(FLASH, ALL_SEEN)
     return go_to(request, "/updates")
 
@@ -177,8 +176,7 @@ def _own(db: Session, actor: Actor, update_id: str) -> Update:
 def one_update(request: Request, update_id: str, actor: CurrentActor, db: SessionDep,
                settings: SettingsDep) -> Response:
     found = _own(db, actor, update_id)
-    service.mark_seen(db, found)
-    db.commit()
+    service.open_update(db, found)
     steps = centre.next_steps(db, found) if found.needs_action and found.done_at is None else []
     return render(request, "updates/update.html", {
         "item": centre.shown(db, found, settings.time_zone),
@@ -190,7 +188,6 @@ def one_update(request: Request, update_id: str, actor: CurrentActor, db: Sessio
 def stop_reminders(request: Request, update_id: str, actor: CurrentActor, db: SessionDep) -> Response:
     found = _own(db, actor, update_id)
     if found.reminders_stopped_at is None:  # Pressed twice: stopped and logged once.
-        service.stop_reminders(db, found, actor.person_id)
-        db.commit()
+        service.ask_to_stop_reminders(db, found, actor.person_id)
     web_session(request).set(FLASH, REMINDERS_STOPPED)
     return go_to(request, f"/updates/{found.id}")

@@ -84,6 +84,26 @@ def mark_all_seen(db: Session, person_id: int, now: dt.datetime | None = None) -
                    .values(seen_at=now or utcnow())).rowcount
 
 
+def open_update(db: Session, update_: Update) -> None:
+    """The person opened an update: it counts as seen from now (its own commit)."""
+    mark_seen(db, update_)
+    db.commit()
+
+
+def see_all(db: Session, person_id: int) -> int:
+    """"Mark all as seen", in its own commit."""
+    seen = mark_all_seen(db, person_id)
+    db.commit()
+    return seen
+
+
+def ask_to_stop_reminders(db: Session, update_: Update, actor_person_id: int) -> int:
+    """The person pressed "Stop reminders": stopped and logged once, in one commit."""
+    stopped = stop_reminders(db, update_, actor_person_id)
+    db.commit()
+    return stopped
+
+
 def stop_reminders(db: Session, update_: Update, actor_person_id: int,
                    now: dt.datetime | None = None) -> int:
     """The person asked us to stop reminding them about this: the later steps will not be sent.
