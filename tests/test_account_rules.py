@@ -13,6 +13,7 @@ from sqlmodel import Session, SQLModel
 
 import portal.models  # noqa: F401  (registers every table)
 from portal.accounts import billing, cases, usage
+from portal.accounts import todo as to_do
 from portal.accounts.models import (
     Appointment,
     AppointmentKind,
@@ -89,12 +90,12 @@ def electricity(db: Session, account: CustomerAccount, **extra: object) -> Servi
     return service
 
 
-def kinds(items: list[todo.ToDo]) -> list[str]:
+def kinds(items: list[to_do.ToDo]) -> list[str]:
     return [t.kind for t in items]
 
 
-def todo(db: Session, account: CustomerAccount) -> list[todo.ToDo]:
-    return todo.things_to_do(db, account, NOW, TODAY, lambda moment: moment.date())
+def todo(db: Session, account: CustomerAccount) -> list[to_do.ToDo]:
+    return to_do.things_to_do(db, account, NOW, TODAY, lambda moment: moment.date())
 
 
 # What is owed
