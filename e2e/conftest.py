@@ -31,6 +31,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Migrating and seeding a demo takes a few seconds; with every test worker starting one at once on a
+# busy machine, much longer. A portal that never starts still fails, after this.
+STARTUP_SECONDS = 90
+
 # Open every day and hour, so the chat and callback journeys do not depend on when tests run.
 ALWAYS_OPEN = {"PORTAL_HELP_HOURS": '["mon-sun 00:00-23:59"]', "PORTAL_HELP_CLOSED_DAYS": "[]",
                "PORTAL_HELP_BANK_HOLIDAYS": ""}
@@ -45,7 +49,7 @@ def running(command: list[str], port: int, env: dict[str, str], log: Path) -> It
         process = subprocess.Popen([sys.executable, "-m", "portal.cli", *command, "--port", str(port)],
                                    cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             try:
                 with urllib.request.urlopen(f"{base_url}/healthz", timeout=1):  # noqa: S310
