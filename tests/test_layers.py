@@ -2,7 +2,8 @@
 
 Every module of `portal` belongs to one layer, lowest first:
 
-    foundation   settings, clock, db, i18n, broker, vapid, logs: know nothing of the web or of features
+    foundation   settings, clock, db, i18n, broker, vapid, logs, validation: know nothing of the web
+                 or of features
     web          portal/web/*, portal/deps.py: sessions, CSRF, forms, templating, request helpers
     identity     people, codes, passkey models, and the events identity announces (identity/events.py)
     access       portal/access.py, the one `can()`: knows actors and subjects, no feature's models
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent / "portal"
 
 LAYERS = ["foundation", "web", "identity", "access", "models", "services", "aggregators", "routes", "app"]
 FOUNDATION = {"portal", "portal.settings", "portal.clock", "portal.db", "portal.i18n", "portal.broker",
-              "portal.vapid", "portal.logs"}
+              "portal.vapid", "portal.logs", "portal.validation"}
 IDENTITY = {"portal.identity.models", "portal.identity.codes", "portal.identity.aaguids",
             "portal.identity.events"}
 AGGREGATORS = {"portal.accounts.dashboard"}

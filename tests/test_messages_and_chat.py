@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from sqlmodel import Session, select
 
 from portal.access import Actor
-from portal.help import conversations, live, requests, service
+from portal.advisers import service as advisers
+from portal.help import live, requests, service
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus
 from portal.identity.models import Person
 from portal.notify.models import InboxMessage, OutboxMessage
@@ -216,9 +217,8 @@ def test_an_adviser_reply_tells_the_customer_without_the_words(sam: PageChecking
     reference = send_new(sam)
     dewi = actor(db, "dewi")
     thread = requests.claim(db, dewi, by_ref(db, reference))
-    message, _ = requests.add_message(db, dewi, thread, "Your bill includes a late reading. Secret 42.",
-                                      form_key="adviser-reply-key-0001")
-    conversations.after_adviser_reply(db, app.state.broker, thread, message)
+    advisers.reply(db, dewi, app.state.broker, thread, "Your bill includes a late reading. Secret 42.",
+                   "adviser-reply-key-0001")
 
     sam_id = person(db, "sam").id
     inbox = db.exec(select(InboxMessage).where(InboxMessage.person_id == sam_id)
@@ -228,9 +228,7 @@ def test_an_adviser_reply_tells_the_customer_without_the_words(sam: PageChecking
     emails = db.exec(select(OutboxMessage).where(OutboxMessage.to == "sam@example.org")).all()
     assert emails and all("Secret 42" not in e.body for e in emails)
 
-    another, _ = requests.add_message(db, dewi, thread, "And one more thing.",
-                                      form_key="adviser-reply-key-0002")
-    conversations.after_adviser_reply(db, app.state.broker, thread, another)
+    advisers.reply(db, dewi, app.state.broker, thread, "And one more thing.", "adviser-reply-key-0002")
     notes = db.exec(select(InboxMessage).where(InboxMessage.person_id == sam_id,
                                                InboxMessage.subject == "You have a reply from us")).all()
     assert len(notes) == 1  # Not a note for each reply while the first is unread.

@@ -27,7 +27,7 @@ from portal.broker import Broker, BrokerError
 from portal.clock import aware
 from portal.help import requests
 from portal.help.context import describe
-from portal.help.conversations import after_adviser_reply, announce
+from portal.help.conversations import announce, note_reply
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus, Team
 from portal.i18n import lazy_gettext as _l
 from portal.identity.models import Person
@@ -326,10 +326,13 @@ def record_view(db: Session, adviser: Actor, request: HelpRequest) -> None:
 
 def reply(db: Session, adviser: Actor, broker: Broker, request: HelpRequest, body: str, form_key: str
           ) -> HelpMessage:
-    """Store the adviser's reply (once, however often it is sent), then tell the customer's pages."""
-    message, created = requests.add_message(db, adviser, request, body, form_key=form_key)
-    if created:  # The customer's side: a note in their account for a message, and the live pages.
-        after_adviser_reply(db, broker, request, message)
+    """Store the adviser's reply and the customer's note about it in one commit (once, however often
+    it is sent), then tell the live pages."""
+    message, created = requests.stage_message(db, adviser, request, body, form_key=form_key)
+    if created:
+        note_reply(db, request)
+        db.commit()
+        announce(broker, request, "message", message_id=message.id)
     return message
 
 

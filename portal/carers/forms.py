@@ -8,8 +8,8 @@ from typing import ClassVar
 from portal.access import Scope
 from portal.carers.models import Basis
 from portal.carers.service import CODE_LENGTH, Document, Invitation, Terms, tidy_code
-from portal.details.service import EMAIL_MAX, EMAIL_PATTERN, PHONE_MAX, tidy_phone
 from portal.i18n import lazy_gettext as _l
+from portal.validation import EMAIL_MAX, EMAIL_PATTERN, PHONE_MAX, tidy_phone
 from portal.web.forms import Field, Form
 
 UNTIL_STOPPED = "stopped"

@@ -32,6 +32,8 @@ from portal.identity.models import Person
 from portal.identity.service import holder_of, normalise_reference
 from portal.needs.models import Channel, CommunicationNeeds
 from portal.notify import service as notify
+from portal.notify.acting import note_carer_acted
+from portal.notify.service import tell_person
 from portal.settings import Settings
 from portal.web.ratelimit import Limit
 
@@ -230,7 +232,7 @@ def accept(db: Session, settings: Settings, authority: CarerAuthority, carer: Pe
     db.refresh(authority)
     activity.record(db, actor_person_id=carer.id, on_behalf_of_person_id=authority.customer_person_id,
                     action="carer_accepted", detail=authority.scopes)
-    _tell_person(db, authority.customer_person_id, lambda: _("%(carer)s can now help you", carer=carer.name),
+    tell_person(db, authority.customer_person_id, lambda: _("%(carer)s can now help you", carer=carer.name),
                  lambda: _("%(carer)s said yes. They can now act for you, in the ways you chose. On the "
                            "page People who help you, you can see what they do, change it or stop it.",
                            carer=carer.name))
@@ -245,7 +247,7 @@ def decline(db: Session, authority: CarerAuthority, by_person_id: int | None) ->
     if ended.rowcount == 1:
         activity.record(db, actor_person_id=by_person_id, action="carer_declined",
                         on_behalf_of_person_id=authority.customer_person_id, detail=authority.carer_name)
-        _tell_person(db, authority.customer_person_id,
+        tell_person(db, authority.customer_person_id,
                      lambda: _("%(carer)s said no", carer=authority.carer_name),
                      lambda: _("%(carer)s did not say yes, so they cannot act for you.",
                                carer=authority.carer_name))
@@ -319,18 +321,9 @@ def owned(db: Session, actor: Actor, authority_id: int) -> CarerAuthority | None
     return authority
 
 
-def _tell_person(db: Session, person_id: int | None, subject: Callable[[], str],
-                 body: Callable[[], str]) -> None:
-    """Words are made in the person's own language, so they come as functions."""
-    person = db.get(Person, person_id) if person_id else None
-    if person is not None:
-        with i18n.speaking(person.preferred_language):
-            tell(db, person, subject(), body())
-
-
 def _tell_carer(db: Session, authority: CarerAuthority, subject: Callable[[], str],
                 body: Callable[[], str]) -> None:
-    _tell_person(db, authority.carer_person_id, subject, body)
+    tell_person(db, authority.carer_person_id, subject, body)
 
 
 def change(db: Session, actor: Actor, authority: CarerAuthority, terms: Terms, today: dt.date) -> None:
@@ -343,7 +336,7 @@ def change(db: Session, actor: Actor, authority: CarerAuthority, terms: Terms, t
     db.add(authority)
     activity.record(db, actor_person_id=actor.person_id, action="carer_changed",
                     detail=f"{authority.carer_name}: {authority.scopes}")
-    _tell_person(db, authority.customer_person_id,
+    tell_person(db, authority.customer_person_id,
                  lambda: _("You changed what %(carer)s can do", carer=authority.carer_name),
                  lambda: _("The change works straight away. If you did not make it, call us."))
     _tell_carer(db, authority, lambda: _("What you can do for %(name)s has changed",
@@ -371,27 +364,6 @@ def _end(db: Session, authority: CarerAuthority, by_person_id: int | None, actio
                     on_behalf_of_person_id=authority.customer_person_id, detail=authority.carer_name)
 
 
-SENSITIVE_ACTS: dict[str, Callable[[str], str]] = {
-    "payments": lambda carer: _("%(carer)s looked at your payments for you.", carer=carer),
-    "email": lambda carer: _("%(carer)s changed your email address for you.", carer=carer),
-    "phone": lambda carer: _("%(carer)s changed your phone number for you.", carer=carer),
-    "needs": lambda carer: _("%(carer)s changed how we contact and help you.", carer=carer),
-}
-
-
-def carer_acted(db: Session, actor: Actor, kind: str) -> None:
-    """Tell the customer when a carer does something in a sensitive area (payments, contact
-    details), and commit."""
-    if actor.acting_for is None:
-        return
-    _tell_person(db, actor.acting_for.customer_person_id,
-                 lambda: _("%(carer)s acted for you", carer=actor.name),
-                 lambda: SENSITIVE_ACTS[kind](actor.name) + " " + _(
-                     "If this is not right, stop their access on the page People who help you, or "
-                     "call us."))
-    db.commit()
-
-
 def looked_at_payments(db: Session, actor: Actor) -> None:
     """Tell the customer the first time in a day that a carer opens their payments."""
     if actor.acting_for is None:
@@ -402,7 +374,8 @@ def looked_at_payments(db: Session, actor: Actor) -> None:
         ActivityEntry.action == "carer_viewed", ActivityEntry.detail == "/account/payments",
         col(ActivityEntry.at) > utcnow() - dt.timedelta(days=1))).one()
     if looks <= 1:  # This look is already recorded.
-        carer_acted(db, actor, "payments")
+        note_carer_acted(db, actor, "payments")
+        db.commit()
 
 
 # Advisers.
@@ -527,7 +500,7 @@ def reviews_due(db: Session, settings: Settings, today: dt.date) -> int:
         if claimed.rowcount != 1:
             continue
         asked += 1
-        _tell_person(db, authority.customer_person_id,
+        tell_person(db, authority.customer_person_id,
                      lambda a=authority: _("Should %(carer)s still help you?", carer=a.carer_name),
                      lambda a=authority: _("%(carer)s has been able to act for you for a year. If that is "
                                            "still right, you need do nothing. To change or stop it, go to "

@@ -3,8 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from portal.details.service import EMAIL_MAX, EMAIL_PATTERN, PHONE_MAX, tidy_phone
 from portal.i18n import lazy_gettext as _l
+from portal.validation import EMAIL_MAX, EMAIL_PATTERN, PHONE_MAX, tidy_phone
 from portal.web.forms import Field, Form
 
 

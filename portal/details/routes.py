@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, Response
 from portal.access import Actor
 from portal.accounts.deps import CurrentAccount
 from portal.accounts.models import CustomerAccount
-from portal.carers import service as carers
 from portal.deps import SessionDep, SettingsDep
 from portal.details import service
 from portal.details.forms import EmailForm, PhoneForm
@@ -177,7 +176,6 @@ def check_code(request: Request, actor: CurrentActor, db: SessionDep, settings: 
         form.error("code", _problem_message(failed, settings))
         return _confirm_page(request, pending, form, status=422)
     state.data.pop(PENDING, None)
-    carers.carer_acted(db, actor, pending.kind.value)
     state.set("flash", f"{pending.kind.value}_changed")
     return go_to(request, "/account/details")
 

@@ -23,6 +23,7 @@ from portal.i18n import gettext as _
 from portal.identity import codes
 from portal.identity.models import OneTimeCode, Person
 from portal.notify import service as notify
+from portal.notify.acting import note_carer_acted
 from portal.notify.models import InboxMessage
 from portal.settings import Settings
 from portal.web.ratelimit import Limit
@@ -32,11 +33,6 @@ PURPOSE = "contact_change"
 REPEAT_WINDOW = dt.timedelta(seconds=60)
 # Enough for a few typing mistakes; not enough to send messages to strangers in bulk.
 CODES_PER_PERSON = Limit("contact-change", 5, dt.timedelta(minutes=15))
-EMAIL_MAX = 254
-PHONE_MAX = 20
-EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s.]+"
-# UK numbers: 0 and 9 or 10 more digits, or +44 and 9 or 10 digits. Spaces are allowed anywhere.
-PHONE_PATTERN = r"(?:\+44|0)\d{9,10}"
 
 
 class Kind(StrEnum):
@@ -80,10 +76,6 @@ class ChangeFailed(Exception):
         super().__init__(problem.value)
         self.problem = problem
         self.tries_left = tries_left
-
-
-def tidy_phone(value: str) -> str:
-    return " ".join(value.split())
 
 
 def phone_digits(value: str) -> str:
@@ -190,6 +182,7 @@ def confirm(db: Session, settings: Settings, session_id: str, actor: Actor, pend
     _tell_old_address(db, settings, account, holder, pending.kind, old)
     activity.record(db, actor_person_id=actor.person_id, subject_account_id=account.id,
                     action=f"{pending.kind.value}_changed")
+    note_carer_acted(db, actor, pending.kind.value)
     db.commit()
     return account
 

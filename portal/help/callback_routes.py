@@ -14,12 +14,12 @@ from portal.access import Actor
 from portal.accounts.deps import NoAccountYet, chosen_account
 from portal.accounts.models import CustomerAccount
 from portal.deps import SessionDep, SettingsDep
-from portal.details.service import PHONE_MAX, tidy_phone
 from portal.help import callbacks, context, requests, service
 from portal.help.conversations import form_key_or_new
 from portal.help.models import HelpRequest
 from portal.i18n import lazy_gettext as _l
 from portal.identity.deps import CurrentActor
+from portal.validation import PHONE_MAX, tidy_phone
 from portal.web.forms import Field, Form
 from portal.web.navigation import go_to
 from portal.web.sessions import SessionState

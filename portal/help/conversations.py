@@ -201,28 +201,26 @@ def reply(db: Session, broker: Broker, actor: Actor, request: HelpRequest, body:
     return message
 
 
-def after_adviser_reply(db: Session, broker: Broker, request: HelpRequest, message: HelpMessage) -> None:
-    """For the adviser console, after `requests.add_message` stored an adviser's reply.
-
-    For a secure message, the customer gets a note in their account (and an email, where we have
-    their address) saying there is a reply, never what it says; only one while an earlier note about
-    the same thread is unread. A chat's customer is on the page already. Then every live page showing
-    the request hears about the message."""
-    if request.kind is RequestKind.message:
-        person = db.get(Person, request.customer_person_id)
-        if person is not None:
-            with i18n.speaking(person.preferred_language):
-                subject = _("You have a reply from us")
-                body = _("We replied to your message %(reference)s. Sign in and go to your messages to "
-                         "read it.", reference=request.reference)
-            # Several replies before they look: one note is enough.
-            unread = db.exec(select(InboxMessage.id).where(
-                InboxMessage.person_id == person.id, col(InboxMessage.read_at).is_(None),
-                InboxMessage.subject == subject, InboxMessage.body == body)).first()
-            if unread is None:
-                notify.tell(db, person, subject, body)
-                db.commit()
-    announce(broker, request, "message", message_id=message.id)
+def note_reply(db: Session, request: HelpRequest) -> None:
+    """After an adviser's reply, in the same transaction: for a secure message, the customer gets a
+    note in their account (and an email, where we have their address) saying there is a reply, never
+    what it says; only one while an earlier note about the same thread is unread. A chat's customer
+    is on the page already."""
+    if request.kind is not RequestKind.message:
+        return
+    person = db.get(Person, request.customer_person_id)
+    if person is None:
+        return
+    with i18n.speaking(person.preferred_language):
+        subject = _("You have a reply from us")
+        body = _("We replied to your message %(reference)s. Sign in and go to your messages to "
+                 "read it.", reference=request.reference)
+    # Several replies before they look: one note is enough.
+    unread = db.exec(select(InboxMessage.id).where(
+        InboxMessage.person_id == person.id, col(InboxMessage.read_at).is_(None),
+        InboxMessage.subject == subject, InboxMessage.body == body)).first()
+    if unread is None:
+        notify.tell(db, person, subject, body)
 
 
 # Drafts: what the customer was typing, kept in their server-side session.

@@ -100,8 +100,18 @@ def open_request(db: Session, actor: Actor, kind: RequestKind, *, form_key: str,
 
 def add_message(db: Session, actor: Actor, request: HelpRequest, body: str, *, form_key: str
                 ) -> tuple[HelpMessage, bool]:
-    """Store a message on a request and commit it before anyone is told. Sending twice stores one.
-    The customer may write on their own open request; an adviser on one they have claimed."""
+    """Store a message on a request and commit it before anyone is told (see `stage_message`)."""
+    message, created = stage_message(db, actor, request, body, form_key=form_key)
+    if created:
+        db.commit()
+    return message, created
+
+
+def stage_message(db: Session, actor: Actor, request: HelpRequest, body: str, *, form_key: str
+                  ) -> tuple[HelpMessage, bool]:
+    """Add a message to a request, with its activity entry, in the caller's transaction. Sending twice
+    stores one: `(message, created)`. The customer may write on their own open request; an adviser on
+    one they have claimed."""
     existing = db.exec(select(HelpMessage).where(HelpMessage.form_key == form_key)).first()
     if existing is not None:
         return existing, False
@@ -119,7 +129,6 @@ def add_message(db: Session, actor: Actor, request: HelpRequest, body: str, *, f
         return db.exec(select(HelpMessage).where(HelpMessage.form_key == form_key)).one(), False
     record(db, actor_person_id=actor.person_id, subject_account_id=request.account_id,
            action="help_reply_sent" if from_adviser else "help_message_sent", detail=request.reference)
-    db.commit()
     return message, True
 
 

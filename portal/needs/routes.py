@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from portal.carers import service as carers
 from portal.deps import SessionDep
 from portal.identity.deps import CurrentActor
 from portal.needs import service, wording
@@ -49,6 +48,5 @@ def save_needs(request: Request, actor: CurrentActor, db: SessionDep,
     chosen = service.make_needs(form.values["channel"], form.values["support"],
                                 form.values["other"])
     service.save(db, actor, actor.customer_id, chosen, consent=form.values["consent"] == "yes")
-    carers.carer_acted(db, actor, "needs")
     request.state.session.set("flash", "needs_saved")
     return go_to(request, "/account/needs")

@@ -17,6 +17,7 @@ from portal.activity import service as activity
 from portal.clock import utcnow
 from portal.identity.models import Person
 from portal.needs.models import Channel, CommunicationNeeds, Support
+from portal.notify.acting import note_carer_acted
 from portal.privacy.models import ConsentRecord
 
 TOPIC = "access_needs"
@@ -118,4 +119,5 @@ def save(db: Session, actor: Actor, person_id: int, needs: Needs, consent: bool)
             # The entry says that the needs changed, never what they are.
             activity.record(db, actor_person_id=actor.person_id, action="needs_updated")
         db.add(row)
+    note_carer_acted(db, actor, "needs")
     db.commit()

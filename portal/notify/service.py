@@ -13,6 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import ColumnElement, Engine, or_
 from sqlmodel import Session, col, select, update
 
+from portal import i18n
 from portal.clock import utcnow
 from portal.identity.models import Person
 from portal.notify import channels
@@ -45,6 +46,16 @@ def tell(db: Session, person: Person, subject: str, body: str) -> None:
     db.add(InboxMessage(person_id=person.id, subject=subject, body=body))
     if person.email:
         queue_email(db, person.email, subject, body)
+
+
+def tell_person(db: Session, person_id: int | None, subject: Callable[[], str],
+                body: Callable[[], str]) -> None:
+    """`tell`, in the person's own language: the words come as functions, made once the language is
+    set. Nobody to tell (no id, or no such person): nothing happens."""
+    person = db.get(Person, person_id) if person_id else None
+    if person is not None:
+        with i18n.speaking(person.preferred_language):
+            tell(db, person, subject(), body())
 
 
 def recent_messages(db: Session, person_id: int, limit: int = 5) -> list[InboxMessage]:
