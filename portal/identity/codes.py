@@ -46,7 +46,11 @@ def recent(db: Session, *, purpose: str, session_id: str, account_id: int | None
 
 def redeem(db: Session, settings: Settings, *, code_id: int | None, purpose: str, session_id: str,
            typed: str) -> OneTimeCode | None:
-    """The code's record if `typed` is right, still fresh, and not used before; otherwise None."""
+    """The code's record if `typed` is right, still fresh, and not used before; otherwise None.
+
+    The try is counted and saved at once, whatever happens next, so guesses stay limited. The code is
+    marked used in the caller's transaction: the caller's commit saves that with the change the code
+    was for, so a change that fails leaves the code to be used again."""
     row = db.get(OneTimeCode, code_id) if code_id else None
     if (row is None or row.purpose != purpose or row.session_hash != hash_id(session_id)
             or utcnow() - row.created_at > LIFETIME):
@@ -64,7 +68,6 @@ def redeem(db: Session, settings: Settings, *, code_id: int | None, purpose: str
     claimed = db.exec(update(OneTimeCode).where(OneTimeCode.id == row.id,  # type: ignore[call-overload]
                                                 OneTimeCode.used_at.is_(None))
                       .values(used_at=utcnow()))
-    db.commit()
     return row if claimed.rowcount == 1 else None
 
 

@@ -154,6 +154,7 @@ def finish_code_sign_in(db: Session, settings: Settings, session_id: str, code_i
                         typed: str) -> Person | None:
     row = codes.redeem(db, settings, code_id=code_id, purpose="sign_in", session_id=session_id,
                        typed=typed)
+    db.commit()  # The code is used up, whoever it was for.
     return db.get(Person, row.person_id) if row and row.person_id else None
 
 
