@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import ClassVar
 
 from portal.advisers.service import OUTCOMES
 from portal.i18n import lazy_gettext as _l
-from portal.web.forms import Field, Form
+from portal.web.forms import FORM_KEY, Field, Form
 
 REPLY_MAX = 5000
 NOTE_MAX = 1000
-
-
-def new_form_key() -> str:
-    return secrets.token_urlsafe(16)
 
 
 @dataclass
@@ -23,13 +18,8 @@ class ReplyForm(Form):
     fields: ClassVar = (
         Field("body", required=_l("Write your reply"), max_length=REPLY_MAX,
               too_long=_l("Your reply must be 5000 characters or fewer")),
-        Field("form_key", max_length=64, pattern=r"[A-Za-z0-9_-]+"),
+        FORM_KEY,
     )
-
-    def check(self) -> None:
-        if not self.values.get("form_key") or "form_key" in self.errors:
-            self.errors.pop("form_key", None)
-            self.values["form_key"] = new_form_key()
 
 
 @dataclass

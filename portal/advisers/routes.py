@@ -14,12 +14,12 @@ from sqlmodel import Session
 from portal.access import Actor
 from portal.advisers import live, service
 from portal.advisers.deps import Adviser
-from portal.advisers.forms import AvailabilityForm, CallOutcomeForm, CloseForm, ReplyForm, new_form_key
+from portal.advisers.forms import AvailabilityForm, CallOutcomeForm, CloseForm, ReplyForm
 from portal.carers import service as carers
 from portal.clock import today_in, utcnow
 from portal.deps import SessionDep, SettingsDep, broker_of
 from portal.help.models import HelpRequest, RequestKind
-from portal.web.forms import Form
+from portal.web.forms import Form, new_form_key
 from portal.web.navigation import go_to
 from portal.web.sse import live_response
 from portal.web.templating import is_htmx, render

@@ -13,13 +13,13 @@ from portal.access import Actor
 from portal.accounts.models import CustomerAccount
 from portal.advisers.deps import Adviser
 from portal.carers import service, wording
-from portal.carers.forms import DocumentForm, ReasonForm, new_form_key
+from portal.carers.forms import DocumentForm, ReasonForm
 from portal.carers.models import CarerAuthority
 from portal.clock import today_in
 from portal.deps import SessionDep, SettingsDep
 from portal.i18n import lazy_gettext as _l
 from portal.notify.service import deliver_pending
-from portal.web.forms import Field, Form
+from portal.web.forms import Field, Form, new_form_key
 from portal.web.navigation import go_to
 from portal.web.templating import render
 

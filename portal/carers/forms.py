@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -10,7 +9,7 @@ from portal.carers.models import Basis
 from portal.carers.service import CODE_LENGTH, Document, Invitation, Terms, tidy_code
 from portal.i18n import lazy_gettext as _l
 from portal.validation import EMAIL_MAX, EMAIL_PATTERN, PHONE_MAX, tidy_phone
-from portal.web.forms import Field, Form
+from portal.web.forms import FORM_KEY, Field, Form
 
 UNTIL_STOPPED = "stopped"
 UNTIL_DATE = "date"
@@ -19,10 +18,6 @@ LONGEST = dt.timedelta(days=366 * 10)
 
 def _digits(value: str) -> str:
     return "".join(value.split())
-
-
-def new_form_key() -> str:
-    return secrets.token_urlsafe(16)
 
 
 TERMS_FIELDS = (
@@ -89,7 +84,7 @@ PERSON_FIELDS = (
 
 @dataclass
 class InviteForm(TermsForm):
-    fields: ClassVar = (*PERSON_FIELDS, *TERMS_FIELDS, Field("form_key", max_length=64))
+    fields: ClassVar = (*PERSON_FIELDS, *TERMS_FIELDS, FORM_KEY)
 
     def check(self) -> None:
         if not self.values["carer_email"] and not self.values["carer_phone"] and not (
@@ -115,7 +110,7 @@ class DocumentForm(InviteForm):
               too_long=_l("Use 60 characters or fewer")),
         Field("checks", required=_l("Say what you checked"), max_length=500,
               too_long=_l("Use 500 characters or fewer")),
-        *PERSON_FIELDS, *TERMS_FIELDS, Field("form_key", max_length=64),
+        *PERSON_FIELDS, *TERMS_FIELDS, FORM_KEY,
     )
 
     @property

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from portal.access import Actor, Scope
 from portal.carers import policy, service, wording
-from portal.carers.forms import ChoiceForm, CodeForm, InviteForm, NameForm, TermsForm, new_form_key
+from portal.carers.forms import ChoiceForm, CodeForm, InviteForm, NameForm, TermsForm
 from portal.carers.guard import ACTING
 from portal.carers.models import CarerAuthority
 from portal.clock import today_in
@@ -21,6 +21,7 @@ from portal.identity.deps import CurrentActor, sign_in_url
 from portal.identity.signing_in import client_address, complete_sign_in
 from portal.notify.service import deliver_pending
 from portal.privacy.wording import action_text
+from portal.web.forms import new_form_key
 from portal.web.navigation import go_to
 from portal.web.ratelimit import allow
 from portal.web.sessions import SessionState

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import ClassVar
 
 from portal.cobrowse.service import CODE_DIGITS, tidy_code
 from portal.i18n import lazy_gettext as _l
-from portal.web.forms import Field, Form
-
-
-def new_form_key() -> str:
-    return secrets.token_urlsafe(16)
+from portal.web.forms import FORM_KEY, Field, Form
 
 
 @dataclass
@@ -21,14 +16,11 @@ class StartForm(Form):
     call in which an adviser asked (optional)."""
 
     fields: ClassVar = (
-        Field("form_key", max_length=64, pattern=r"[A-Za-z0-9_-]+"),
+        FORM_KEY,
         Field("request", max_length=20),
     )
 
     def check(self) -> None:
-        if not self.values.get("form_key") or "form_key" in self.errors:
-            self.errors.pop("form_key", None)
-            self.values["form_key"] = new_form_key()
         self.errors.pop("request", None)  # Only a pointer: checked where it is used.
 
 

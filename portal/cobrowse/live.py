@@ -13,9 +13,10 @@ from sqlmodel import Session
 from portal.access import Actor
 from portal.advisers import service as advisers
 from portal.cobrowse import service
-from portal.cobrowse.forms import StartForm, new_form_key
+from portal.cobrowse.forms import StartForm
 from portal.cobrowse.models import ScreenShare, ShareStatus
 from portal.identity.models import Person
+from portal.web.forms import new_form_key
 from portal.web.sse import Fragments, LiveStream
 
 CODE = "screen_share_code"  # The web session's note of the code it was given: {"share": id, "code": ...}

@@ -15,12 +15,13 @@ from sqlmodel import Session
 
 from portal.access import Actor, Permission
 from portal.cobrowse import live, service
-from portal.cobrowse.forms import StartForm, StopForm, new_form_key
+from portal.cobrowse.forms import StartForm, StopForm
 from portal.cobrowse.models import EndReason, ScreenShare, ShareStatus
 from portal.deps import SessionDep, SettingsDep, broker_of, web_session
 from portal.help import requests
 from portal.i18n import gettext as _
 from portal.identity.deps import CurrentActor
+from portal.web.forms import new_form_key
 from portal.web.navigation import go_to, local_path
 from portal.web.sessions import SessionState
 from portal.web.sse import live_response

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass
 from typing import Annotated, ClassVar
 
@@ -15,12 +14,11 @@ from portal.accounts.deps import NoAccountYet, chosen_account
 from portal.accounts.models import CustomerAccount
 from portal.deps import SessionDep, SettingsDep
 from portal.help import callbacks, context, requests, service
-from portal.help.conversations import form_key_or_new
 from portal.help.models import HelpRequest
 from portal.i18n import lazy_gettext as _l
 from portal.identity.deps import CurrentActor
 from portal.validation import PHONE_MAX, tidy_phone
-from portal.web.forms import Field, Form
+from portal.web.forms import Field, Form, form_key_or_new, new_form_key
 from portal.web.navigation import go_to
 from portal.web.sessions import SessionState
 from portal.web.templating import render
@@ -118,7 +116,7 @@ def ask(request: Request, actor: CurrentActor, db: SessionDep, settings: Setting
     form = CallbackForm.blank(
         phone=callbacks.default_phone(db, actor, account), day=day[:10],
         share=[item.value for item in context.items(request, db, actor)],
-        form_key=secrets.token_urlsafe(16))
+        form_key=new_form_key())
     return _ask_page(request, db, actor, form, callbacks.offer(db, settings, now))
 
 

@@ -30,7 +30,7 @@ from portal.help.models import HelpMessage, HelpRequest, RequestKind
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.identity.deps import CurrentActor
-from portal.web.forms import Field, Form
+from portal.web.forms import Field, Form, form_key_or_new, new_form_key
 from portal.web.navigation import go_to
 from portal.web.sse import live_response
 from portal.web.templating import is_htmx, render
@@ -155,7 +155,7 @@ def new_message(request: Request, actor: CurrentActor, db: SessionDep, about: st
     form = NewMessageForm.blank(
         subject=kept.get("subject", ""), message=kept.get("message", ""),
         share=[item.value for item in context.items(request, db, actor)],
-        form_key=conversations.new_form_key())
+        form_key=new_form_key())
     return _new_page(request, db, actor, form)
 
 
@@ -163,7 +163,7 @@ def new_message(request: Request, actor: CurrentActor, db: SessionDep, about: st
 def send_new_message(request: Request, actor: CurrentActor, db: SessionDep,
                      form: Annotated[NewMessageForm, Depends(NewMessageForm.from_request)]) -> Response:
     state = web_session(request)
-    form.values["form_key"] = key = conversations.form_key_or_new(form.values["form_key"])
+    form.values["form_key"] = key = form_key_or_new(form.values["form_key"])
     existing = requests.by_reference(db, actor, _reference_for_key(db, key))
     if existing is not None:  # Sent twice: the first one stands.
         return go_to(request, f"/help/messages/{existing.reference}")
@@ -250,7 +250,7 @@ def thread(request: Request, reference: str, actor: CurrentActor, db: SessionDep
     if found.kind is RequestKind.chat and found.status in conversations.OPEN:
         return RedirectResponse(f"/help/chat/{found.reference}", status_code=303)
     kept = conversations.draft(web_session(request), found.reference)
-    form = ReplyForm.blank(message=kept.get("message", ""), form_key=conversations.new_form_key())
+    form = ReplyForm.blank(message=kept.get("message", ""), form_key=new_form_key())
     return _thread_page(request, db, actor, found, form, flash=_take_flash(request))
 
 
@@ -259,7 +259,7 @@ def send_reply(request: Request, reference: str, actor: CurrentActor, db: Sessio
                form: Annotated[ReplyForm, Depends(ReplyForm.from_request)]) -> Response:
     found = _own(db, actor, reference, RequestKind.message)
     state = web_session(request)
-    form.values["form_key"] = key = conversations.form_key_or_new(form.values["form_key"])
+    form.values["form_key"] = key = form_key_or_new(form.values["form_key"])
     if _already_sent(db, key):
         return go_to(request, f"/help/messages/{found.reference}")
     if form.validate():
@@ -321,14 +321,14 @@ def chat(request: Request, actor: CurrentActor, db: SessionDep, settings: Settin
          about: str | None = None) -> Response:
     context.remember(request, about)
     form = ChatStartForm.blank(share=[item.value for item in context.items(request, db, actor)],
-                               form_key=conversations.new_form_key())
+                               form_key=new_form_key())
     return _chat_start_page(request, db, settings, actor, now, form)
 
 
 @router.post("/chat", response_class=HTMLResponse)
 def start_chat(request: Request, actor: CurrentActor, db: SessionDep, settings: SettingsDep, now: Now,
                form: Annotated[ChatStartForm, Depends(ChatStartForm.from_request)]) -> Response:
-    form.values["form_key"] = key = conversations.form_key_or_new(form.values["form_key"])
+    form.values["form_key"] = key = form_key_or_new(form.values["form_key"])
     existing = requests.by_reference(db, actor, _reference_for_key(db, key)) or _open_chat(db, actor)
     if existing is not None:  # Sent twice, or a chat is already going: that one stands.
         return go_to(request, f"/help/chat/{existing.reference}")
@@ -363,7 +363,7 @@ def _chat_page(request: Request, db: Session, settings: SettingsDep, actor: Acto
 def chat_room(request: Request, reference: str, actor: CurrentActor, db: SessionDep,
               settings: SettingsDep) -> Response:
     found = _own(db, actor, reference, RequestKind.chat)
-    form = ChatForm.blank(form_key=conversations.new_form_key())
+    form = ChatForm.blank(form_key=new_form_key())
     return _chat_page(request, db, settings, actor, found, form)
 
 
@@ -372,7 +372,7 @@ def send_chat_message(request: Request, reference: str, actor: CurrentActor, db:
                       settings: SettingsDep,
                       form: Annotated[ChatForm, Depends(ChatForm.from_request)]) -> Response:
     found = _own(db, actor, reference, RequestKind.chat)
-    form.values["form_key"] = key = conversations.form_key_or_new(form.values["form_key"])
+    form.values["form_key"] = key = form_key_or_new(form.values["form_key"])
     if _already_sent(db, key):
         return go_to(request, f"/help/chat/{found.reference}")
     if found.status in conversations.FINISHED:
@@ -407,7 +407,7 @@ def _sent_in_place(request: Request, db: Session, actor: Actor, found: HelpReque
     stream brought it first)."""
     said = [m for m in conversations.said(db, found, actor.person_id, after_id=(message.id or 1) - 1)
             if m.id == message.id]
-    form = ChatForm.blank(form_key=conversations.new_form_key())
+    form = ChatForm.blank(form_key=new_form_key())
     templates = request.app.state.templates
     html = (live.fragment(templates, "chat_form", request, found.reference, form)
             + '<ol hx-swap-oob="beforeend:#conversation-messages">'

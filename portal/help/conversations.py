@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -35,7 +34,6 @@ MESSAGE_MAX = 5000
 DRAFTS = "help_drafts"  # Session key: {"new": {...}, "HR-ABC123": {"message": "..."}}
 MOST_DRAFTS = 5
 NEW = "new"  # The draft of a new message, before it has a reference.
-FORM_KEY_SHAPE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 OPEN = (RequestStatus.waiting, RequestStatus.claimed)
 FINISHED = (RequestStatus.closed, RequestStatus.cancelled)
 
@@ -61,18 +59,6 @@ def announce(broker: Broker, request: HelpRequest, event: str, **data: object) -
         requests.announce(broker, request, event, **data)
     except BrokerError as error:
         logger.warning("Could not announce %s on %s: %s", event, request.reference, error)
-
-
-def new_form_key() -> str:
-    return secrets.token_urlsafe(16)
-
-
-def form_key_or_new(value: str) -> str:
-    """The key the form carried, if it looks like one of ours; otherwise a fresh one (sending that
-    form twice is then not recognised, but nothing is lost)."""
-    if 16 <= len(value) <= 64 and set(value) <= FORM_KEY_SHAPE:
-        return value
-    return new_form_key()
 
 
 def first_name(name: str) -> str:

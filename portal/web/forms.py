@@ -3,11 +3,17 @@
 A form keeps every value the person typed, collects one plain-language error per field in field order,
 and gives the error summary its links. Templates pass `form.values[...]` and `form.errors[...]` to
 the components.
+
+A form with a `FORM_KEY` field is one thing however often it is sent: a blank form gets a fresh key,
+and the service stores the key with what it makes, so the second submission finds the first. A key
+that is missing or malformed is replaced (that form sent twice is then not recognised, but nothing
+is lost), never shown as an error.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
@@ -38,6 +44,22 @@ class Field:
         return self.pattern is None or re.fullmatch(self.pattern, item) is not None
 
 
+FORM_KEY_CHARACTERS = r"[A-Za-z0-9_-]"
+
+
+def new_form_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def form_key_or_new(value: str) -> str:
+    """The key the form carried, if it looks like one we made (16 to 64 characters); otherwise a
+    fresh one."""
+    return value if re.fullmatch(FORM_KEY_CHARACTERS + "{16,64}", value) else new_form_key()
+
+
+FORM_KEY = Field("form_key", max_length=64, pattern=FORM_KEY_CHARACTERS + "+")
+
+
 @dataclass
 class Form:
     fields: ClassVar[tuple[Field, ...]] = ()
@@ -46,8 +68,11 @@ class Form:
 
     @classmethod
     def blank(cls, **initial: Any) -> Self:
-        values = {f.name: ([] if f.many else "") for f in cls.fields}
-        values.update(initial)
+        values: dict[str, Any] = {f.name: ([] if f.many else "") for f in cls.fields}
+        if any(f.name == FORM_KEY.name for f in cls.fields):
+            values[FORM_KEY.name] = new_form_key()
+        values.update({name: value for name, value in initial.items()
+                       if not (name == FORM_KEY.name and not value)})
         return cls(values=values)
 
     @classmethod
@@ -85,6 +110,11 @@ class Form:
                 self.errors[f.name] = f.too_long or f.invalid or f.required
             elif not all(f.accepts(item) for item in items):
                 self.errors[f.name] = f.invalid or f.required
+        if any(f.name == FORM_KEY.name for f in self.fields):
+            self.errors.pop(FORM_KEY.name, None)
+            key = self.values.get(FORM_KEY.name) or ""
+            if not (key and len(key) <= FORM_KEY.max_length and FORM_KEY.accepts(key)):
+                self.values[FORM_KEY.name] = new_form_key()
         self.check()
         return not self.errors
 
