@@ -13,6 +13,7 @@ from portal.accounts.deps import CurrentAccount
 from portal.accounts.models import Case, CustomerAccount, Service
 from portal.accounts.service import accounts_for, allowed, looks_like_reference, services_of
 from portal.clock import utcnow
+from portal.db import id_of
 from portal.deps import SessionDep
 from portal.identity.deps import CurrentActor
 from portal.needs import service as needs
@@ -25,9 +26,9 @@ SHOW = ("open", "closed", "all")
 
 @router.get("/services", response_class=HTMLResponse)
 def services(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep) -> HTMLResponse:
-    assert account.id is not None
+    account_id = id_of(account)
     return render(request, "account/services.html", {
-        "account": account, "accounts": accounts_for(db, actor), "services": services_of(db, account.id)})
+        "account": account, "accounts": accounts_for(db, actor), "services": services_of(db, account_id)})
 
 
 @router.get("/services/{service_id}", response_class=HTMLResponse)
@@ -46,9 +47,9 @@ def service(request: Request, service_id: Annotated[int, Path(ge=1, le=2**31 - 1
 @router.get("/cases", response_class=HTMLResponse)
 def case_list(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep,
               show: str = "open", page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> HTMLResponse:
-    assert account.id is not None
+    account_id = id_of(account)
     show = show if show in SHOW else "open"
-    shown, pages = cases.cases(db, account.id, show=show, page=page)
+    shown, pages = cases.cases(db, account_id, show=show, page=page)
     return render(request, "account/cases.html", {
         "account": account, "accounts": accounts_for(db, actor), "cases": shown, "show": show,
         "pages": pages, "page": min(page, pages)}, htmx_main=True)

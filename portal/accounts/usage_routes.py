@@ -15,6 +15,7 @@ from portal.accounts.models import CustomerAccount, Service
 from portal.accounts.service import accounts_for, allowed
 from portal.activity.service import record
 from portal.clock import today_in
+from portal.db import id_of
 from portal.deps import SessionDep, SettingsDep
 from portal.i18n import format_number, gettext
 from portal.i18n import lazy_gettext as _l
@@ -49,8 +50,8 @@ def _account_of_meter(request: Request, db: SessionDep, actor: CurrentActor, acc
 def use(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep,
         service: str = "") -> HTMLResponse:
     account = _account_of_meter(request, db, actor, account, service)
-    assert account.id is not None
-    services = usage.metered_services(db, account.id)
+    account_id = id_of(account)
+    services = usage.metered_services(db, account_id)
     shown = _pick(services, service)
     periods = usage.periods(db, shown.id) if shown and shown.id else []
     flash = request.state.session.take("flash", "reading_taken")
@@ -92,8 +93,8 @@ def _problem_message(problem: usage.ReadingProblem) -> str:
 def reading_form(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep,
                  service: str = "") -> Response:
     account = _account_of_meter(request, db, actor, account, service)
-    assert account.id is not None
-    services = usage.metered_services(db, account.id)
+    account_id = id_of(account)
+    services = usage.metered_services(db, account_id)
     chosen = _pick(services, service)
     return _reading_page(request, ReadingForm.blank(service=str(chosen.id) if chosen else ""), services, db)
 
@@ -102,8 +103,8 @@ def reading_form(request: Request, account: CurrentAccount, actor: CurrentActor,
 def give_reading(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep,
                  settings: SettingsDep,
                  form: Annotated[ReadingForm, Depends(ReadingForm.from_request)]) -> Response:
-    assert account.id is not None
-    services = usage.metered_services(db, account.id)
+    account_id = id_of(account)
+    services = usage.metered_services(db, account_id)
     service = next((s for s in services if str(s.id) == form.values["service"]), None)
     if form.validate() and service is None:
         form.error("service", _l("Choose which meter you read"))
@@ -115,7 +116,7 @@ def give_reading(request: Request, account: CurrentAccount, actor: CurrentActor,
     except usage.ReadingProblem as problem:
         form.error("reading", _problem_message(problem))
         return _reading_page(request, form, services, db, status=422)
-    record(db, actor_person_id=actor.person_id, subject_account_id=account.id, action="reading_given",
+    record(db, actor_person_id=actor.person_id, subject_account_id=account_id, action="reading_given",
            detail=f"{service.kind.value} {taken.value}")
     db.commit()
     request.state.session.set("flash", "reading_taken")

@@ -88,7 +88,7 @@ def queue_events(request: Request, adviser: Adviser) -> StreamingResponse:
             context = _queue_context(request, db, adviser)
             last[:] = [context["view"].signature]
             return [("queue", env.get_template("advisers/_queue.html").render(request=request, **context))]
-        return in_thread(request, current)  # type: ignore[no-any-return]
+        return in_thread(request, current)
 
     return sse_response(request, requests.QUEUE_CHANNEL, on_event, first=first,
                         still_allowed=lambda: still_adviser_here(request, adviser))
