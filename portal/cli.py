@@ -45,12 +45,13 @@ def demo(host: str = "127.0.0.1", port: int = 8000, database_file: Path = DEMO_D
     os.environ["PORTAL_DATABASE_URL"] = f"sqlite:///{database_file}"
     # Forms check the Origin, so it must match the address people browse to.
     os.environ.setdefault("PORTAL_BASE_URL", f"http://localhost:{port}")
-    push_keys: dict[str, str] = {}
     if not (os.environ.get("PORTAL_VAPID_PUBLIC_KEY") or os.environ.get("PORTAL_VAPID_PRIVATE_KEY")):
         # Throwaway keys, so notifications work in the demo (a fresh demo forgets every device anyway).
         keys = generate_vapid_keys()
-        push_keys = {"vapid_public_key": keys.public, "vapid_private_key": keys.private}
-    settings = Settings(**push_keys)  # Refuses demo mode in production.
+        settings = Settings(vapid_public_key=keys.public, vapid_private_key=keys.private)
+    else:
+        settings = Settings()
+    # Either way, Settings refuse demo mode in production.
     logs.setup(settings.log_format, settings.log_level)
     database.upgrade(settings.database_url)
     seed_demo(settings)

@@ -15,7 +15,7 @@ import logging
 
 from anyio import to_thread
 from sqlalchemy import Engine, or_
-from sqlmodel import Session, delete
+from sqlmodel import Session, col, delete
 
 from portal.clock import utcnow
 from portal.cobrowse import service as cobrowse
@@ -33,17 +33,17 @@ def purge_expired(engine: Engine, settings: Settings) -> dict[str, int]:
     now = utcnow()
     statements = {
         "sessions": delete(WebSession).where(or_(
-            WebSession.last_seen_at < now - dt.timedelta(minutes=settings.session_idle_minutes),
-            WebSession.created_at < now - dt.timedelta(hours=settings.session_max_hours))),
+            col(WebSession.last_seen_at) < now - dt.timedelta(minutes=settings.session_idle_minutes),
+            col(WebSession.created_at) < now - dt.timedelta(hours=settings.session_max_hours))),
         "challenges": delete(WebAuthnChallenge).where(
-            WebAuthnChallenge.created_at < now - dt.timedelta(hours=1)),
-        "codes": delete(OneTimeCode).where(OneTimeCode.created_at < now - KEEP_FOR_A_DAY),
-        "rate_limit_hits": delete(RateLimitHit).where(RateLimitHit.at < now - KEEP_FOR_A_DAY),
+            col(WebAuthnChallenge.created_at) < now - dt.timedelta(hours=1)),
+        "codes": delete(OneTimeCode).where(col(OneTimeCode.created_at) < now - KEEP_FOR_A_DAY),
+        "rate_limit_hits": delete(RateLimitHit).where(col(RateLimitHit.at) < now - KEEP_FOR_A_DAY),
     }
     removed = {}
     with Session(engine) as db:
         for name, statement in statements.items():
-            removed[name] = db.exec(statement).rowcount  # type: ignore[call-overload]
+            removed[name] = db.exec(statement).rowcount
         db.commit()
     return removed
 

@@ -14,6 +14,7 @@ from portal.accounts.models import Bill
 from portal.accounts.service import account_of, accounts_for, by_reference, services_of
 from portal.carers import service as carers
 from portal.clock import today_in
+from portal.db import id_of
 from portal.deps import SessionDep, SettingsDep
 from portal.identity.deps import CurrentActor
 from portal.web.templating import render
@@ -30,14 +31,14 @@ def _year(value: str) -> int | None:
 @router.get("/bills", response_class=HTMLResponse)
 def bills(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep,
           settings: SettingsDep, year: str = "", page: Page = 1) -> HTMLResponse:
-    assert account.id is not None
+    account_id = id_of(account)
     chosen_year = _year(year)
-    shown, pages = billing.bills(db, account.id, year=chosen_year, page=page)
+    shown, pages = billing.bills(db, account_id, year=chosen_year, page=page)
     return render(request, "account/bills.html", {
         "account": account, "accounts": accounts_for(db, actor), "bills": shown, "pages": pages,
-        "page": min(page, pages), "year": chosen_year, "years": billing.bill_years(db, account.id),
+        "page": min(page, pages), "year": chosen_year, "years": billing.bill_years(db, account_id),
         "totals": {b.id: billing.total(db, b) for b in shown}, "today": today_in(settings.time_zone),
-        "balance": billing.balance(db, account.id),
+        "balance": billing.balance(db, account_id),
     }, htmx_main=True)
 
 
@@ -68,16 +69,16 @@ def printable_bill(request: Request, reference: str, actor: CurrentActor, db: Se
 @router.get("/payments", response_class=HTMLResponse)
 def payments(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep,
              settings: SettingsDep, page: Page = 1) -> HTMLResponse:
-    assert account.id is not None
+    account_id = id_of(account)
     if not can(actor, account, Permission.view_payments):
         raise HTTPException(status_code=404)
     carers.looked_at_payments(db, actor)
     today = today_in(settings.time_zone)
-    shown, pages = billing.payments(db, account.id, page=page)
-    plan = billing.active_plan(db, account.id)
+    shown, pages = billing.payments(db, account_id, page=page)
+    plan = billing.active_plan(db, account_id)
     return render(request, "account/payments.html", {
         "account": account, "accounts": accounts_for(db, actor), "payments": shown, "pages": pages,
-        "page": min(page, pages), "balance": billing.balance(db, account.id),
+        "page": min(page, pages), "balance": billing.balance(db, account_id),
         "plan": billing.plan_progress(db, plan, today) if plan else None,
-        "failed": billing.failed_payment(db, account.id, today),
+        "failed": billing.failed_payment(db, account_id, today),
     }, htmx_main=True)

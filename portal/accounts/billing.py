@@ -48,7 +48,7 @@ def bill_status(bill: Bill, today: dt.date) -> str:
 
 
 def bill_years(db: Session, account_id: int) -> list[int]:
-    issued = db.exec(select(Bill.issued_on).where(Bill.account_id == account_id)).all()
+    issued = db.exec(select(col(Bill.issued_on)).where(Bill.account_id == account_id)).all()
     return sorted({d.year for d in issued}, reverse=True)
 
 

@@ -12,6 +12,7 @@ from portal.accounts.deps import CurrentAccount
 from portal.accounts.models import Case, Service
 from portal.accounts.service import account_of, accounts_for, by_id, by_reference, service_named, services_of
 from portal.clock import utcnow
+from portal.db import id_of
 from portal.deps import SessionDep
 from portal.identity.deps import CurrentActor
 from portal.needs import service as needs
@@ -24,9 +25,9 @@ SHOW = ("open", "closed", "all")
 
 @router.get("/services", response_class=HTMLResponse)
 def services(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep) -> HTMLResponse:
-    assert account.id is not None
+    account_id = id_of(account)
     return render(request, "account/services.html", {
-        "account": account, "accounts": accounts_for(db, actor), "services": services_of(db, account.id)})
+        "account": account, "accounts": accounts_for(db, actor), "services": services_of(db, account_id)})
 
 
 @router.get("/services/{service_id}", response_class=HTMLResponse)
@@ -44,9 +45,9 @@ def service(request: Request, service_id: Annotated[int, Path(ge=1, le=2**31 - 1
 @router.get("/cases", response_class=HTMLResponse)
 def case_list(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep,
               show: str = "open", page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> HTMLResponse:
-    assert account.id is not None
+    account_id = id_of(account)
     show = show if show in SHOW else "open"
-    shown, pages = cases.cases(db, account.id, show=show, page=page)
+    shown, pages = cases.cases(db, account_id, show=show, page=page)
     return render(request, "account/cases.html", {
         "account": account, "accounts": accounts_for(db, actor), "cases": shown, "show": show,
         "pages": pages, "page": min(page, pages)}, htmx_main=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from portal.accounts.models import Appointment, AppointmentStatus, Case, CaseStep, Service, Stage
+from portal.db import id_of
 
 CASES_PER_PAGE = 10
 
@@ -36,8 +37,8 @@ def steps(db: Session, case_id: int) -> list[CaseStep]:
 
 
 def progress(db: Session, case: Case) -> Progress:
-    assert case.id is not None
-    every = steps(db, case.id)
+    case_id = id_of(case)
+    every = steps(db, case_id)
     happened = [s for s in every if s.happened_on is not None]
     to_come = [s for s in every if s.happened_on is None]
     return Progress(case, every, happened[-1] if happened else None,

@@ -20,6 +20,7 @@ from portal.accounts.models import (
 )
 from portal.accounts.service import accounts_for, services_of
 from portal.accounts.todo import ToDo, things_to_do
+from portal.db import id_of
 from portal.notify.models import InboxMessage
 from portal.notify.service import recent_messages
 
@@ -42,9 +43,9 @@ def recent_updates(db: Session, actor: Actor, accounts: list[CustomerAccount], t
     inbox = [] if actor.acting_for else recent_messages(db, actor.person_id, limit=limit)
     found = [Update(local_date(m.created_at), "message", message=m) for m in inbox]
     for account in accounts:
-        assert account.id is not None
+        account_id = id_of(account)
         found += [Update(step.happened_on or today, "case_step", account, case=case, step=step)
-                  for case, step in cases.recent_steps(db, account.id, today - UPDATES_SINCE)]
+                  for case, step in cases.recent_steps(db, account_id, today - UPDATES_SINCE)]
     return sorted(found, key=lambda u: u.on, reverse=True)[:limit]
 
 
@@ -59,16 +60,16 @@ class AccountSummary:
 
 
 def summary(db: Session, account: CustomerAccount) -> AccountSummary:
-    assert account.id is not None
-    services = services_of(db, account.id)
+    account_id = id_of(account)
+    services = services_of(db, account_id)
     last_month = []
     for service in services:
         if service.kind.metered and service.id is not None:
             shown = usage.periods(db, service.id, months=1)
             if shown:
                 last_month.append((service, shown[-1]))
-    return AccountSummary(account, billing.balance(db, account.id), billing.latest_bill(db, account.id),
-                          services, len(cases.open_cases(db, account.id)), last_month)
+    return AccountSummary(account, billing.balance(db, account_id), billing.latest_bill(db, account_id),
+                          services, len(cases.open_cases(db, account_id)), last_month)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ class Referenced(OnAnAccount, Protocol):
 
 
 Thing = TypeVar("Thing", bound=OnAnAccount)
+WithReference = TypeVar("WithReference", bound=Referenced)
 
 
 REFERENCE = re.compile(r"[A-Za-z0-9-]{1,30}")
@@ -55,8 +56,8 @@ def allowed(db: Session, actor: Actor, thing: Thing | None,
     return thing if account is not None and can(actor, account, permission) else None
 
 
-def by_reference(db: Session, actor: Actor, model: type[Referenced], reference: str,
-                 permission: Permission = Permission.view_account) -> Referenced | None:
+def by_reference(db: Session, actor: Actor, model: type[WithReference], reference: str,
+                 permission: Permission = Permission.view_account) -> WithReference | None:
     """The bill or case with this reference, if the actor may see it (None for a reference that is
     not one of ours, or another customer's)."""
     if not looks_like_reference(reference):

@@ -14,6 +14,7 @@ from portal.accounts.models import MeterReading, ReadingSource, Service
 from portal.accounts.service import services_of
 from portal.activity.service import record
 from portal.clock import utcnow
+from portal.db import id_of
 
 MONTHS_SHOWN = 12
 
@@ -155,21 +156,21 @@ def submit_reading(db: Session, service: Service, value: int, person_id: int,
                    today: dt.date) -> MeterReading:
     """Store a customer's reading in the caller's transaction. Sending the same reading twice on one
     day stores it once."""
-    assert service.id is not None
-    last = last_reading(db, service.id)
+    service_id = id_of(service)
+    last = last_reading(db, service_id)
     if last is not None and last.read_on == today and last.value == value \
             and last.source is ReadingSource.customer:
         return last
     # Our own guesses can be too high; a real reading may correct them, so compare with real ones.
-    last = last_real_reading(db, service.id)
+    last = last_real_reading(db, service_id)
     if last is not None:
         if value < last.value:
             raise ReadingProblem("lower", last.value)
         months = max(1, (today - last.read_on).days / 30)
-        usual = usual_monthly(db, service.id)
+        usual = usual_monthly(db, service_id)
         if usual and value - last.value > max(10 * usual * months, 1000):
             raise ReadingProblem("too_high", last.value)
-    reading = MeterReading(service_id=service.id, read_on=today, value=value,
+    reading = MeterReading(service_id=service_id, read_on=today, value=value,
                            source=ReadingSource.customer, submitted_by_person_id=person_id,
                            created_at=utcnow())
     service.reading_due_on = None
@@ -180,7 +181,7 @@ def submit_reading(db: Session, service: Service, value: int, person_id: int,
     except IntegrityError:  # The same reading, sent twice at the same moment: the other one won.
         db.rollback()
         return db.exec(select(MeterReading).where(
-            MeterReading.service_id == service.id, MeterReading.read_on == today,
+            MeterReading.service_id == service_id, MeterReading.read_on == today,
             MeterReading.value == value, MeterReading.source == ReadingSource.customer)).one()
     return reading
 

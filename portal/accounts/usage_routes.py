@@ -14,6 +14,7 @@ from portal.accounts.deps import CurrentAccount, choose
 from portal.accounts.models import CustomerAccount, Service
 from portal.accounts.service import account_of, accounts_for, by_id
 from portal.clock import today_in
+from portal.db import id_of
 from portal.deps import SessionDep, SettingsDep
 from portal.i18n import format_number, gettext
 from portal.i18n import lazy_gettext as _l
@@ -48,8 +49,8 @@ def _account_of_meter(request: Request, db: SessionDep, actor: CurrentActor, acc
 def use(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep,
         service: str = "") -> HTMLResponse:
     account = _account_of_meter(request, db, actor, account, service)
-    assert account.id is not None
-    services = usage.metered_services(db, account.id)
+    account_id = id_of(account)
+    services = usage.metered_services(db, account_id)
     shown = _pick(services, service)
     periods = usage.periods(db, shown.id) if shown and shown.id else []
     flash = request.state.session.take("flash", "reading_taken")
@@ -91,8 +92,8 @@ def _problem_message(problem: usage.ReadingProblem) -> str:
 def reading_form(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep,
                  service: str = "") -> Response:
     account = _account_of_meter(request, db, actor, account, service)
-    assert account.id is not None
-    services = usage.metered_services(db, account.id)
+    account_id = id_of(account)
+    services = usage.metered_services(db, account_id)
     chosen = _pick(services, service)
     return _reading_page(request, ReadingForm.blank(service=str(chosen.id) if chosen else ""), services, db)
 
@@ -101,8 +102,8 @@ def reading_form(request: Request, account: CurrentAccount, actor: CurrentActor,
 def give_reading(request: Request, account: CurrentAccount, actor: CurrentActor, db: SessionDep,
                  settings: SettingsDep,
                  form: Annotated[ReadingForm, Depends(ReadingForm.from_request)]) -> Response:
-    assert account.id is not None
-    services = usage.metered_services(db, account.id)
+    account_id = id_of(account)
+    services = usage.metered_services(db, account_id)
     service = next((s for s in services if str(s.id) == form.values["service"]), None)
     if form.validate() and service is None:
         form.error("service", _l("Choose which meter you read"))

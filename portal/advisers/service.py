@@ -25,6 +25,7 @@ from portal.activity.models import ActivityEntry
 from portal.activity.service import record
 from portal.broker import Broker, BrokerError
 from portal.clock import aware
+from portal.db import id_of
 from portal.help import requests
 from portal.help.context import describe
 from portal.help.conversations import announce, note_reply
@@ -229,8 +230,7 @@ class Panel:
 
 def customer_actor(person: Person) -> Actor:
     """The customer as themselves, so that what they shared is checked against their own access."""
-    assert person.id is not None
-    return Actor(person_id=person.id, name=person.name)
+    return Actor(person_id=id_of(person), name=person.name)
 
 
 def context_lines(db: Session, customer: Actor, request: HelpRequest, today: dt.date) -> list[ContextLine]:
@@ -262,9 +262,9 @@ def recent_activity(db: Session, person_id: int, account_id: int | None,
                     limit: int = RECENT_ACTIVITY) -> list[ActivityLine]:
     """What the customer did, and what anyone did on their account, newest first. Advisers' looks at
     the record are left out here (they are still in the log, and in the customer's own copy)."""
-    where = ActivityEntry.actor_person_id == person_id
+    where = col(ActivityEntry.actor_person_id) == person_id
     if account_id is not None:
-        where = or_(where, ActivityEntry.subject_account_id == account_id)
+        where = or_(where, col(ActivityEntry.subject_account_id) == account_id)
     entries = list(db.exec(select(ActivityEntry).where(where, ActivityEntry.action != VIEWED)
                            .order_by(col(ActivityEntry.at).desc(), col(ActivityEntry.id).desc())
                            .limit(limit)))
@@ -349,8 +349,8 @@ _typing_lock = threading.Lock()
 def typing(broker: Broker, adviser: Actor, request: HelpRequest,
            clock: Callable[[], float] = time.monotonic) -> bool:
     """Tell the customer's page the adviser is typing, at most once every few seconds. True if sent."""
-    assert request.id is not None
-    key, now = (request.id, adviser.person_id), clock()
+    request_id = id_of(request)
+    key, now = (request_id, adviser.person_id), clock()
     with _typing_lock:
         if now - _last_typing.get(key, -TYPING_EVERY_SECONDS) < TYPING_EVERY_SECONDS:
             return False

@@ -35,7 +35,7 @@ TERMS_FIELDS = (
 class TermsForm(Form):
     """What a carer may do and until when: used to invite, to change, and by advisers."""
 
-    fields: ClassVar = TERMS_FIELDS
+    fields: ClassVar[tuple[Field, ...]] = TERMS_FIELDS
     today: dt.date = dt.date.min
 
     @property
@@ -84,7 +84,7 @@ PERSON_FIELDS = (
 
 @dataclass
 class InviteForm(TermsForm):
-    fields: ClassVar = (*PERSON_FIELDS, *TERMS_FIELDS, FORM_KEY)
+    fields: ClassVar[tuple[Field, ...]] = (*PERSON_FIELDS, *TERMS_FIELDS, FORM_KEY)
 
     def check(self) -> None:
         if not self.values["carer_email"] and not self.values["carer_phone"] and not (

@@ -25,6 +25,7 @@ from portal.activity.models import ActivityEntry
 from portal.broker import Broker
 from portal.carers.models import AuthorityStatus, Basis, CarerAuthority
 from portal.clock import aware, utcnow
+from portal.db import id_of
 from portal.help.models import HelpRequest, RequestStatus
 from portal.help.requests import request_channel
 from portal.i18n import gettext as _
@@ -221,8 +222,8 @@ def accept(db: Session, settings: Settings, authority: CarerAuthority, carer: Pe
     people race with it. False if it was used or stopped in the meantime."""
     if carer.id == authority.customer_person_id:
         raise OwnInvitation
-    taken = db.exec(update(CarerAuthority).where(  # type: ignore[call-overload]
-        CarerAuthority.id == authority.id, CarerAuthority.status == AuthorityStatus.invited,
+    taken = db.exec(update(CarerAuthority).where(
+        col(CarerAuthority.id) == authority.id, col(CarerAuthority.status) == AuthorityStatus.invited,
         col(CarerAuthority.invite_hash).is_not(None)).values(
         status=AuthorityStatus.active, carer_person_id=carer.id, invite_hash=None,
         accepted_at=utcnow()))
@@ -241,8 +242,8 @@ def accept(db: Session, settings: Settings, authority: CarerAuthority, carer: Pe
 
 
 def decline(db: Session, authority: CarerAuthority, by_person_id: int | None) -> None:
-    ended = db.exec(update(CarerAuthority).where(  # type: ignore[call-overload]
-        CarerAuthority.id == authority.id, CarerAuthority.status == AuthorityStatus.invited).values(
+    ended = db.exec(update(CarerAuthority).where(
+        col(CarerAuthority.id) == authority.id, col(CarerAuthority.status) == AuthorityStatus.invited).values(
         status=AuthorityStatus.ended, invite_hash=None, ended_at=utcnow()))
     if ended.rowcount == 1:
         activity.record(db, actor_person_id=by_person_id, action="carer_declined",
@@ -400,9 +401,8 @@ def record_document(db: Session, settings: Settings, adviser: Actor, account: Cu
     # someone to belong to, and they can see it if they set up online access later.
     customer, _made = holder_of(db, account)
     code = new_code()
-    assert customer.id is not None
     authority = CarerAuthority(
-        customer_person_id=customer.id, carer_name=invitation.carer_name,
+        customer_person_id=id_of(customer), carer_name=invitation.carer_name,
         carer_email=invitation.carer_email, carer_phone=invitation.carer_phone,
         scopes=_scope_text(invitation.terms.scopes), ends_on=invitation.terms.ends_on,
         review_on=None if invitation.terms.ends_on else today + REVIEW_AFTER,
@@ -482,7 +482,8 @@ def live_channels(db: Session, customer_id: int) -> list[str]:
     live: a change of access is announced on them so those streams check again at once."""
     open_requests = db.exec(select(HelpRequest).where(
         HelpRequest.customer_person_id == customer_id,
-        or_(HelpRequest.status == RequestStatus.waiting, HelpRequest.status == RequestStatus.claimed)))
+        or_(col(HelpRequest.status) == RequestStatus.waiting,
+            col(HelpRequest.status) == RequestStatus.claimed)))
     return [request_channel(r) for r in open_requests]
 
 
@@ -494,17 +495,13 @@ def reviews_due(db: Session, settings: Settings, today: dt.date) -> int:
     asked = 0
     for authority in due:
         # Claimed in one statement, so two workers never ask twice.
-        claimed = db.exec(update(CarerAuthority).where(  # type: ignore[call-overload]
-            CarerAuthority.id == authority.id, CarerAuthority.review_on == authority.review_on).values(
-            review_on=today + REVIEW_AFTER, reviewed_at=utcnow()))
+        claimed = db.exec(update(CarerAuthority).where(
+            col(CarerAuthority.id) == authority.id, col(CarerAuthority.review_on) == authority.review_on)
+            .values(review_on=today + REVIEW_AFTER, reviewed_at=utcnow()))
         if claimed.rowcount != 1:
             continue
         asked += 1
-        tell_person(db, authority.customer_person_id,
-                     lambda a=authority: _("Should %(carer)s still help you?", carer=a.carer_name),
-                     lambda a=authority: _("%(carer)s has been able to act for you for a year. If that is "
-                                           "still right, you need do nothing. To change or stop it, go to "
-                                           "People who help you.", carer=a.carer_name))
+        _ask_to_review(db, authority)
     db.commit()
     return asked
 
@@ -531,3 +528,11 @@ def authority_for_adviser(db: Session, adviser: Actor, authority_id: int
     if not any(can(adviser, a, Permission.record_authority) for a in accounts):
         return None
     return authority, accounts
+
+
+def _ask_to_review(db: Session, authority: CarerAuthority) -> None:
+    tell_person(db, authority.customer_person_id,
+                lambda: _("Should %(carer)s still help you?", carer=authority.carer_name),
+                lambda: _("%(carer)s has been able to act for you for a year. If that is "
+                          "still right, you need do nothing. To change or stop it, go to "
+                          "People who help you.", carer=authority.carer_name))

@@ -34,6 +34,7 @@ from portal.broker import Broker
 from portal.carers import service as carers
 from portal.clock import utcnow
 from portal.cobrowse.models import EndReason, ScreenFrame, ScreenShare, ShareStatus
+from portal.db import id_of
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus, Team
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
@@ -182,9 +183,9 @@ def allow(db: Session, broker: Broker, share: ScreenShare, actor: Actor) -> bool
     """The customer said yes to the adviser who entered their code."""
     now = utcnow()
     changed = db.exec(update(ScreenShare).where(
-        col(ScreenShare.id) == share.id, ScreenShare.status == ShareStatus.asking).values(
+        col(ScreenShare.id) == share.id, col(ScreenShare.status) == ShareStatus.asking).values(
         status=ShareStatus.sharing, started_at=now, last_seen_at=now, last_activity_at=now))
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if changed.rowcount != 1:
         db.rollback()
         return False
     adviser = db.get(Person, share.adviser_person_id) if share.adviser_person_id else None
@@ -209,8 +210,9 @@ def add_frames(db: Session, broker: Broker, share: ScreenShare, batch: Batch, ti
         return False
     # Claimed in one conditional update, so a share that ends meanwhile keeps nothing more.
     still_sharing = db.exec(update(ScreenShare).where(
-        col(ScreenShare.id) == share.id, ScreenShare.status == ShareStatus.sharing).values(last_seen_at=now))
-    if still_sharing.rowcount != 1:  # type: ignore[attr-defined]
+        col(ScreenShare.id) == share.id, col(ScreenShare.status) == ShareStatus.sharing)
+        .values(last_seen_at=now))
+    if still_sharing.rowcount != 1:
         db.rollback()
         return False
     if not events:
@@ -229,7 +231,7 @@ def add_frames(db: Session, broker: Broker, share: ScreenShare, batch: Batch, ti
     if whole_page or any(_is_activity(event) for event in events):
         values["last_activity_at"] = now
     db.exec(update(ScreenShare).where(col(ScreenShare.id) == share.id).values(**values))
-    frame = ScreenFrame(share_id=share.id, whole_page=whole_page, events=text)
+    frame = ScreenFrame(share_id=id_of(share), whole_page=whole_page, events=text)
     db.add(frame)
     db.commit()
     db.refresh(share)
@@ -350,10 +352,10 @@ def join(db: Session, broker: Broker, secret_key: str, adviser: Actor, typed: st
         return None
     # Spent in one conditional update, so two advisers entering it at once cannot both have it.
     taken = db.exec(update(ScreenShare).where(
-        col(ScreenShare.id) == share.id, ScreenShare.status == ShareStatus.waiting,
-        ScreenShare.code_hash == hashed).values(
+        col(ScreenShare.id) == share.id, col(ScreenShare.status) == ShareStatus.waiting,
+        col(ScreenShare.code_hash) == hashed).values(
         status=ShareStatus.asking, code_hash=None, adviser_person_id=adviser.person_id, asked_at=now))
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if taken.rowcount != 1:
         db.rollback()
         return None
     record(db, actor_person_id=adviser.person_id, action="screen_share_joined",
@@ -444,9 +446,9 @@ def end(db: Session, broker: Broker | None, share: ScreenShare, reason: EndReaso
     pages hear at once (`broker` None: they notice within seconds, at their next check)."""
     now = utcnow()
     changed = db.exec(update(ScreenShare).where(
-        col(ScreenShare.id) == share.id, ScreenShare.status != ShareStatus.ended).values(
+        col(ScreenShare.id) == share.id, col(ScreenShare.status) != ShareStatus.ended).values(
         status=ShareStatus.ended, end_reason=reason, ended_at=now, code_hash=None))
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if changed.rowcount != 1:
         db.rollback()
         return False
     db.exec(delete(ScreenFrame).where(col(ScreenFrame.share_id) == share.id))
@@ -531,12 +533,12 @@ def leave_summary(db: Session, share: ScreenShare, time_zone: str) -> None:
         subject = _("You shared your screen")
         body = "\n".join(lines)
     summary = HelpRequest(kind=RequestKind.message, status=RequestStatus.closed, subject=subject,
-                          customer_person_id=customer.id, acting_person_id=share.sharer_person_id
+                          customer_person_id=id_of(customer), acting_person_id=share.sharer_person_id
                           if share.authority_id else None, claimed_by_person_id=share.adviser_person_id,
                           closed_at=utcnow())
     db.add(summary)
     db.flush()
-    db.add(HelpMessage(request_id=summary.id, author_person_id=share.adviser_person_id, from_adviser=True,
+    db.add(HelpMessage(request_id=id_of(summary), author_person_id=share.adviser_person_id, from_adviser=True,
                        body=body[:5000]))
     if share.authority_id:  # The customer hears when someone else shared for them.
         notify.tell(db, customer, subject, body[:5000])

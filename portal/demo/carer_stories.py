@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from portal.accounts.models import CustomerAccount
 from portal.activity import service as activity
 from portal.carers.models import AuthorityStatus, Basis, CarerAuthority
 from portal.carers.service import INVITATION_LIFETIME, REVIEW_AFTER, code_hash, new_code
 from portal.clock import utcnow
+from portal.db import id_of
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus
 from portal.identity.models import Person
 
@@ -24,15 +25,15 @@ def seed_carers(db: Session, today: dt.date, secret_key: str | None) -> None:
         return
 
     def person(name: str) -> Person:
-        found = db.exec(select(Person).where(Person.name == name).order_by(Person.id)).first()
-        assert found is not None and found.id is not None, name
+        found = db.exec(select(Person).where(Person.name == name).order_by(col(Person.id))).first()
+        assert found is not None, name
         return found
 
     margaret, ceri, gareth, hana = (person(n) for n in ("Margaret Price", "Ceri Price", "Gareth Jones",
                                                          "Hana Ali"))
     now = utcnow()
     helps = CarerAuthority(
-        customer_person_id=margaret.id, carer_person_id=ceri.id, carer_name=ceri.name,
+        customer_person_id=id_of(margaret), carer_person_id=ceri.id, carer_name=ceri.name,
         carer_email=ceri.email, carer_phone=ceri.phone, scopes="account,contact,messages,talk",
         review_on=today + REVIEW_AFTER - dt.timedelta(days=40), status=AuthorityStatus.active,
         set_up_by_person_id=margaret.id, created_at=now - dt.timedelta(days=40),
@@ -49,14 +50,14 @@ def seed_carers(db: Session, today: dt.date, secret_key: str | None) -> None:
                            date_of_birth=dt.date(1934, 2, 11), phone=idris.phone))
     code = DEMO_INVITATION_CODE.replace("-", "") if secret_key else new_code()
     db.add(CarerAuthority(
-        customer_person_id=idris.id, carer_name="Siân Evans", carer_email="sian@example.org",
+        customer_person_id=id_of(idris), carer_name="Siân Evans", carer_email="sian@example.org",
         scopes="account,messages,payments,talk", status=AuthorityStatus.invited,
         review_on=today + REVIEW_AFTER, invite_hash=code_hash(secret_key or new_code(), code),
         invite_expires_at=now + INVITATION_LIFETIME, basis=Basis.lasting_power_of_attorney,
         document_reference="LPA 7000-1234-5678", checks="Saw the registered LPA; checked Siân's ID.",
         set_up_by_person_id=hana.id))
     db.add(CarerAuthority(
-        customer_person_id=gareth.id, carer_name="Rhys Jones", carer_email="rhys@example.org",
+        customer_person_id=id_of(gareth), carer_name="Rhys Jones", carer_email="rhys@example.org",
         scopes="account", ends_on=today + dt.timedelta(days=90), status=AuthorityStatus.invited,
         invite_hash=code_hash(new_code(), new_code()), invite_expires_at=now + INVITATION_LIFETIME,
         set_up_by_person_id=gareth.id))
@@ -70,10 +71,10 @@ def seed_carers(db: Session, today: dt.date, secret_key: str | None) -> None:
 
     # A message Margaret keeps private from Ceri.
     private = HelpRequest(reference="HR-PRVT47", kind=RequestKind.message, status=RequestStatus.waiting,
-                          customer_person_id=margaret.id, subject="A private question", private=True,
+                          customer_person_id=id_of(margaret), subject="A private question", private=True,
                           created_at=now - dt.timedelta(days=1))
     db.add(private)
     db.flush()
-    db.add(HelpMessage(request_id=private.id, author_person_id=margaret.id,
+    db.add(HelpMessage(request_id=id_of(private), author_person_id=margaret.id,
                        body="Please do not share this with my daughter. I would like to talk about my bills.",
                        created_at=now - dt.timedelta(days=1)))

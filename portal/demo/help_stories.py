@@ -4,12 +4,14 @@ straight away. References are fixed so the accessibility inventory can name them
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from portal.accounts.models import CustomerAccount
 from portal.clock import utcnow
+from portal.db import id_of
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus, Team
 from portal.identity.models import Person
 
@@ -23,7 +25,9 @@ def seed_help(db: Session, today: dt.date, time_zone: str) -> None:
     now = utcnow()
 
     def person(name: str) -> Person:
-        return db.exec(select(Person).where(Person.name == name).order_by(Person.id)).first()
+        found = db.exec(select(Person).where(Person.name == name).order_by(col(Person.id))).first()
+        assert found is not None, f"demo person {name} is not seeded"
+        return found
 
     def account_of(p: Person) -> int | None:
         found = db.exec(select(CustomerAccount).where(CustomerAccount.holder_person_id == p.id)
@@ -40,16 +44,16 @@ def seed_help(db: Session, today: dt.date, time_zone: str) -> None:
     olu, margaret = person("Olu Adeyemi"), person("Margaret Price")
     dewi, hana = person("Dewi Morgan"), person("Hana Ali")
 
-    def request(reference: str, kind: RequestKind, customer: Person, team: Team, **fields: object
+    def request(reference: str, kind: RequestKind, customer: Person, team: Team, **fields: Any
                 ) -> HelpRequest:
-        made = HelpRequest(reference=reference, kind=kind, customer_person_id=customer.id,
+        made = HelpRequest(reference=reference, kind=kind, customer_person_id=id_of(customer),
                            account_id=account_of(customer), team=team, **fields)
         db.add(made)
         db.flush()
         return made
 
     def say(on: HelpRequest, who: Person, body: str, when: dt.datetime, adviser: bool = False) -> None:
-        db.add(HelpMessage(request_id=on.id, author_person_id=who.id, from_adviser=adviser, body=body,
+        db.add(HelpMessage(request_id=id_of(on), author_person_id=who.id, from_adviser=adviser, body=body,
                            created_at=when))
 
     # Callbacks: one waiting, one done, one called off, and one for the specialist team.

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from portal.accounts.models import ServiceKind
 from portal.clock import utcnow
+from portal.db import id_of
 from portal.identity.models import Person
 from portal.ops.models import Confidence, Incident, IncidentStage, IncidentVersion
 
@@ -29,7 +30,7 @@ def seed_incidents(db: Session) -> None:
     if db.exec(select(Incident).where(Incident.reference == OPEN_REFERENCE)).first():
         return
     now = _quarter_hour(utcnow())
-    olwen = db.exec(select(Person).where(Person.name == "Olwen Price").order_by(Person.id)).first()
+    olwen = db.exec(select(Person).where(Person.name == "Olwen Price").order_by(col(Person.id))).first()
     by = olwen.id if olwen else None
 
     water = Incident(reference=OPEN_REFERENCE, service=ServiceKind.water, areas="NF3 NF7",
@@ -37,9 +38,8 @@ def seed_incidents(db: Session) -> None:
                      created_at=now - dt.timedelta(hours=1), updated_at=now - dt.timedelta(hours=1))
     db.add(water)
     db.flush()
-    assert water.id is not None
     db.add(IncidentVersion(
-        incident_id=water.id, version=1, stage=IncidentStage.fixing,
+        incident_id=id_of(water), version=1, stage=IncidentStage.fixing,
         title="Low water pressure in NF3 and NF7",
         what_is_happening="A pump at our Hill Road station has stopped. Your taps may run slowly, and "
                           "upstairs taps may stop.",
@@ -56,9 +56,9 @@ def seed_incidents(db: Session) -> None:
                      created_at=cut_at, updated_at=fixed_at, resolved_at=fixed_at)
     db.add(power)
     db.flush()
-    assert power.id is not None
+    power_id = id_of(power)
     db.add(IncidentVersion(
-        incident_id=power.id, version=1, stage=IncidentStage.investigating, title="Power cut in NF1 and NF2",
+        incident_id=power_id, version=1, stage=IncidentStage.investigating, title="Power cut in NF1 and NF2",
         what_is_happening="There is no power in parts of NF1 and NF2. We are finding out why.",
         who_is_affected="Some streets near Station Road and Mill Lane.",
         what_to_do="Turn off things that heat up, like cookers and irons. If someone at home needs "
@@ -66,7 +66,7 @@ def seed_incidents(db: Session) -> None:
         expected_fix_at=cut_at + dt.timedelta(hours=6), confidence=Confidence.low,
         created_by_person_id=by, created_at=cut_at))
     db.add(IncidentVersion(
-        incident_id=power.id, version=2, stage=IncidentStage.resolved, title="Power cut in NF1 and NF2",
+        incident_id=power_id, version=2, stage=IncidentStage.resolved, title="Power cut in NF1 and NF2",
         what_is_happening="A cable under Station Road was damaged. We mended it and the power is back.",
         who_is_affected="Some streets near Station Road and Mill Lane.",
         what_to_do="If your power is still off, check your trip switch, then call us.",

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from portal.cobrowse.models import EndReason, ScreenShare, ShareStatus
 from portal.cobrowse.service import leave_summary
+from portal.db import id_of
 from portal.identity.models import Person
 
 
@@ -18,10 +19,10 @@ def seed_screen_shares(db: Session, today: dt.date, time_zone: str) -> None:
         return
     amina = db.exec(select(Person).where(Person.name == "Amina Haddad")).one()
     dewi = db.exec(select(Person).where(Person.name == "Dewi Morgan")).one()
-    assert amina.id is not None and dewi.id is not None
+    amina_id = id_of(amina)
     started = dt.datetime.combine(today - dt.timedelta(days=1), dt.time(10, 2), ZoneInfo(time_zone))
     started = started.astimezone(dt.UTC)
-    share = ScreenShare(customer_person_id=amina.id, sharer_person_id=amina.id, session_hash="demo",
+    share = ScreenShare(customer_person_id=amina_id, sharer_person_id=amina_id, session_hash="demo",
                         code_expires_at=started, status=ShareStatus.ended, end_reason=EndReason.stopped,
                         adviser_person_id=dewi.id, created_at=started - dt.timedelta(minutes=2),
                         asked_at=started - dt.timedelta(minutes=1), started_at=started,

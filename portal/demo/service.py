@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import secrets
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from portal.accounts.models import CustomerAccount
 from portal.clock import today_in
+from portal.db import id_of
 from portal.demo.carer_stories import seed_carers
 from portal.demo.help_stories import seed_help
 from portal.demo.incident_stories import seed_incidents
@@ -56,18 +57,17 @@ def _sample_passkey(db: Session) -> None:
     sam = person_for(db, PERSONAS[2])
     if db.exec(select(Passkey).where(Passkey.person_id == sam.id)).first():
         return
-    db.add(Passkey(person_id=sam.id, credential_id=secrets.token_bytes(32),
+    db.add(Passkey(person_id=id_of(sam), credential_id=secrets.token_bytes(32),
                    public_key=secrets.token_bytes(77), name="Sam's phone"))
 
 
 def outbox(db: Session) -> list[OutboxMessage]:
-    return list(db.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc())  # type: ignore[union-attr]
-                        .limit(20)).all())
+    return list(db.exec(select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(20)).all())
 
 
 def _existing(db: Session, p: Persona) -> Person | None:
     if p.reference is None:  # Someone with no account: found by name.
-        return db.exec(select(Person).where(Person.name == p.name).order_by(Person.id)).first()
+        return db.exec(select(Person).where(Person.name == p.name).order_by(col(Person.id))).first()
     account = db.exec(select(CustomerAccount).where(CustomerAccount.reference == p.reference)).first()
     return db.get(Person, account.holder_person_id) if account and account.holder_person_id else None
 

@@ -34,6 +34,7 @@ from portal.accounts.models import (
     ServiceStatus,
     Stage,
 )
+from portal.db import id_of
 from portal.identity.models import Person
 from portal.needs.models import CommunicationNeeds
 from portal.privacy.models import ConsentRecord
@@ -59,12 +60,11 @@ def _add(db: Session, thing: object) -> object:
     return thing
 
 
-def _service(db: Session, account: CustomerAccount, kind: ServiceKind, tariff: str, today: dt.date,
-             **extra: object) -> Service:
-    assert account.id is not None
+def _service(db: Session, account: CustomerAccount, kind: ServiceKind, tariff: str, today: dt.date, *,
+             status: ServiceStatus = ServiceStatus.active, reading_due_on: dt.date | None = None) -> Service:
     serial = "" if not kind.metered else f"{kind.value[:1].upper()}{account.reference[-6:]}{len(kind)}"
-    service = Service(account_id=account.id, kind=kind, tariff=tariff, meter_serial=serial,
-                      started_on=today - dt.timedelta(days=900), **extra)
+    service = Service(account_id=id_of(account), kind=kind, tariff=tariff, meter_serial=serial,
+                      started_on=today - dt.timedelta(days=900), status=status, reading_due_on=reading_due_on)
     _add(db, service)
     return service
 
@@ -80,24 +80,24 @@ def _history(db: Session, account: CustomerAccount, services: list[tuple[Service
     `paid(n)` says whether bill n (0 = oldest) has been paid; `estimated` lists estimated ones.
     `used_on` fixes what each metered service used on bill n, whatever the season, for a story that
     must read the same in every month the demo is made."""
-    assert account.id is not None
+    account_id = id_of(account)
     last_issued = today - dt.timedelta(days=last_issued_days_ago)
     issue_dates = [add_months(last_issued, -n) for n in range(BILLS - 1, -1, -1)]
     meter = {service.id: 10_000 + 731 * (service.id or 0) for service, _ in services}
     start = issue_dates[0] - dt.timedelta(days=32)
     for service, _ in services:
         if service.kind.metered:
-            db.add(MeterReading(service_id=service.id, read_on=start - dt.timedelta(days=1),
+            db.add(MeterReading(service_id=id_of(service), read_on=start - dt.timedelta(days=1),
                                 value=meter[service.id], source=ReadingSource.meter_reader))
     made: list[Bill] = []
     for n, issued in enumerate(issue_dates):
         end = issued - dt.timedelta(days=2)
         days = (end - start).days + 1
-        bill = Bill(account_id=account.id, reference=f"B{account.reference[3:]}-{n + 1:02d}",
+        bill = Bill(account_id=account_id, reference=f"B{account.reference[3:]}-{n + 1:02d}",
                     period_start=start, period_end=end, issued_on=issued,
                     due_on=issued + dt.timedelta(days=14))
         _add(db, bill)
-        assert bill.id is not None
+        bill_id = id_of(bill)
         price_factor = last_price_rise if n == len(issue_dates) - 1 else 1.0
         for service, scale in services:
             if service.kind.metered:
@@ -106,18 +106,18 @@ def _history(db: Session, account: CustomerAccount, services: list[tuple[Service
                 meter[service.id] += used
                 guess = n in estimated
                 source = READ_BY[service.kind] if not guess else ReadingSource.estimate
-                db.add(MeterReading(service_id=service.id, read_on=end, value=meter[service.id],
+                db.add(MeterReading(service_id=id_of(service), read_on=end, value=meter[service.id],
                                     source=source))
-                db.add(BillLine(bill_id=bill.id, service_id=service.id, kind=LineKind.usage,
+                db.add(BillLine(bill_id=bill_id, service_id=service.id, kind=LineKind.usage,
                                 quantity=used, estimated=guess,
                                 amount_pence=round(used * PRICE[service.kind] * price_factor)))
-            db.add(BillLine(bill_id=bill.id, service_id=service.id, kind=LineKind.standing_charge,
+            db.add(BillLine(bill_id=bill_id, service_id=service.id, kind=LineKind.standing_charge,
                             quantity=days, amount_pence=days * STANDING[service.kind]))
         db.flush()
         if paid(n) and bill.due_on <= today:
             bill_total = sum(line.amount_pence for line in lines(db, bill))
             bill.paid_on = bill.due_on
-            db.add(Payment(account_id=account.id, amount_pence=bill_total + overpay, made_on=bill.due_on,
+            db.add(Payment(account_id=account_id, amount_pence=bill_total + overpay, made_on=bill.due_on,
                            method=method))
             db.add(bill)
         made.append(bill)
@@ -131,17 +131,17 @@ def _case(db: Session, account: CustomerAccount, reference: str, category: CaseC
           service: Service | None = None, closed: bool = False) -> Case:
     """`steps` are (stage, detail, days from today, act-by days from today). A step in the past has
     happened; one in the future is expected."""
-    assert account.id is not None
+    account_id = id_of(account)
     first = today + dt.timedelta(days=steps[0][2])
     last = today + dt.timedelta(days=steps[-1][2])
-    case = Case(account_id=account.id, service_id=service.id if service else None, reference=reference,
+    case = Case(account_id=account_id, service_id=service.id if service else None, reference=reference,
                 category=category, kind=kind, opened_on=first, expected_by=None if closed else last,
                 closed_on=last if closed else None)
     _add(db, case)
-    assert case.id is not None
+    case_id = id_of(case)
     for position, (stage, detail, offset, act_by) in enumerate(steps, start=1):
         day = today + dt.timedelta(days=offset)
-        db.add(CaseStep(case_id=case.id, position=position, stage=stage, detail=detail,
+        db.add(CaseStep(case_id=case_id, position=position, stage=stage, detail=detail,
                         happened_on=day if offset <= 0 else None,
                         expected_on=day if offset > 0 else None,
                         act_by=today + dt.timedelta(days=act_by) if act_by is not None else None))
@@ -156,11 +156,11 @@ def _visit(day: dt.date, start_hour: int, end_hour: int) -> tuple[dt.datetime, d
 
 
 def _needs(db: Session, person: Person, channel: str, support: str, other: str) -> None:
-    assert person.id is not None
-    db.add(CommunicationNeeds(person_id=person.id, preferred_channel=channel, support=support,
+    person_id = id_of(person)
+    db.add(CommunicationNeeds(person_id=person_id, preferred_channel=channel, support=support,
                               other=other))
-    db.add(ConsentRecord(person_id=person.id, topic="access_needs", given=True,
-                         recorded_by_person_id=person.id))
+    db.add(ConsentRecord(person_id=person_id, topic="access_needs", given=True,
+                         recorded_by_person_id=person_id))
 
 
 def amina(db: Session, person: Person, account: CustomerAccount, today: dt.date) -> None:
@@ -175,8 +175,7 @@ def amina(db: Session, person: Person, account: CustomerAccount, today: dt.date)
         (Stage.done, "fitted", 5, None),
     ], service=electricity)
     starts, ends = _visit(today + dt.timedelta(days=5), 8, 12)
-    assert account.id is not None
-    db.add(Appointment(account_id=account.id, case_id=order.id, kind=AppointmentKind.smart_meter_fit,
+    db.add(Appointment(account_id=id_of(account), case_id=order.id, kind=AppointmentKind.smart_meter_fit,
                        starts_at=starts, ends_at=ends))
     _needs(db, person, "email", "large_print extra_time",
            "I use a screen reader. Please send letters by email.")
@@ -227,15 +226,15 @@ def olu(db: Session, person: Person, account: CustomerAccount, today: dt.date) -
     arrears = {3, 4, 5}  # Three winter bills went unpaid; a payment plan now covers them.
     _history(db, account, [(electricity, 1.0), (gas, 1.0)], today, last_issued_days_ago=9,
              paid=lambda n: n not in arrears)
-    assert account.id is not None
+    account_id = id_of(account)
     first_due = add_months(today - dt.timedelta(days=5), -4)
-    plan = PaymentPlan(account_id=account.id, instalment_pence=4500, instalments=12,
+    plan = PaymentPlan(account_id=account_id, instalment_pence=4500, instalments=12,
                        first_due_on=first_due, agreed_on=first_due - dt.timedelta(days=10))
     _add(db, plan)
     for n in range(4):
-        db.add(Payment(account_id=account.id, plan_id=plan.id, amount_pence=4500,
+        db.add(Payment(account_id=account_id, plan_id=plan.id, amount_pence=4500,
                        made_on=add_months(first_due, n), method=PaymentMethod.direct_debit))
-    db.add(Payment(account_id=account.id, plan_id=plan.id, amount_pence=4500,
+    db.add(Payment(account_id=account_id, plan_id=plan.id, amount_pence=4500,
                    made_on=add_months(first_due, 4), method=PaymentMethod.direct_debit,
                    status=PaymentStatus.failed))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from portal.accounts.models import Case, CaseStep, CustomerAccount
 from portal.clock import utcnow
@@ -30,5 +30,5 @@ def seed_updates(db: Session) -> None:
                                  params={"case_id": case.id, "step_id": step.id},
                                  link=f"/account/cases/{case.reference}", now=told_at)
     if told is not None:  # It went out then: nothing is left for the worker to send.
-        db.exec(update(Delivery).where(Delivery.update_id == told.id)  # type: ignore[call-overload]
+        db.exec(update(Delivery).where(col(Delivery.update_id) == told.id)
                 .values(status=DeliveryStatus.sent, sent_at=told_at))

@@ -25,7 +25,7 @@ from portal.web.templating import render
 
 router = APIRouter(prefix="/account/details")
 PENDING = "contact_change"
-FORMS = {Kind.email: EmailForm, Kind.phone: PhoneForm}
+FORMS: dict[Kind, type[EmailForm | PhoneForm]] = {Kind.email: EmailForm, Kind.phone: PhoneForm}
 
 FLASH = {
     "email_changed": lambda: _("Your email address was changed"),

@@ -19,6 +19,7 @@ from portal.access import Actor, Permission, can
 from portal.accounts.models import CustomerAccount
 from portal.activity import service as activity
 from portal.clock import utcnow
+from portal.db import id_of
 from portal.i18n import gettext as _
 from portal.identity import codes
 from portal.identity.models import OneTimeCode, Person
@@ -123,19 +124,18 @@ def send_code(db: Session, settings: Settings, session_id: str, actor: Actor,
     already sent, so one message goes out and the code in it works."""
     if not may_change(actor, account):
         raise ChangeFailed(Problem.not_allowed)
-    assert account.id is not None
+    account_id = id_of(account)
     if (pending is not None and pending.kind is kind and pending.value == value
-            and pending.account_id == account.id):
-        repeat = codes.recent(db, purpose=PURPOSE, session_id=session_id, account_id=account.id,
+            and pending.account_id == account_id):
+        repeat = codes.recent(db, purpose=PURPOSE, session_id=session_id, account_id=account_id,
                               person_id=actor.person_id, within=REPEAT_WINDOW)
         if repeat is not None and repeat.id == pending.code_id and codes.tries_left(repeat):
             return pending
     row, code = codes.issue(db, settings, purpose=PURPOSE, session_id=session_id,
-                            account_id=account.id, person_id=actor.person_id)
+                            account_id=account_id, person_id=actor.person_id)
     _send_code(db, settings, kind, value, code)
     db.commit()
-    assert row.id is not None
-    return Pending(kind=kind, value=value, code_id=row.id, account_id=account.id)
+    return Pending(kind=kind, value=value, code_id=id_of(row), account_id=account_id)
 
 
 def _address_taken(db: Session, person: Person | None, email: str) -> bool:

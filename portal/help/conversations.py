@@ -18,6 +18,7 @@ from portal import i18n
 from portal.access import Actor, Permission, can
 from portal.broker import Broker, BrokerError
 from portal.clock import aware
+from portal.db import id_of
 from portal.help import requests, service
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus
 from portal.i18n import gettext as _
@@ -125,8 +126,8 @@ def threads(db: Session, actor: Actor) -> list[Thread]:
             last[message.request_id] = message
     result = []
     for request in found:
-        assert request.id is not None
-        latest = last.get(request.id)
+        request_id = id_of(request)
+        latest = last.get(request_id)
         when = aware(latest.created_at) if latest else aware(request.created_at)
         result.append(Thread(request, title_of(request), status_of(request, latest), when))
     return sorted(result, key=lambda t: (t.last_at, t.request.id or 0), reverse=True)
@@ -145,7 +146,7 @@ def said(db: Session, request: HelpRequest, viewer_person_id: int, after_id: int
         select(Person).where(col(Person.id).in_(helpers)))} if helpers else {}
     result = []
     for message in found:
-        assert message.id is not None
+        message_id = id_of(message)
         if message.from_adviser:
             name = names.get(message.author_person_id or 0)
             who = _("%(name)s (Adviser)", name=name) if name else _("Adviser")
@@ -157,7 +158,7 @@ def said(db: Session, request: HelpRequest, viewer_person_id: int, after_id: int
                 who = _("%(name)s, for the customer", name=helper)
             else:
                 who = _("Customer")
-        result.append(Said(message.id, not message.from_adviser, who, aware(message.created_at),
+        result.append(Said(message_id, not message.from_adviser, who, aware(message.created_at),
                            message.body))
     return result
 

@@ -19,6 +19,7 @@ from portal.accounts.todo import things_to_do
 from portal.activity.service import record
 from portal.broker import Broker
 from portal.clock import utcnow
+from portal.db import id_of
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus, Team
 from portal.identity.models import Person
 from portal.needs.models import Support
@@ -91,7 +92,7 @@ def open_request(db: Session, actor: Actor, kind: RequestKind, *, form_key: str,
         db.rollback()
         return db.exec(select(HelpRequest).where(HelpRequest.form_key == form_key)).one(), False
     if first_message:
-        db.add(HelpMessage(request_id=request.id, author_person_id=actor.person_id, body=first_message))
+        db.add(HelpMessage(request_id=id_of(request), author_person_id=actor.person_id, body=first_message))
     record(db, actor_person_id=actor.person_id, subject_account_id=account_id,
            action=f"help_{kind.value}_opened", detail=request.reference)
     db.commit()
@@ -119,7 +120,7 @@ def stage_message(db: Session, actor: Actor, request: HelpRequest, body: str, *,
     if not from_adviser and (not can(actor, request, Permission.view_account)
                              or request.status not in (RequestStatus.waiting, RequestStatus.claimed)):
         raise NotAllowed
-    message = HelpMessage(request_id=request.id, author_person_id=actor.person_id,
+    message = HelpMessage(request_id=id_of(request), author_person_id=actor.person_id,
                           from_adviser=from_adviser, body=body, form_key=form_key)
     db.add(message)
     try:
@@ -141,8 +142,8 @@ def claim(db: Session, adviser: Actor, request: HelpRequest) -> HelpRequest:
     """Take a waiting request. Two advisers pressing at once: one gets it, the other AlreadyTaken."""
     if not adviser_may_take(adviser, request):
         raise NotAllowed
-    taken = db.exec(update(HelpRequest).where(  # type: ignore[call-overload]
-        HelpRequest.id == request.id, HelpRequest.status == RequestStatus.waiting)
+    taken = db.exec(update(HelpRequest).where(
+        col(HelpRequest.id) == request.id, col(HelpRequest.status) == RequestStatus.waiting)
         .values(status=RequestStatus.claimed, claimed_by_person_id=adviser.person_id, claimed_at=utcnow()))
     if taken.rowcount != 1:
         db.rollback()
@@ -159,9 +160,9 @@ def close(db: Session, adviser: Actor, request: HelpRequest, *, note: str, outco
         raise NotAllowed
     # One statement that checks the status it changes: a customer calling it off at the same moment
     # wins or loses cleanly, never both.
-    changed = db.exec(update(HelpRequest).where(  # type: ignore[call-overload]
-        HelpRequest.id == request.id, HelpRequest.status == RequestStatus.claimed,
-        HelpRequest.claimed_by_person_id == adviser.person_id)
+    changed = db.exec(update(HelpRequest).where(
+        col(HelpRequest.id) == request.id, col(HelpRequest.status) == RequestStatus.claimed,
+        col(HelpRequest.claimed_by_person_id) == adviser.person_id)
         .values(status=RequestStatus.closed, closed_at=utcnow(), close_note=note[:1000], outcome=outcome))
     if changed.rowcount != 1:
         db.rollback()
@@ -177,8 +178,8 @@ def cancel(db: Session, customer: Actor, request: HelpRequest) -> None:
     if not can(customer, request, Permission.view_account) or request.status not in (
             RequestStatus.waiting, RequestStatus.claimed):
         raise NotAllowed
-    changed = db.exec(update(HelpRequest).where(  # type: ignore[call-overload]
-        HelpRequest.id == request.id,
+    changed = db.exec(update(HelpRequest).where(
+        col(HelpRequest.id) == request.id,
         col(HelpRequest.status).in_([RequestStatus.waiting, RequestStatus.claimed]))
         .values(status=RequestStatus.cancelled, closed_at=utcnow()))
     if changed.rowcount != 1:

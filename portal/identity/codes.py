@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import secrets
 
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from portal.clock import utcnow
 from portal.identity.models import OneTimeCode
@@ -40,7 +40,7 @@ def recent(db: Session, *, purpose: str, session_id: str, account_id: int | None
     return db.exec(select(OneTimeCode).where(
         OneTimeCode.purpose == purpose, OneTimeCode.session_hash == hash_id(session_id),
         OneTimeCode.account_id == account_id, OneTimeCode.person_id == person_id,
-        OneTimeCode.used_at.is_(None),  # type: ignore[union-attr]
+        col(OneTimeCode.used_at).is_(None),
         OneTimeCode.created_at > utcnow() - within)).first()
 
 
@@ -56,17 +56,17 @@ def redeem(db: Session, settings: Settings, *, code_id: int | None, purpose: str
             or utcnow() - row.created_at > LIFETIME):
         return None
     # Count the try first, in one statement, so parallel guesses cannot share a try.
-    counted = db.exec(update(OneTimeCode).where(  # type: ignore[call-overload]
-        OneTimeCode.id == row.id, OneTimeCode.attempts < MAX_TRIES,
-        OneTimeCode.used_at.is_(None)).values(attempts=OneTimeCode.attempts + 1))
+    counted = db.exec(update(OneTimeCode).where(
+        col(OneTimeCode.id) == row.id, col(OneTimeCode.attempts) < MAX_TRIES,
+        col(OneTimeCode.used_at).is_(None)).values(attempts=OneTimeCode.attempts + 1))
     db.commit()
     if counted.rowcount != 1:
         return None
     if not hmac.compare_digest(row.code_hash, _digest(settings, purpose, session_id, typed)):
         return None
     # Mark it used only if nobody else did in the meantime: a code works once, even when raced.
-    claimed = db.exec(update(OneTimeCode).where(OneTimeCode.id == row.id,  # type: ignore[call-overload]
-                                                OneTimeCode.used_at.is_(None))
+    claimed = db.exec(update(OneTimeCode).where(col(OneTimeCode.id) == row.id,
+                                                col(OneTimeCode.used_at).is_(None))
                       .values(used_at=utcnow()))
     return row if claimed.rowcount == 1 else None
 

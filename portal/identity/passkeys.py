@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -31,6 +31,7 @@ from webauthn.helpers.structs import (
 )
 
 from portal.clock import utcnow
+from portal.db import id_of
 from portal.i18n import gettext as _
 from portal.identity.aaguids import provider_name
 from portal.identity.models import Passkey, Person, WebAuthnChallenge
@@ -84,8 +85,8 @@ def _claim_challenge(db: Session, credential: dict[str, Any], purpose: str,
     expired = found is not None and utcnow() - found.created_at > CHALLENGE_LIFETIME
     claimed = None
     if found is not None and not expired:
-        claimed = db.exec(update(WebAuthnChallenge).where(  # type: ignore[call-overload]
-            WebAuthnChallenge.id == found.id, WebAuthnChallenge.used_at.is_(None))
+        claimed = db.exec(update(WebAuthnChallenge).where(
+            col(WebAuthnChallenge.id) == found.id, col(WebAuthnChallenge.used_at).is_(None))
             .values(used_at=utcnow()))
         db.commit()
     if found is None or expired or claimed is None or claimed.rowcount != 1:
@@ -131,7 +132,7 @@ def register(db: Session, settings: Settings, person: Person, session_id: str,
         raise PasskeyRefused(_("This passkey is already saved."), reason="duplicate credential id")
     count = len(db.exec(select(Passkey.id).where(Passkey.person_id == person.id)).all())
     name = provider_name(verified.aaguid) or _("Passkey %(number)s", number=count + 1)
-    passkey = Passkey(person_id=person.id, credential_id=verified.credential_id,
+    passkey = Passkey(person_id=id_of(person), credential_id=verified.credential_id,
                       public_key=verified.credential_public_key, sign_count=verified.sign_count,
                       aaguid=verified.aaguid, name=name[:100])
     db.add(passkey)
@@ -190,8 +191,8 @@ def authenticate(db: Session, settings: Settings, session_id: str,
         raise PasskeyRefused(_("Something went wrong with your passkey. Try again."),
                              reason="malformed response") from exc
     # Move the count on only from the value we checked against, so two racing uses cannot both win.
-    moved = db.exec(update(Passkey).where(  # type: ignore[call-overload]
-        Passkey.id == passkey.id, Passkey.sign_count == passkey.sign_count)
+    moved = db.exec(update(Passkey).where(
+        col(Passkey.id) == passkey.id, col(Passkey.sign_count) == passkey.sign_count)
         .values(sign_count=verified.new_sign_count, last_used_at=utcnow()))
     db.commit()
     if moved.rowcount != 1:

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlmodel import Session, delete, func, select
+from sqlmodel import Session, col, delete, func, select
 
 from portal import i18n
 from portal.accounts.models import CustomerAccount
@@ -14,6 +14,7 @@ from portal.activity import service as activity
 from portal.activity.models import ActivityEntry
 from portal.broker import Broker
 from portal.clock import utcnow
+from portal.db import id_of
 from portal.i18n import gettext as _
 from portal.identity import codes, events
 from portal.identity.models import Passkey, Person
@@ -71,8 +72,7 @@ def _issue_code(db: Session, settings: Settings, session_id: str, purpose: str, 
         if contact.phone:
             notify.queue_sms(db, contact.phone, body)
     db.commit()
-    assert row.id is not None
-    return row.id
+    return id_of(row)
 
 
 def start_set_up(db: Session, settings: Settings, session_id: str, reference: str,
@@ -182,7 +182,7 @@ def warn_about_passkey(db: Session, settings: Settings, person_id: int) -> None:
 
 def passkeys_of(db: Session, person_id: int) -> list[Passkey]:
     return list(db.exec(select(Passkey).where(Passkey.person_id == person_id)
-                        .order_by(Passkey.created_at)).all())
+                        .order_by(col(Passkey.created_at))).all())
 
 
 def passkey_of(db: Session, person_id: int, passkey_id: int) -> Passkey | None:
@@ -226,7 +226,7 @@ def sessions_of(db: Session, settings: Settings, person_id: int) -> list[WebSess
         WebSession.person_id == person_id,
         WebSession.last_seen_at > now - dt.timedelta(minutes=settings.session_idle_minutes),
         WebSession.created_at > now - dt.timedelta(hours=settings.session_max_hours))
-        .order_by(WebSession.last_seen_at.desc())).all())  # type: ignore[attr-defined]
+        .order_by(col(WebSession.last_seen_at).desc())).all())
 
 
 @dataclass(frozen=True)
@@ -270,8 +270,8 @@ def end_other_sessions(db: Session, broker: Broker | None, time_zone: str, perso
     shared from another browser."""
     event = events.SessionsEnded(person_id, current_session_id, others=True, time_zone=time_zone)
     events.announce(events.Phase.IN_TRANSACTION, db, broker, event)
-    result = db.exec(delete(WebSession).where(  # type: ignore[call-overload]
-        WebSession.person_id == person_id, WebSession.id_hash != hash_id(current_session_id)))
+    result = db.exec(delete(WebSession).where(
+        col(WebSession.person_id) == person_id, col(WebSession.id_hash) != hash_id(current_session_id)))
     activity.record(db, actor_person_id=person_id, action="signed_out_other_sessions")
     db.commit()
     events.announce(events.Phase.AFTER_COMMIT, db, broker, event)

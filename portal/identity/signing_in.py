@@ -8,6 +8,7 @@ import ipaddress
 from fastapi import Request
 from sqlmodel import Session
 
+from portal.db import id_of
 from portal.identity import service
 from portal.identity.models import Person
 from portal.web.sessions import SessionState
@@ -15,8 +16,7 @@ from portal.web.sessions import SessionState
 
 def complete_sign_in(request: Request, db: Session, person: Person, how: str) -> None:
     state: SessionState = request.state.session
-    assert person.id is not None
-    state.sign_in(person.id)
+    state.sign_in(id_of(person))
     service.record_sign_in(db, person, how)
 
 

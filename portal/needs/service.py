@@ -94,7 +94,7 @@ def save(db: Session, actor: Actor, person_id: int, needs: Needs, consent: bool)
         raise ConsentNeeded
     # Take the person's row first (an UPDATE locks it on PostgreSQL and SQLite alike), so two forms
     # sent at once are saved one after the other and write one consent record, not two.
-    db.exec(update(Person).where(Person.id == person_id).values(name=Person.name))  # type: ignore[call-overload]
+    db.exec(update(Person).where(col(Person.id) == person_id).values(name=Person.name))
     agreed = consent_in_force(db, person_id)
     if needs.sensitive and not agreed:
         db.add(ConsentRecord(person_id=person_id, topic=TOPIC, given=True,

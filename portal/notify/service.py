@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select, update
 
 from portal import i18n
 from portal.clock import utcnow
+from portal.db import id_of
 from portal.identity.models import Person
 from portal.notify import channels
 from portal.notify.models import InboxMessage, OutboxMessage
@@ -42,8 +43,7 @@ def queue_sms(db: Session, to: str, body: str) -> OutboxMessage:
 
 def tell(db: Session, person: Person, subject: str, body: str) -> None:
     """A message in their account and, where we have one, an email. In the caller's transaction."""
-    assert person.id is not None
-    db.add(InboxMessage(person_id=person.id, subject=subject, body=body))
+    db.add(InboxMessage(person_id=id_of(person), subject=subject, body=body))
     if person.email:
         queue_email(db, person.email, subject, body)
 
@@ -60,7 +60,7 @@ def tell_person(db: Session, person_id: int | None, subject: Callable[[], str],
 
 def recent_messages(db: Session, person_id: int, limit: int = 5) -> list[InboxMessage]:
     return list(db.exec(select(InboxMessage).where(InboxMessage.person_id == person_id)
-                        .order_by(InboxMessage.id.desc()).limit(limit)).all())  # type: ignore[union-attr]
+                        .order_by(col(InboxMessage.id).desc()).limit(limit)).all())
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -114,10 +114,10 @@ def _claim(db: Session, sending: list[str], now: dt.datetime,
     if db.get_bind().dialect.name == "postgresql":  # See portal/updates/delivery.py one_batch.
         picked = chosen.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
         chosen = select(picked.c.id)
-    won = db.exec(update(OutboxMessage)  # type: ignore[call-overload]
-                  .where(col(OutboxMessage.id).in_(chosen), *_claimable(now))
-                  .values(claimed_until=now + claim_for)
-                  .returning(OutboxMessage.id)).scalars().all()
+    won = db.scalars(update(OutboxMessage)
+                     .where(col(OutboxMessage.id).in_(chosen), *_claimable(now))
+                     .values(claimed_until=now + claim_for)
+                     .returning(col(OutboxMessage.id))).all()
     claimed = list(db.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(won))
                            .order_by(col(OutboxMessage.id))).all()) if won else []
     db.commit()  # Nothing stays open while sending.
@@ -153,6 +153,6 @@ def _send_one(db: Session, providers: channels.Drivers, message: OutboxMessage,
 
 
 def _finish(db: Session, message: OutboxMessage, values: dict[str, object]) -> None:
-    db.exec(update(OutboxMessage).where(  # type: ignore[call-overload]
+    db.exec(update(OutboxMessage).where(
         col(OutboxMessage.id) == message.id).values(**values))
     db.commit()

@@ -25,6 +25,7 @@ from portal.accounts.models import ServiceKind
 from portal.activity.service import record
 from portal.broker import Broker, BrokerError
 from portal.clock import aware, utcnow
+from portal.db import id_of
 from portal.ops.models import (
     REFERENCE_LETTERS,
     Confidence,
@@ -140,8 +141,9 @@ def current_version(db: Session, incident: Incident) -> IncidentVersion:
 def _listed(db: Session, incidents: list[Incident]) -> list[Listed]:
     if not incidents:
         return []
-    latest = {(v.incident_id, v.version): v for v in db.exec(select(IncidentVersion).where(
-        col(IncidentVersion.incident_id).in_([i.id for i in incidents])))}
+    versions = db.exec(select(IncidentVersion).where(
+        col(IncidentVersion.incident_id).in_([i.id for i in incidents])))
+    latest: dict[tuple[int | None, int], IncidentVersion] = {(v.incident_id, v.version): v for v in versions}
     return [Listed(i, latest[(i.id, i.version)]) for i in incidents if (i.id, i.version) in latest]
 
 
@@ -195,8 +197,7 @@ def publish(db: Session, actor: Actor, draft: Draft, reference: str, now: dt.dat
         except IntegrityError:  # The same form, a moment ago.
             db.rollback()
             continue
-        assert incident.id is not None
-        db.add(_version(incident.id, 1, draft, actor, now, is_correction=False))
+        db.add(_version(id_of(incident), 1, draft, actor, now, is_correction=False))
         record(db, actor_person_id=actor.person_id, action="incident_published",
                detail=f"{reference} v1 {draft.service.value} {' '.join(draft.areas)}")
         try:
@@ -221,7 +222,8 @@ def change(db: Session, actor: Actor, incident: Incident, draft: Draft, kind: Ch
            now: dt.datetime) -> Outcome:
     """Add a version written against `from_version`, and commit. Refused (`stale`) if the incident has
     moved on since, unless it moved on by this very change sent twice (`already`)."""
-    assert incident.id is not None and can(actor, incident, Permission.publish_incidents)
+    assert can(actor, incident, Permission.publish_incidents)
+    incident_id = id_of(incident)
     if incident.version != from_version:
         return _why_not(db, actor, incident, draft, kind, from_version)
     next_version = from_version + 1
@@ -236,13 +238,13 @@ def change(db: Session, actor: Actor, incident: Incident, draft: Draft, kind: Ch
     if draft.safety_critical is not None:
         values["safety_critical"] = draft.safety_critical
     # Only if nobody got there first: the row is locked until we commit.
-    moved = db.exec(update(Incident).where(  # type: ignore[call-overload]
-        col(Incident.id) == incident.id, Incident.version == from_version).values(**values)).rowcount
+    moved = db.exec(update(Incident).where(
+        col(Incident.id) == incident_id, col(Incident.version) == from_version).values(**values)).rowcount
     if moved != 1:
         db.rollback()
         db.refresh(incident)
         return _why_not(db, actor, incident, draft, kind, from_version)
-    db.add(_version(incident.id, next_version, draft, actor, now, is_correction=kind is Change.correct))
+    db.add(_version(incident_id, next_version, draft, actor, now, is_correction=kind is Change.correct))
     record(db, actor_person_id=actor.person_id, action=f"incident_{kind.value}",
            detail=f"{incident.reference} v{next_version} {draft.stage.value}")
     try:

@@ -7,6 +7,7 @@ or any hash."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlmodel import Session, col, or_, select
@@ -28,6 +29,7 @@ from portal.accounts.service import accounts_for
 from portal.activity import service as activity
 from portal.activity.models import ActivityEntry
 from portal.clock import utcnow
+from portal.db import id_of
 from portal.identity.models import Passkey, Person
 from portal.needs.service import needs_of
 from portal.notify.models import InboxMessage
@@ -58,7 +60,8 @@ def consent_history(db: Session, person_id: int) -> list[Data]:
 def export(db: Session, actor: Actor) -> Data:
     """Everything we hold about the person and the accounts in scope, as plain data."""
     person = db.get(Person, actor.person_id)
-    assert person is not None and person.id is not None
+    assert person is not None
+    person_id = id_of(person)
     accounts = accounts_in_scope(db, actor)
     return {
         "exported_at": _iso(utcnow()),
@@ -66,19 +69,19 @@ def export(db: Session, actor: Actor) -> Data:
                 "preferred_language": person.preferred_language,
                 "online_since": _iso(person.created_at)},
         "accounts": [_account(db, account) for account in accounts],
-        "needs": _needs(db, person.id),
-        "consent": consent_history(db, person.id),
-        "activity": _activity(db, person.id, [a.id for a in accounts if a.id is not None]),
+        "needs": _needs(db, person_id),
+        "consent": consent_history(db, person_id),
+        "activity": _activity(db, person_id, [a.id for a in accounts if a.id is not None]),
         "messages": [{"at": _iso(m.created_at), "subject": m.subject, "body": m.body,
                       "read_at": _iso(m.read_at)}
-                     for m in db.exec(select(InboxMessage).where(InboxMessage.person_id == person.id)
+                     for m in db.exec(select(InboxMessage).where(InboxMessage.person_id == person_id)
                                       .order_by(col(InboxMessage.id)))],
         "passkeys": [{"name": p.name, "added": _iso(p.created_at), "last_used": _iso(p.last_used_at)}
-                     for p in db.exec(select(Passkey).where(Passkey.person_id == person.id)
+                     for p in db.exec(select(Passkey).where(Passkey.person_id == person_id)
                                       .order_by(col(Passkey.created_at)))],
         # Not the push address or keys: they only work for sending, and say nothing about the person.
         "notification_devices": [{"device": push.describe(d.user_agent), "turned_on": _iso(d.created_at),
-                                  "last_sent": _iso(d.last_used_at)} for d in push.devices(db, person.id)],
+                                  "last_sent": _iso(d.last_used_at)} for d in push.devices(db, person_id)],
     }
 
 
@@ -95,22 +98,23 @@ def _names(db: Session, person_ids: set[int | None]) -> dict[int | None, str]:
 
 
 def _account(db: Session, account: CustomerAccount) -> Data:
-    assert account.id is not None
-    services = list(db.exec(select(Service).where(Service.account_id == account.id)
+    account_id = id_of(account)
+    services = list(db.exec(select(Service).where(Service.account_id == account_id)
                             .order_by(col(Service.id))))
     by_id = {s.id: s for s in services}
-    readings = db.exec(select(MeterReading).where(col(MeterReading.service_id).in_(list(by_id)))
-                       .order_by(col(MeterReading.read_on), col(MeterReading.id))) if by_id else []
-    bills = list(db.exec(select(Bill).where(Bill.account_id == account.id)
+    readings: Iterable[MeterReading] = db.exec(
+        select(MeterReading).where(col(MeterReading.service_id).in_(list(by_id)))
+        .order_by(col(MeterReading.read_on), col(MeterReading.id))) if by_id else []
+    bills = list(db.exec(select(Bill).where(Bill.account_id == account_id)
                          .order_by(col(Bill.issued_on), col(Bill.id))))
     lines: dict[int | None, list[BillLine]] = {b.id: [] for b in bills}
     if bills:
         for line in db.exec(select(BillLine).where(col(BillLine.bill_id).in_(list(lines)))
                             .order_by(col(BillLine.id))):
             lines[line.bill_id].append(line)
-    plans = {p.id: p for p in db.exec(select(PaymentPlan).where(PaymentPlan.account_id == account.id)
+    plans = {p.id: p for p in db.exec(select(PaymentPlan).where(PaymentPlan.account_id == account_id)
                                       .order_by(col(PaymentPlan.agreed_on)))}
-    cases = list(db.exec(select(Case).where(Case.account_id == account.id)
+    cases = list(db.exec(select(Case).where(Case.account_id == account_id)
                          .order_by(col(Case.opened_on), col(Case.id))))
     steps: dict[int | None, list[CaseStep]] = {c.id: [] for c in cases}
     if cases:
@@ -148,7 +152,7 @@ def _account(db: Session, account: CustomerAccount) -> Data:
                       "method": p.method.value, "status": p.status.value,
                       "for_plan_agreed_on": _iso(plans[p.plan_id].agreed_on)
                       if p.plan_id in plans else None}
-                     for p in db.exec(select(Payment).where(Payment.account_id == account.id)
+                     for p in db.exec(select(Payment).where(Payment.account_id == account_id)
                                       .order_by(col(Payment.made_on), col(Payment.id)))],
         "payment_plans": [{"agreed_on": _iso(p.agreed_on), "instalment_pence": p.instalment_pence,
                            "instalments": p.instalments, "first_due_on": _iso(p.first_due_on),
@@ -167,7 +171,7 @@ def _account(db: Session, account: CustomerAccount) -> Data:
                           "starts_at": _iso(a.starts_at), "ends_at": _iso(a.ends_at),
                           "case": case_refs.get(a.case_id)}
                          for a in db.exec(select(Appointment).where(
-                             Appointment.account_id == account.id)
+                             Appointment.account_id == account_id)
                              .order_by(col(Appointment.starts_at)))],
     }
 

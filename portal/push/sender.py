@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from portal.clock import utcnow
+from portal.db import id_of
 from portal.notify.channels import SendError, provide_push
 from portal.push import service as push
 from portal.settings import Settings
@@ -68,7 +69,7 @@ class WebPush:
         took: list[int] = []
         problems: list[str] = []
         for device in devices:
-            assert device.id is not None
+            device_id = id_of(device)
             try:
                 webpush({"endpoint": device.endpoint, "keys": {"p256dh": device.p256dh, "auth": device.auth}},
                         data=payload, vapid_private_key=self.signer,
@@ -79,13 +80,13 @@ class WebPush:
                 status = error.response.status_code if error.response is not None else None
                 if status in GONE:
                     with Session(self.engine) as db:
-                        push.gone(db, device.id, device.endpoint)
+                        push.gone(db, device_id, device.endpoint)
                     continue
-                problems.append(f"device {device.id}: push service answered {status}")
+                problems.append(f"device {device_id}: push service answered {status}")
             except (requests.RequestException, ValueError, TypeError) as error:
-                problems.append(f"device {device.id}: {type(error).__name__}: {error}"[:200])
+                problems.append(f"device {device_id}: {type(error).__name__}: {error}"[:200])
             else:
-                took.append(device.id)
+                took.append(device_id)
         if took:
             with Session(self.engine) as db:
                 push.used(db, took, utcnow())

@@ -216,16 +216,16 @@ def devices(db: Session, person_id: int) -> list[PushSubscription]:
 
 def forget_session(db: Session, session_id: str) -> int:
     """Signing out: remove the subscriptions made in this session. In the caller's transaction."""
-    return db.exec(delete(PushSubscription).where(  # type: ignore[call-overload]
-        PushSubscription.session_hash == hash_id(session_id))).rowcount
+    return db.exec(delete(PushSubscription).where(
+        col(PushSubscription.session_hash) == hash_id(session_id))).rowcount
 
 
 def forget_other_sessions(db: Session, person_id: int, current_session_id: str) -> int:
     """"Sign out everywhere else": remove the person's subscriptions but this session's. In the
     caller's transaction."""
-    return db.exec(delete(PushSubscription).where(  # type: ignore[call-overload]
-        PushSubscription.person_id == person_id,
-        PushSubscription.session_hash != hash_id(current_session_id))).rowcount
+    return db.exec(delete(PushSubscription).where(
+        col(PushSubscription.person_id) == person_id,
+        col(PushSubscription.session_hash) != hash_id(current_session_id))).rowcount
 
 
 def reachable(db: Session, person_ids: Iterable[int]) -> set[int]:
@@ -254,7 +254,7 @@ def gone(db: Session, subscription_id: int, endpoint: str) -> None:
 def used(db: Session, subscription_ids: Iterable[int], now: dt.datetime) -> None:
     ids = list(subscription_ids)
     if ids:
-        db.exec(update(PushSubscription).where(  # type: ignore[call-overload]
+        db.exec(update(PushSubscription).where(
             col(PushSubscription.id).in_(ids)).values(last_used_at=now))
         db.commit()
 

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from portal.clock import aware
+from portal.db import id_of
 from portal.i18n import FORMAT_LOCALES, format_date, get_locale, gettext
 from portal.identity.models import Person
 from portal.updates import messages, service
@@ -36,8 +37,7 @@ class Shown:
 
     @property
     def id(self) -> int:
-        assert self.update.id is not None
-        return self.update.id
+        return id_of(self.update)
 
     @property
     def new(self) -> bool:

@@ -28,7 +28,7 @@ import socket
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from jinja2 import Environment
 from sqlalchemy import ColumnElement, Engine, Select, func, or_
@@ -38,6 +38,7 @@ from sqlmodel import Session, col, select, update
 from portal.activity import service as activity
 from portal.broker import Broker
 from portal.clock import utcnow
+from portal.db import id_of
 from portal.i18n import gettext, speaking
 from portal.notify.models import OutboxMessage
 from portal.settings import Settings
@@ -103,13 +104,13 @@ def _claim(db: Session, conditions: Sequence[ColumnElement[bool]], worker_id: st
     chosen = select(Delivery.id).where(*conditions).order_by(col(Delivery.due_at), col(Delivery.id))
     chosen_ids = one_batch(db, chosen.limit(limit))
     # The outer WHERE checks the conditions again: a row another worker claimed meanwhile is left.
-    claimed = db.exec(update(Delivery)  # type: ignore[call-overload]
-                      .where(col(Delivery.id).in_(chosen_ids), *conditions)
-                      .values(claimed_by=worker_id, claimed_until=now + claim_for,
-                              attempts=Delivery.attempts + 1)
-                      .returning(Delivery.id)).scalars().all()
+    claimed = db.scalars(update(Delivery)
+                         .where(col(Delivery.id).in_(chosen_ids), *conditions)
+                         .values(claimed_by=worker_id, claimed_until=now + claim_for,
+                                 attempts=Delivery.attempts + 1)
+                         .returning(col(Delivery.id))).all()
     db.commit()
-    return sorted(claimed)
+    return sorted(id_ for id_ in claimed if id_ is not None)
 
 
 def claim_due(engine: Engine, worker_id: str, now: dt.datetime, claim_for: dt.timedelta,
@@ -123,7 +124,7 @@ def claim_due(engine: Engine, worker_id: str, now: dt.datetime, claim_for: dt.ti
 def _finish(db: Session, delivery_ids: Sequence[int], worker_id: str, from_status: DeliveryStatus, /,
             **values: Any) -> int:
     """Change deliveries this worker holds that are still `from_status`; returns how many."""
-    return db.exec(update(Delivery).where(  # type: ignore[call-overload]
+    return db.exec(update(Delivery).where(
         col(Delivery.id).in_(delivery_ids), col(Delivery.status) == from_status,
         col(Delivery.claimed_by) == worker_id).values(claimed_until=None, **values)).rowcount
 
@@ -168,8 +169,8 @@ def deliver_claimed(engine: Engine, settings: Settings, delivery_ids: Sequence[i
         if broker is not None:
             for person_id, update_id in batch.announce:
                 _publish(broker, person_id, update_id)
-        for delivery_id, error in batch.errors:
-            counts[_retry_later(engine, delivery_id, worker_id, now, error)] += 1
+        for delivery_id, error_name in batch.errors:
+            counts[_retry_later(engine, delivery_id, worker_id, now, error_name)] += 1
     return counts
 
 
@@ -194,17 +195,29 @@ class Batch:
     errors: list[tuple[int, str]] = field(default_factory=list)  # (delivery, error name)
 
 
+class Outgoing(TypedDict):
+    """An outbox message's fields; the ones left out keep the model's defaults. `compose` leaves out
+    the address ("to"), which is added for each person."""
+
+    channel: str
+    body: str
+    to: NotRequired[str]
+    subject: NotRequired[str]
+    html: NotRequired[str]
+    link: NotRequired[str]
+
+
 @dataclass(frozen=True)
 class Decision:
     outcome: str  # One of OUTCOMES.
     values: tuple[tuple[str, Any], ...]  # Columns to set on the delivery.
-    outgoing: tuple[tuple[str, str], ...] = ()  # Outbox message fields, for email, text and push.
+    outgoing: Outgoing | None = None  # Outbox message fields, for email, text and push.
     log: str | None = None  # For the ladder's activity log: why it stopped ("" when it was sent).
 
 
-def _decision(outcome: str, *, log: str | None = None, outgoing: dict[str, str] | None = None,
+def _decision(outcome: str, *, log: str | None = None, outgoing: Outgoing | None = None,
               **values: Any) -> Decision:
-    return Decision(outcome, tuple(sorted(values.items())), tuple(sorted((outgoing or {}).items())), log)
+    return Decision(outcome, tuple(sorted(values.items())), outgoing, log)
 
 
 def _deliver_together(db: Session, settings: Settings, delivery_ids: Sequence[int], worker_id: str,
@@ -221,33 +234,33 @@ def _deliver_together(db: Session, settings: Settings, delivery_ids: Sequence[in
     people = rules.recipients(db, {d.person_id for d in deliveries})
     today = sent_today(db, {d.person_id for d in deliveries if d.channel in CAPPED}, now,
                        settings.time_zone)
-    renders: dict[tuple[object, ...], dict[str, str]] = {}
-    decided: dict[tuple[object, ...], list[tuple[Delivery, Decision]]] = defaultdict(list)
+    renders: dict[tuple[object, ...], Outgoing] = {}
+    decided: dict[tuple[tuple[str, Any], ...], list[tuple[Delivery, Decision]]] = defaultdict(list)
     for delivery in deliveries:
-        assert delivery.id is not None
+        delivery_id = id_of(delivery)
         try:
             decision = decide(db, settings, delivery, updates.get(delivery.update_id),
                               people.get(delivery.person_id), now, today, renders)
         except Exception as error:  # One bad delivery must not stop the others.
-            logger.exception("Delivery %s failed", delivery.id)
-            batch.errors.append((delivery.id, type(error).__name__))
+            logger.exception("Delivery %s failed", delivery_id)
+            batch.errors.append((delivery_id, type(error).__name__))
             continue
         decided[decision.values].append((delivery, decision))
 
     for values, members in decided.items():
-        changed = set(db.exec(update(Delivery)  # type: ignore[call-overload]
-                              .where(col(Delivery.id).in_([d.id for d, _ in members]),
-                                     col(Delivery.status) == DeliveryStatus.waiting,
-                                     col(Delivery.claimed_by) == worker_id)
-                              .values(claimed_until=None, **dict(values))
-                              .returning(Delivery.id)).scalars().all())
+        changed = set(db.scalars(update(Delivery)
+                                 .where(col(Delivery.id).in_([d.id for d, _ in members]),
+                                        col(Delivery.status) == DeliveryStatus.waiting,
+                                        col(Delivery.claimed_by) == worker_id)
+                                 .values(claimed_until=None, **dict(values))
+                                 .returning(col(Delivery.id))).all())
         for delivery, decision in members:
             if delivery.id not in changed:
                 batch.outcomes["lost"] += 1  # Another worker took it over.
                 continue
             batch.outcomes[decision.outcome] += 1
             if decision.outgoing:
-                db.add(OutboxMessage(delivery_id=delivery.id, created_at=now, **dict(decision.outgoing)))
+                db.add(OutboxMessage(delivery_id=delivery.id, created_at=now, **decision.outgoing))
             update_ = updates.get(delivery.update_id)
             if decision.log is not None and update_ is not None:
                 _log_step(db, delivery, update_, sent=decision.outcome == "sent", reason=decision.log)
@@ -258,7 +271,7 @@ def _deliver_together(db: Session, settings: Settings, delivery_ids: Sequence[in
 
 def decide(db: Session, settings: Settings, delivery: Delivery, update_: Update | None,
            recipient: rules.Recipient | None, now: dt.datetime, today: dict[int, int],
-           renders: dict[tuple[object, ...], dict[str, str]]) -> Decision:
+           renders: dict[tuple[object, ...], Outgoing]) -> Decision:
     """What to do with one delivery now, by the rules. `today` (email, text and push messages sent
     today, by person) is counted on as messages are decided; `renders` keeps messages already
     written in this batch (thousands of people told about one incident share one text)."""
@@ -271,9 +284,8 @@ def decide(db: Session, settings: Settings, delivery: Delivery, update_: Update 
         reason = ladder_stop_reason(db, update_, delivery.step, now, settings.time_zone)
         if reason:
             return _decision("skipped", log=reason, status=DeliveryStatus.skipped, note=reason)
-    sent = {"status": DeliveryStatus.sent, "sent_at": now}
     if delivery.channel is DeliveryChannel.portal:
-        return _decision("sent", log="" if ladder else None, **sent)
+        return _decision("sent", log="" if ladder else None, status=DeliveryStatus.sent, sent_at=now)
     if not recipient.can_reach(delivery.channel):
         reason = UNREACHABLE[delivery.channel]
         return _decision("skipped", log=reason if ladder else None, status=DeliveryStatus.skipped,
@@ -293,11 +305,12 @@ def decide(db: Session, settings: Settings, delivery: Delivery, update_: Update 
             renders[key] = compose(settings, delivery.channel, recipient, rendered,
                                    messages.help_link(db, update_),
                                    "callback" if delivery.step == 2 else "update")
-    outgoing = {**renders[key], "to": address(delivery.channel, recipient)}
+    outgoing: Outgoing = {**renders[key], "to": address(delivery.channel, recipient)}
     if delivery.channel is DeliveryChannel.push:  # The notification opens this update's own page.
         outgoing["link"] = absolute(settings, f"/updates/{update_.id}")
     today[delivery.person_id] = today.get(delivery.person_id, 0) + 1
-    return _decision("sent", log="" if ladder else None, outgoing=outgoing, **sent)
+    return _decision("sent", log="" if ladder else None, outgoing=outgoing, status=DeliveryStatus.sent,
+                     sent_at=now)
 
 
 def _retry_later(engine: Engine, delivery_id: int, worker_id: str, now: dt.datetime, error: str) -> str:
@@ -389,7 +402,7 @@ def absolute(settings: Settings, link: str) -> str:
 
 
 def compose(settings: Settings, channel: DeliveryChannel, recipient: rules.Recipient,
-            rendered: messages.Rendered, help_link: str, purpose: str = "update") -> dict[str, str]:
+            rendered: messages.Rendered, help_link: str, purpose: str = "update") -> Outgoing:
     """The outbox fields for one message but its address, in the current language. `purpose` is
     "update", "callback" (the offer of a call) or "digest"; it names the email's link."""
     url = absolute(settings, rendered.link)
@@ -513,8 +526,7 @@ def send_digest(engine: Engine, settings: Settings, person_id: int, delivery_ids
             if not reason and not recipient.can_reach(delivery.channel):
                 reason = UNREACHABLE[delivery.channel]
             if reason:
-                assert delivery.id is not None
-                _finish(db, [delivery.id], worker_id, DeliveryStatus.held, status=DeliveryStatus.skipped,
+                _finish(db, [id_of(delivery)], worker_id, DeliveryStatus.held, status=DeliveryStatus.skipped,
                         note=reason)
             else:
                 by_channel[delivery.channel].append(delivery)

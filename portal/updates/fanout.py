@@ -36,6 +36,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select, update
 
 from portal.accounts.models import CustomerAccount, Service, ServiceStatus
+from portal.db import id_of
 from portal.ops.models import Incident, IncidentVersion
 from portal.updates import rules
 from portal.updates.models import Delivery, Update, UpdateKind
@@ -90,7 +91,7 @@ def _claim_next(engine: Engine, worker_id: str, now: dt.datetime) -> int | None:
             col(IncidentVersion.fanned_out_at).is_(None), free, ~waiting_before)
             .order_by(col(IncidentVersion.id)).limit(20)).all()
         for version_id in candidates:
-            claimed = db.exec(update(IncidentVersion).where(  # type: ignore[call-overload]
+            claimed = db.exec(update(IncidentVersion).where(
                 col(IncidentVersion.id) == version_id, col(IncidentVersion.fanned_out_at).is_(None), free)
                 .values(claimed_by=worker_id, claimed_until=now + CLAIM)).rowcount
             db.commit()
@@ -102,8 +103,8 @@ def _claim_next(engine: Engine, worker_id: str, now: dt.datetime) -> int | None:
 def _keep_claim(db: Session, version_id: int, worker_id: str, until: dt.datetime) -> bool:
     """Renew this worker's claim, in the batch's transaction; False if it has lost it (another worker
     took over a claim that ran out, or the version is done)."""
-    kept = db.exec(update(IncidentVersion).where(  # type: ignore[call-overload]
-        col(IncidentVersion.id) == version_id, IncidentVersion.claimed_by == worker_id,
+    kept = db.exec(update(IncidentVersion).where(
+        col(IncidentVersion.id) == version_id, col(IncidentVersion.claimed_by) == worker_id,
         col(IncidentVersion.fanned_out_at).is_(None)).values(claimed_until=until)).rowcount
     return bool(kept == 1)
 
@@ -115,8 +116,7 @@ def _fan_out(engine: Engine, version_id: int, worker_id: str, now: dt.datetime) 
         incident = db.get(Incident, version.incident_id) if version is not None else None
         if version is None or incident is None:
             return False
-        assert incident.id is not None
-        key = source_key(incident.id, version.version)
+        key = source_key(id_of(incident), version.version)
         # Already replaced (the worker was behind): people hear only the newest news.
         people = audience(db, incident) if version.version == incident.version else {}
         ids = sorted(people)
@@ -131,8 +131,8 @@ def _fan_out(engine: Engine, version_id: int, worker_id: str, now: dt.datetime) 
             db.commit()
         reached = db.exec(select(func.count()).select_from(Update).where(
             Update.incident_id == incident.id, Update.source_key == key)).one()
-        finished = db.exec(update(IncidentVersion).where(  # type: ignore[call-overload]
-            col(IncidentVersion.id) == version_id, IncidentVersion.claimed_by == worker_id,
+        finished = db.exec(update(IncidentVersion).where(
+            col(IncidentVersion.id) == version_id, col(IncidentVersion.claimed_by) == worker_id,
             col(IncidentVersion.fanned_out_at).is_(None))
             .values(fanned_out_at=now, reached=reached, claimed_until=None)).rowcount
         db.commit()

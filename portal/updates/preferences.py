@@ -20,6 +20,7 @@ from portal.accounts.models import CustomerAccount, Service, ServiceStatus
 from portal.accounts.service import accounts_for, services_of
 from portal.activity import service as activity
 from portal.clock import utcnow
+from portal.db import id_of
 from portal.updates import rules
 from portal.updates.models import DeliveryChannel, UpdateKind, UpdatePreferences, UsageAlert
 
@@ -36,8 +37,7 @@ class Metered:
 
     @property
     def id(self) -> int:
-        assert self.service.id is not None
-        return self.service.id
+        return id_of(self.service)
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ def unseen_updates(request: Request) -> int | None:
     for anyone else (signed out, staff, a carer acting for someone), who get no updates link and no
     live banner."""
     if hasattr(request.state, "unseen_updates"):
-        return request.state.unseen_updates  # type: ignore[no-any-return]
+        return request.state.unseen_updates
     state = getattr(request.state, "session", None)
     found = None
     if state is not None and state.person_id and getattr(request.state, "acting", None) is None:

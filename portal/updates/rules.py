@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from portal.db import id_of
 from portal.identity.models import Person
 from portal.needs.models import Channel, CommunicationNeeds, Support
 from portal.push.service import reachable
@@ -113,8 +114,9 @@ def recipients(db: Session, person_ids: Iterable[int]) -> dict[int, Recipient]:
         col(CommunicationNeeds.person_id).in_(ids))).all()}
     with_push = reachable(db, ids)
     defaults = {prefers_text: default_preferences(prefers_text) for prefers_text in (False, True)}
-    found = {}
+    found: dict[int, Recipient] = {}
     for person_id, email, phone, language in people:
+        assert person_id is not None  # A stored row's id.
         need = needs.get(person_id)
         prefers_text = need is not None and need.preferred_channel == Channel.text.value
         row = prefs.get(person_id)
@@ -154,11 +156,11 @@ def reminder_channels(update: Update, recipient: Recipient,
 
 def plan(update: Update, recipient: Recipient, now: dt.datetime) -> list[Delivery]:
     """The deliveries for a new update: now, and the ladder's later steps if it needs doing."""
-    assert update.id is not None
+    update_id = id_of(update)
     first = first_channels(update, recipient)
 
     def deliveries(step: int, channels: list[DeliveryChannel], due: dt.datetime) -> list[Delivery]:
-        return [Delivery(update_id=update.id, person_id=recipient.person_id, channel=channel,
+        return [Delivery(update_id=update_id, person_id=recipient.person_id, channel=channel,
                          step=step, due_at=due) for channel in channels]
 
     planned = deliveries(0, first, now)

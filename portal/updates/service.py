@@ -79,7 +79,7 @@ def mark_seen(db: Session, update_: Update, now: dt.datetime | None = None) -> N
 
 
 def mark_all_seen(db: Session, person_id: int, now: dt.datetime | None = None) -> int:
-    return db.exec(update(Update).where(Update.person_id == person_id,  # type: ignore[call-overload]
+    return db.exec(update(Update).where(col(Update.person_id) == person_id,
                                         col(Update.seen_at).is_(None))
                    .values(seen_at=now or utcnow())).rowcount
 
@@ -108,8 +108,8 @@ def stop_reminders(db: Session, update_: Update, actor_person_id: int,
                    now: dt.datetime | None = None) -> int:
     """The person asked us to stop reminding them about this: the later steps will not be sent.
     Asking twice, even at the same moment, stops and logs it once."""
-    first_time = db.exec(update(Update).where(  # type: ignore[call-overload]
-        Update.id == update_.id, col(Update.reminders_stopped_at).is_(None))
+    first_time = db.exec(update(Update).where(
+        col(Update.id) == update_.id, col(Update.reminders_stopped_at).is_(None))
         .values(reminders_stopped_at=now or utcnow())).rowcount
     db.refresh(update_)
     if not first_time:
@@ -122,7 +122,7 @@ def stop_reminders(db: Session, update_: Update, actor_person_id: int,
 
 def stop_ladder(db: Session, update_: Update, note: str) -> int:
     """Skip the escalation steps still waiting. Returns how many were stopped."""
-    return db.exec(update(Delivery).where(  # type: ignore[call-overload]
-        Delivery.update_id == update_.id, Delivery.step > 0,
-        Delivery.status == DeliveryStatus.waiting).values(status=DeliveryStatus.skipped,
+    return db.exec(update(Delivery).where(
+        col(Delivery.update_id) == update_.id, col(Delivery.step) > 0,
+        col(Delivery.status) == DeliveryStatus.waiting).values(status=DeliveryStatus.skipped,
                                                           note=note)).rowcount

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, cast, literal, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, exists, select
 
@@ -40,6 +41,7 @@ from portal.accounts.models import (
 )
 from portal.accounts.todo import things_to_do
 from portal.clock import aware
+from portal.db import id_of
 from portal.updates import service
 from portal.updates.models import Update, UpdateKind, UsageAlert
 
@@ -80,7 +82,7 @@ class _Scan:
         self.made += made is not None
 
 
-def _not_told(prefix: str, thing_id: ColumnElement) -> ColumnElement[bool]:
+def _not_told(prefix: str, thing_id: Mapped[int | None]) -> ColumnElement[bool]:
     """The account holder has no update from this source yet."""
     key = literal(prefix) + cast(thing_id, String)
     return ~exists().where(col(Update.person_id) == CustomerAccount.holder_person_id,
@@ -123,18 +125,18 @@ def bills(scan: _Scan) -> None:
         select(Bill, CustomerAccount)
         .join(CustomerAccount, col(CustomerAccount.id) == Bill.account_id)
         .where(_HELD, col(Bill.paid_on).is_(None), Bill.due_on <= scan.today + BILL_DUE_WITHIN,
-               or_(and_(Bill.due_on < scan.today, _not_told("bill-overdue:", col(Bill.id))),
-                   and_(Bill.due_on >= scan.today, _not_told("bill-due:", col(Bill.id)))))
+               or_(and_(col(Bill.due_on) < scan.today, _not_told("bill-overdue:", col(Bill.id))),
+                   and_(col(Bill.due_on) >= scan.today, _not_told("bill-due:", col(Bill.id)))))
         .order_by(col(Bill.due_on))).all()
     to_do_of: dict[int, list] = {}
     for bill, account in rows:
-        assert account.id is not None and bill.id is not None
+        account_id = id_of(account)
         late = billing.bill_status(bill, scan.today) == "overdue"
-        if account.id not in to_do_of:
-            to_do_of[account.id] = things_to_do(scan.db, account, scan.now, scan.today, scan.local_date)
+        if account_id not in to_do_of:
+            to_do_of[account_id] = things_to_do(scan.db, account, scan.now, scan.today, scan.local_date)
         kind = "bill_overdue" if late else "bill_due"
         if not any(t.kind == kind and t.bill is not None and t.bill.id == bill.id
-                   for t in to_do_of[account.id]):
+                   for t in to_do_of[account_id]):
             continue  # On Direct Debit, or a payment plan covers it.
         scan.make(account, kind=UpdateKind.bills, message=kind,
                   source_key=f"{'bill-overdue' if late else 'bill-due'}:{bill.id}",
@@ -150,8 +152,7 @@ def failed_payments(scan: _Scan) -> None:
                Payment.made_on >= scan.today - FAILED_PAYMENTS_SINCE, Payment.made_on <= scan.today,
                _not_told("payment-failed:", col(Payment.id)))).all()
     for payment, account in rows:
-        assert account.id is not None
-        latest_failed = billing.failed_payment(scan.db, account.id, scan.today)
+        latest_failed = billing.failed_payment(scan.db, id_of(account), scan.today)
         if latest_failed is None or latest_failed.id != payment.id:
             continue  # Something was paid since, or a later payment failed (told about that one).
         scan.make(account, kind=UpdateKind.payments, message="payment_failed",
@@ -187,8 +188,7 @@ def usage_over(scan: _Scan) -> None:
     this_month = (scan.today.year, scan.today.month)
     last_month = (scan.today.year - (scan.today.month == 1), (scan.today.month - 2) % 12 + 1)
     for alert, metered, account in rows:
-        assert metered.id is not None
-        latest = usage.periods(scan.db, metered.id, months=1)
+        latest = usage.periods(scan.db, id_of(metered), months=1)
         if not latest:
             continue
         period = latest[-1]

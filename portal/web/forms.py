@@ -92,7 +92,7 @@ class Form:
             if isinstance(data, FormData):
                 raw = [v for v in data.getlist(f.name) if isinstance(v, str)]
             else:
-                item = data.get(f.name, [])
+                item: Any = data.get(f.name, [])
                 raw = item if isinstance(item, list) else [item]
             cleaned = [f.normalise(v) for v in raw if f.normalise(v)]
             values[f.name] = cleaned if f.many else (cleaned[0] if cleaned else "")

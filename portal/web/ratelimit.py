@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Field, Session, SQLModel, delete, func, select
+from sqlmodel import Field, Session, SQLModel, col, delete, func, select
 
 from portal.clock import utcnow
+from portal.db import id_of
 
 
 class RateLimitHit(SQLModel, table=True):
@@ -38,7 +39,7 @@ def allow(db: Session, limit: Limit, subject: str) -> bool:
     db.commit()
     count = db.exec(select(func.count()).select_from(RateLimitHit).where(
         RateLimitHit.key == key, RateLimitHit.at > utcnow() - limit.window,
-        RateLimitHit.id <= hit.id)).one()  # type: ignore[operator]
+        col(RateLimitHit.id) <= id_of(hit))).one()
     if count > limit.attempts:
         # A refused try does not count, so someone who keeps trying is not kept out for longer.
         db.delete(hit)
@@ -48,5 +49,5 @@ def allow(db: Session, limit: Limit, subject: str) -> bool:
 
 
 def forget_older_than(db: Session, age: dt.timedelta) -> None:
-    db.exec(delete(RateLimitHit).where(RateLimitHit.at < utcnow() - age))
+    db.exec(delete(RateLimitHit).where(col(RateLimitHit.at) < utcnow() - age))
     db.commit()

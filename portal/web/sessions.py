@@ -16,7 +16,7 @@ from typing import Any
 
 from anyio import to_thread
 from sqlalchemy import Engine
-from sqlmodel import Field, Session, SQLModel, delete, update
+from sqlmodel import Field, Session, SQLModel, col, delete, update
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -123,26 +123,26 @@ class SessionStore:
     def save(self, state: SessionState, user_agent: str) -> None:
         with Session(self.engine) as db:
             if state.previous_id:
-                db.exec(delete(WebSession).where(WebSession.id_hash == hash_id(state.previous_id)))
+                db.exec(delete(WebSession).where(col(WebSession.id_hash) == hash_id(state.previous_id)))
             if state.ended:
-                db.exec(delete(WebSession).where(WebSession.id_hash == hash_id(state.id)))
+                db.exec(delete(WebSession).where(col(WebSession.id_hash) == hash_id(state.id)))
             elif not state.needs_saving:
                 # Frequent background requests (a shared screen's changes, live streams) only say the
                 # person is still here: writing back the data they read would undo a change made by
                 # a request that ran at the same time.
-                db.exec(update(WebSession).where(  # type: ignore[call-overload]
-                    WebSession.id_hash == hash_id(state.id)).values(last_seen_at=utcnow()))
+                db.exec(update(WebSession).where(
+                    col(WebSession.id_hash) == hash_id(state.id)).values(last_seen_at=utcnow()))
             else:
-                values = {"data": json.dumps(state.data), "person_id": state.person_id,
-                          "last_seen_at": utcnow()}
+                data, seen = json.dumps(state.data), utcnow()
                 if state.is_new:
-                    db.add(WebSession(id_hash=hash_id(state.id), user_agent=user_agent[:300], **values))
+                    db.add(WebSession(id_hash=hash_id(state.id), user_agent=user_agent[:300], data=data,
+                                      person_id=state.person_id, last_seen_at=seen))
                 else:
                     # One statement: if the session ended elsewhere while this request ran (signed
                     # out, "sign out everywhere else", or a sign-in in another tab replaced it), it
                     # changes nothing, and the session is never brought back.
-                    db.exec(update(WebSession).where(  # type: ignore[call-overload]
-                        WebSession.id_hash == hash_id(state.id)).values(**values))
+                    db.exec(update(WebSession).where(col(WebSession.id_hash) == hash_id(state.id))
+                            .values(data=data, person_id=state.person_id, last_seen_at=seen))
             db.commit()
 
 
