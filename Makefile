@@ -50,6 +50,7 @@ run: install
 # Python with ruff; our own JavaScript (static/, not static/vendor/) parsed by node, then eslint.
 lint: install
 	$(BIN)/ruff check portal tests e2e accessibility bench
+	$(BIN)/mypy
 	for f in static/sw.js static/js/*.js; do node --check "$$f" || exit 1; done
 	node_modules/.bin/eslint static
 
