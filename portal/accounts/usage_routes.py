@@ -19,6 +19,7 @@ from portal.deps import SessionDep, SettingsDep
 from portal.i18n import format_number, gettext
 from portal.i18n import lazy_gettext as _l
 from portal.identity.deps import CurrentActor
+from portal.web.flash import flash, take_kind
 from portal.web.forms import Field, Form
 from portal.web.navigation import go_to
 from portal.web.templating import render
@@ -53,13 +54,13 @@ def use(request: Request, account: CurrentAccount, actor: CurrentActor, db: Sess
     services = usage.metered_services(db, account_id)
     shown = _pick(services, service)
     periods = usage.periods(db, shown.id) if shown and shown.id else []
-    flash = request.state.session.take("flash", "reading_taken")
+    taken = take_kind(request, "usage", "reading_taken")
     return render(request, "account/usage.html", {
         "account": account, "accounts": accounts_for(db, actor), "services": services, "shown": shown,
         "periods": periods, "chart": usage.chart(periods),
         "summary": usage.summarise(db, shown.id) if shown and shown.id else None,
         "readings": list(reversed(usage.readings(db, shown.id)))[:5] if shown and shown.id else [],
-        "thanked": flash == "reading_taken",
+        "thanked": taken is not None,
     }, htmx_main=True)
 
 
@@ -114,5 +115,5 @@ def give_reading(request: Request, account: CurrentAccount, actor: CurrentActor,
     except usage.ReadingProblem as problem:
         form.error("reading", _problem_message(problem))
         return _reading_page(request, form, services, db, status=422)
-    request.state.session.set("flash", "reading_taken")
+    flash(request, "usage", "reading_taken")
     return go_to(request, f"/account/usage?service={service.id}")

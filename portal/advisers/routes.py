@@ -19,22 +19,23 @@ from portal.carers import service as carers
 from portal.clock import today_in, utcnow
 from portal.deps import SessionDep, SettingsDep, broker_of
 from portal.help.models import HelpRequest, RequestKind
+from portal.web.flash import flash, take_flash
 from portal.web.forms import Form, new_form_key
 from portal.web.navigation import go_to
 from portal.web.sse import live_response
 from portal.web.templating import is_htmx, render
 
 router = APIRouter(prefix="/adviser")
-FLASH = "adviser_flash"
 
 
 def _flash(request: Request) -> dict[str, str]:
     """A one-off message for the next page: {"kind": ..., "reference": ...}."""
-    return {"kind": "", "reference": "", **(request.state.session.take(FLASH) or {})}
+    found = take_flash(request, "adviser")
+    return {"kind": found.kind, "reference": found.reference} if found else {"kind": "", "reference": ""}
 
 
 def _set_flash(request: Request, kind: str, reference: str = "") -> None:
-    request.state.session.set(FLASH, {"kind": kind, "reference": reference})
+    flash(request, "adviser", kind, reference)
 
 
 # The queue

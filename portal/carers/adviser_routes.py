@@ -19,6 +19,7 @@ from portal.clock import today_in
 from portal.deps import SessionDep, SettingsDep
 from portal.i18n import lazy_gettext as _l
 from portal.notify.service import deliver_pending
+from portal.web.flash import flash, take_kind
 from portal.web.forms import Field, Form, new_form_key
 from portal.web.navigation import go_to
 from portal.web.templating import render
@@ -89,7 +90,7 @@ def record(request: Request, adviser: Adviser, db: SessionDep, settings: Setting
     authority, _code = service.record_document(db, settings, adviser, found, form.invitation, form.document,
                                                form.values["form_key"], form.today)
     background.add_task(deliver_pending, request.app.state.engine, settings)
-    request.state.session.set("flash", "recorded")
+    flash(request, "adviser_carers", "recorded")
     return go_to(request, f"/adviser/carers/{authority.id}")
 
 
@@ -97,12 +98,12 @@ def record(request: Request, adviser: Adviser, db: SessionDep, settings: Setting
 def authority_page(request: Request, authority_id: int, adviser: Adviser, db: SessionDep,
                    settings: SettingsDep) -> Response:
     authority, accounts = _authority(db, adviser, authority_id)
-    flash = request.state.session.take("flash", "recorded", "suspended", "lifted", "ended")
+    done = take_kind(request, "adviser_carers", "recorded", "suspended", "lifted", "ended")
     names = service.names(db, [authority.customer_person_id, authority.carer_person_id,
                                authority.set_up_by_person_id])
     return render(request, "carers/adviser_authority.html", {
         **_words(settings), "authority": authority, "accounts": accounts, "names": names,
-        "scopes": service.scopes_of(authority), "flash": flash, "form": ReasonForm.blank()})
+        "scopes": service.scopes_of(authority), "flash": done, "form": ReasonForm.blank()})
 
 
 @router.post("/{authority_id:int}/suspend", response_class=HTMLResponse)
@@ -121,7 +122,7 @@ def suspend(request: Request, authority_id: int, adviser: Adviser, db: SessionDe
     service.suspend(db, adviser, authority, form.values["reason"])
     service.announce_change(request.app.state.broker, db, authority)
     background.add_task(deliver_pending, request.app.state.engine, settings)
-    request.state.session.set("flash", "suspended")
+    flash(request, "adviser_carers", "suspended")
     return go_to(request, f"/adviser/carers/{authority_id}")
 
 
@@ -130,7 +131,7 @@ def lift(request: Request, authority_id: int, adviser: Adviser, db: SessionDep) 
     authority, _accounts = _authority(db, adviser, authority_id)
     if authority.status.value == "suspended":
         service.lift_suspension(db, adviser, authority)
-        request.state.session.set("flash", "lifted")
+        flash(request, "adviser_carers", "lifted")
     return go_to(request, f"/adviser/carers/{authority_id}")
 
 
@@ -140,5 +141,5 @@ def end(request: Request, authority_id: int, adviser: Adviser, db: SessionDep) -
     if authority.status.value != "ended":
         service.adviser_end(db, adviser, authority)
         service.announce_change(request.app.state.broker, db, authority)
-        request.state.session.set("flash", "ended")
+        flash(request, "adviser_carers", "ended")
     return go_to(request, f"/adviser/carers/{authority_id}")

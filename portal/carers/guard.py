@@ -18,6 +18,7 @@ from portal.activity import service as activity
 from portal.carers import policy, service
 from portal.clock import today_in
 from portal.identity.models import Person
+from portal.web.flash import flash
 from portal.web.sessions import SessionState
 
 ACTING = "acting_for"  # The authority's id, in the server-side session.
@@ -90,7 +91,7 @@ async def carer_guard(request: Request) -> None:
                 raise ActingEnded
             return
         state.data.pop(ACTING, None)
-        state.set("flash", "acting_ended")
+        flash(request, "carers", "acting_ended")
         raise ActingEnded
     # Set before the check, so even the page that refuses says who they are acting for.
     request.state.acting = acting

@@ -21,6 +21,7 @@ from portal.identity.deps import CurrentActor, sign_in_url
 from portal.identity.signing_in import client_address, complete_sign_in
 from portal.notify.service import deliver_pending
 from portal.privacy.wording import action_text
+from portal.web.flash import flash, take_kind
 from portal.web.forms import new_form_key
 from portal.web.navigation import go_to
 from portal.web.ratelimit import allow
@@ -44,8 +45,8 @@ FLASH = {
 
 
 def _flash(request: Request) -> str | None:
-    key = request.state.session.take("flash", *FLASH)
-    return FLASH[key]() if key in FLASH else None
+    key = take_kind(request, "carers", *FLASH)
+    return FLASH[key]() if key else None
 
 
 def _owned(db: SessionDep, actor: Actor, authority_id: int) -> CarerAuthority:
@@ -162,7 +163,7 @@ def change(request: Request, authority_id: int, actor: CurrentActor, db: Session
     service.change(db, actor, authority, form.terms, form.today)
     service.announce_change(request.app.state.broker, db, authority)
     background.add_task(deliver_pending, request.app.state.engine, settings)
-    request.state.session.set("flash", "changed")
+    flash(request, "carers", "changed")
     return go_to(request, f"/carers/{authority_id}")
 
 
@@ -181,7 +182,7 @@ def stop(request: Request, authority_id: int, actor: CurrentActor, db: SessionDe
         service.stop(db, actor, authority)
         service.announce_change(request.app.state.broker, db, authority)
         background.add_task(deliver_pending, request.app.state.engine, settings)
-    request.state.session.set("flash", "stopped")
+    flash(request, "carers", "stopped")
     return go_to(request, "/carers")
 
 
@@ -267,9 +268,9 @@ def confirm(request: Request, db: SessionDep, settings: SettingsDep, background:
     background.add_task(deliver_pending, request.app.state.engine, settings)
     if state.person_id != carer.id:
         complete_sign_in(request, db, carer, "carer invitation")
-        state.set("flash", "accepted")  # Shown on /carers, after the passkey step or without it.
+        flash(request, "carers", "accepted")  # Shown on /carers, after the passkey step or without it.
         return go_to(request, "/set-up/passkey?next=/carers")
-    state.set("flash", "accepted")
+    flash(request, "carers", "accepted")
     return go_to(request, "/carers")
 
 
@@ -280,7 +281,7 @@ def decline(request: Request, db: SessionDep, background: BackgroundTasks, setti
         service.decline(db, authority, request.state.session.person_id)
         background.add_task(deliver_pending, request.app.state.engine, settings)
     request.state.session.data.pop(INVITATION, None)
-    request.state.session.set("flash", "declined")
+    flash(request, "carers", "declined")
     return go_to(request, "/carers/declined")
 
 
@@ -329,6 +330,6 @@ def stop_acting(request: Request, actor: CurrentActor, db: SessionDep, settings:
     state: SessionState = request.state.session
     state.data.pop(ACTING, None)
     state.data.pop("account_id", None)
-    state.set("flash", "stopped_acting")
+    flash(request, "carers", "stopped_acting")
     return go_to(request, "/carers")
 

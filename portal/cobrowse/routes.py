@@ -21,6 +21,7 @@ from portal.deps import SessionDep, SettingsDep, broker_of, web_session
 from portal.help import requests
 from portal.i18n import gettext as _
 from portal.identity.deps import CurrentActor
+from portal.web.flash import flash, take_kind
 from portal.web.forms import new_form_key
 from portal.web.navigation import go_to, local_path
 from portal.web.sessions import SessionState
@@ -30,7 +31,6 @@ from portal.web.templating import render
 router = APIRouter(prefix="/help/share-screen")
 
 CODE = live.CODE  # {"share": id, "code": "123456"}: shown until an adviser uses it.
-FLASH = "screen_share_flash"
 FLASHES = {
     "stopped": lambda: _("You stopped sharing. The adviser can no longer see your screen."),
     "declined": lambda: _("You said no. The adviser cannot see your screen."),
@@ -71,8 +71,8 @@ def sharing_now(request: Request) -> dict[str, str] | None:
 
 
 def flash_text(request: Request) -> str:
-    key = web_session(request).take(FLASH, *FLASHES)
-    return FLASHES[key]() if key in FLASHES else ""
+    key = take_kind(request, "share_screen", *FLASHES)
+    return FLASHES[key]() if key else ""
 
 
 
@@ -110,7 +110,7 @@ def _end_if(request: Request, db: SessionDep, settings: SettingsDep, status: Sha
     share = _current(request, db, settings)
     if share is not None and share.status is status:
         service.end(db, broker_of(request), share, reason, settings.time_zone)
-        web_session(request).set(FLASH, reason.value)
+        flash(request, "share_screen", reason.value)
     return go_to(request, "/help/share-screen")
 
 
@@ -124,7 +124,7 @@ def cancel(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDe
 def allow(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep) -> Response:
     share = _current(request, db, settings)
     if share is not None and service.allow(db, broker_of(request), share, actor):
-        web_session(request).set(FLASH, "sharing")
+        flash(request, "share_screen", "sharing")
     return go_to(request, "/help/share-screen")
 
 
@@ -141,7 +141,7 @@ def stop(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep,
     share = _current(request, db, settings)
     if share is not None:
         service.end(db, broker_of(request), share, EndReason.stopped, settings.time_zone)
-        web_session(request).set(FLASH, "stopped")
+        flash(request, "share_screen", "stopped")
     return go_to(request, local_path(form.values["next"], "/help/share-screen"))
 
 

@@ -18,6 +18,7 @@ from portal.i18n import gettext as _
 from portal.i18n import ngettext
 from portal.identity.deps import CurrentActor
 from portal.identity.forms import CodeForm
+from portal.web.flash import flash, take_kind
 from portal.web.navigation import go_to
 from portal.web.ratelimit import allow
 from portal.web.sessions import SessionState
@@ -35,9 +36,8 @@ FLASH = {
 
 
 def _flash(request: Request) -> str | None:
-    state: SessionState = request.state.session
-    key = state.take("flash", *FLASH)
-    return FLASH[key]() if key in FLASH else None
+    key = take_kind(request, "details", *FLASH)
+    return FLASH[key]() if key else None
 
 
 def _pending(request: Request) -> Pending | None:
@@ -176,7 +176,7 @@ def check_code(request: Request, actor: CurrentActor, db: SessionDep, settings: 
         form.error("code", _problem_message(failed, settings))
         return _confirm_page(request, pending, form, status=422)
     state.data.pop(PENDING, None)
-    state.set("flash", f"{pending.kind.value}_changed")
+    flash(request, "details", f"{pending.kind.value}_changed")
     return go_to(request, "/account/details")
 
 
@@ -197,5 +197,5 @@ def new_code(request: Request, actor: CurrentActor, db: SessionDep,
     pending = service.send_code(db, settings, state.id, actor, account, pending.kind,
                                 pending.value, pending)
     state.set(PENDING, pending.to_session())
-    state.set("flash", "code_sent")
+    flash(request, "details", "code_sent")
     return go_to(request, "/account/details/confirm")

@@ -18,15 +18,14 @@ from portal.help.models import HelpRequest
 from portal.i18n import lazy_gettext as _l
 from portal.identity.deps import CurrentActor
 from portal.validation import PHONE_MAX, tidy_phone
+from portal.web.flash import flash, take_kind
 from portal.web.forms import Field, Form, form_key_or_new, new_form_key
 from portal.web.navigation import go_to
-from portal.web.sessions import SessionState
 from portal.web.templating import render
 
 router = APIRouter(prefix="/help/callback")
 
 TOPIC_MAX = 1000
-FLASH = "flash"
 BOOKED, MOVED, ALREADY = "callback_booked", "callback_moved", "callback_already"
 
 CHOOSE_TIME = _l("Choose a time for us to call you")
@@ -91,8 +90,7 @@ def _check_slot(form: Form, offered: callbacks.Offer) -> callbacks.Slot | None:
 
 
 def _take_flash(request: Request, *wanted: str) -> str:
-    state: SessionState = request.state.session
-    return str(state.take(FLASH, *wanted) or "")
+    return take_kind(request, "callback", *wanted) or ""
 
 
 def _ask_page(request: Request, db: SessionDep, actor: Actor, form: CallbackForm,
@@ -111,7 +109,7 @@ def ask(request: Request, actor: CurrentActor, db: SessionDep, settings: Setting
     context.remember(request, about)
     booked = callbacks.still_to_make(db, actor)
     if booked is not None:  # One call at a time: change that one instead.
-        request.state.session.set(FLASH, ALREADY)
+        flash(request, "callback", ALREADY)
         return go_to(request, f"/help/callback/{booked.reference}")
     form = CallbackForm.blank(
         phone=callbacks.default_phone(db, actor, account), day=day[:10],
@@ -129,7 +127,7 @@ def send(request: Request, actor: CurrentActor, db: SessionDep, settings: Settin
         return go_to(request, f"/help/callback/{sent.reference}")
     booked = callbacks.still_to_make(db, actor)
     if booked is not None:
-        request.state.session.set(FLASH, ALREADY)
+        flash(request, "callback", ALREADY)
         return go_to(request, f"/help/callback/{booked.reference}")
     offered = callbacks.offer(db, settings, now)
     form.validate()
@@ -149,7 +147,7 @@ def send(request: Request, actor: CurrentActor, db: SessionDep, settings: Settin
     context.forget(request)
     if created:
         requests.announce(request.app.state.broker, callback, "opened")
-        request.state.session.set(FLASH, BOOKED)
+        flash(request, "callback", BOOKED)
     return go_to(request, f"/help/callback/{callback.reference}")
 
 
@@ -222,7 +220,7 @@ def save_change(request: Request, reference: str, actor: CurrentActor, db: Sessi
                           callbacks.offer(db, settings, now, ignore=callback), status=422)
     if moved:
         requests.announce(request.app.state.broker, callback, "changed")
-        request.state.session.set(FLASH, MOVED)
+        flash(request, "callback", MOVED)
     return go_to(request, f"/help/callback/{callback.reference}")
 
 

@@ -30,6 +30,7 @@ from portal.help.models import HelpMessage, HelpRequest, RequestKind
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.identity.deps import CurrentActor
+from portal.web.flash import flash, take_kind
 from portal.web.forms import Field, Form, form_key_or_new, new_form_key
 from portal.web.navigation import go_to
 from portal.web.sse import live_response
@@ -39,7 +40,6 @@ logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/help")
 
 Now = Annotated[dt.datetime, Depends(service.get_now)]
-FLASH = "flash"
 SENT = "help_message_sent"
 ANY = 10_000  # Hidden fields: never an error the customer could see; checked where they are used.
 
@@ -108,10 +108,10 @@ PRIVACY_FLASH = {"hidden": lambda: _("People who help you can no longer see this
 
 
 def _take_flash(request: Request) -> str:
-    key = web_session(request).take(FLASH, SENT, *PRIVACY_FLASH)
+    key = take_kind(request, "messages", SENT, *PRIVACY_FLASH)
     if key == SENT:
         return _("Your message was sent.")
-    return PRIVACY_FLASH[key]() if key in PRIVACY_FLASH else ""
+    return PRIVACY_FLASH[key]() if key else ""
 
 
 def _already_sent(db: Session, form_key: str) -> bool:
@@ -182,7 +182,7 @@ def send_new_message(request: Request, actor: CurrentActor, db: SessionDep,
         return _not_sent(request, db, error, lambda: _new_page(request, db, actor, form, status=503), form)
     context.forget(request)
     conversations.drop_draft(state, NEW)
-    state.set(FLASH, SENT)
+    flash(request, "messages", SENT)
     return go_to(request, f"/help/messages/{thread.reference}")
 
 
@@ -240,7 +240,7 @@ def set_privacy(request: Request, reference: str, actor: CurrentActor, db: Sessi
     requests.set_private(db, actor, found, private)
     # A carer with this conversation open stops seeing it at once.
     broker_of(request).publish_sync(requests.request_channel(found), {"event": "access_changed"})
-    web_session(request).set(FLASH, "hidden" if private else "shown")
+    flash(request, "messages", "hidden" if private else "shown")
     return go_to(request, f"/help/messages/{found.reference}")
 
 
@@ -277,7 +277,7 @@ def send_reply(request: Request, reference: str, actor: CurrentActor, db: Sessio
         conversations.keep_draft(state, found.reference, {"message": form.values["message"]})
         return _thread_page(request, db, actor, found, form, status=422)
     conversations.drop_draft(state, found.reference)
-    state.set(FLASH, SENT)
+    flash(request, "messages", SENT)
     return go_to(request, f"/help/messages/{found.reference}")
 
 

@@ -13,6 +13,7 @@ from portal.identity import service
 from portal.identity.deps import CurrentActor
 from portal.identity.forms import PasskeyNameForm
 from portal.identity.models import Passkey, Person
+from portal.web.flash import flash, take_kind
 from portal.web.sessions import SessionState
 from portal.web.templating import render
 
@@ -44,11 +45,11 @@ def _own_passkey(db: SessionDep, actor: CurrentActor, passkey_id: int) -> Passke
 def security(request: Request, actor: CurrentActor, db: SessionDep,
              settings: SettingsDep) -> Response:
     state: SessionState = request.state.session
-    flash = state.take("flash")
+    flash = take_kind(request, "security", *FLASH)
     return render(request, "identity/security.html", {
         "actor": actor, "passkeys": service.passkeys_of(db, actor.person_id),
         "sessions": service.session_summaries(db, settings, actor.person_id, state.id),
-        "flash": FLASH[flash]() if flash in FLASH else None})
+        "flash": FLASH[flash]() if flash else None})
 
 
 @router.get("/passkeys/{passkey_id}/rename", response_class=HTMLResponse)
@@ -66,7 +67,7 @@ def save_name(request: Request, passkey_id: PasskeyId, actor: CurrentActor, db: 
         return render(request, "identity/passkey_rename.html",
                       {"passkey": passkey, "form": form}, status_code=422)
     service.rename_passkey(db, _person(db, actor), passkey, form.values["name"])
-    request.state.session.set("flash", "passkey_renamed")
+    flash(request, "security", "passkey_renamed")
     return RedirectResponse("/account/security", status_code=303)
 
 
@@ -86,7 +87,7 @@ def remove(request: Request, passkey_id: PasskeyId, actor: CurrentActor, db: Ses
     except service.LastWayIn:
         return render(request, "identity/passkey_remove.html",
                       {"passkey": passkey, "refused": True}, status_code=409)
-    request.state.session.set("flash", "passkey_removed")
+    flash(request, "security", "passkey_removed")
     return RedirectResponse("/account/security", status_code=303)
 
 
@@ -95,5 +96,5 @@ def end_others(request: Request, actor: CurrentActor, db: SessionDep) -> Respons
     state: SessionState = request.state.session
     service.end_other_sessions(db, broker_of(request), request.app.state.settings.time_zone,
                                actor.person_id, state.id)
-    state.set("flash", "sessions_ended")
+    flash(request, "security", "sessions_ended")
     return RedirectResponse("/account/security", status_code=303)

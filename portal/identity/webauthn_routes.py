@@ -15,6 +15,7 @@ from portal.i18n import gettext as _
 from portal.identity import passkeys, service
 from portal.identity.deps import CurrentActor
 from portal.identity.signing_in import client_address, complete_sign_in
+from portal.web.flash import flash
 from portal.web.navigation import local_path
 from portal.web.ratelimit import allow
 from portal.web.sessions import SessionState
@@ -92,5 +93,5 @@ def register_verify(request: Request, actor: CurrentActor, db: SessionDep, setti
         service.record_refusal(db, person.id, refusal.reason)
         return _refused(str(refusal))
     service.added_passkey(db, settings, person, passkey)
-    state.set("flash", "passkey_added")
+    flash(request, "security", "passkey_added")
     return JSONResponse({"redirect": local_path(next, "/account/security")})

@@ -11,8 +11,8 @@ from portal.deps import SessionDep
 from portal.identity.deps import CurrentActor
 from portal.needs import service, wording
 from portal.needs.forms import NeedsForm
+from portal.web.flash import flash, take_kind
 from portal.web.navigation import go_to
-from portal.web.sessions import SessionState
 from portal.web.templating import render
 
 router = APIRouter(prefix="/account/needs")
@@ -27,8 +27,7 @@ def _page(request: Request, form: NeedsForm, *, saved: bool = False,
 
 @router.get("", response_class=HTMLResponse)
 def needs(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
-    state: SessionState = request.state.session
-    saved = state.take("flash", "needs_saved") is not None
+    saved = take_kind(request, "needs", "needs_saved") is not None
     now = service.current(db, actor.customer_id)
     if now is None:
         form = NeedsForm.blank()
@@ -48,5 +47,5 @@ def save_needs(request: Request, actor: CurrentActor, db: SessionDep,
     chosen = service.make_needs(form.values["channel"], form.values["support"],
                                 form.values["other"])
     service.save(db, actor, actor.customer_id, chosen, consent=form.values["consent"] == "yes")
-    request.state.session.set("flash", "needs_saved")
+    flash(request, "needs", "needs_saved")
     return go_to(request, "/account/needs")

@@ -22,12 +22,12 @@ from portal.ops import service
 from portal.ops.forms import FixedForm, IncidentForm, version_of
 from portal.ops.models import Confidence, Incident, IncidentStage, IncidentVersion, new_incident_reference
 from portal.ops.service import Change, Outcome
+from portal.web.flash import flash, take_flash
 from portal.web.forms import Form
 from portal.web.navigation import go_to
 from portal.web.templating import render
 
 router = APIRouter()
-FLASH = "ops_flash"
 Now = Annotated[dt.datetime, Depends(service.get_now)]  # Tests freeze it with dependency_overrides.
 
 SERVICE_WORDS = {
@@ -71,12 +71,12 @@ Operations = Annotated[Actor, Depends(current_operations)]
 
 def _flash(request: Request, reference: str = "") -> str:
     """What was just done to this incident ("published", "update", ...), once."""
-    kept = request.state.session.take(FLASH) or {}
-    return str(kept.get("kind", "")) if kept.get("reference") == reference else ""
+    found = take_flash(request, "incident")
+    return found.kind if found and found.reference == reference else ""
 
 
 def _set_flash(request: Request, kind: str, reference: str) -> None:
-    request.state.session.set(FLASH, {"kind": kind, "reference": reference})
+    flash(request, "incident", kind, reference)
 
 
 def _incident_or_404(db: Session, actor: Actor, reference: str) -> Incident:

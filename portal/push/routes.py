@@ -16,12 +16,12 @@ from portal.deps import SessionDep, SettingsDep
 from portal.i18n import gettext as _
 from portal.push import service
 from portal.updates import centre
+from portal.web.flash import flash
 from portal.web.navigation import go_to
 from portal.web.sessions import SessionState
 
 router = APIRouter(prefix="/updates/push")
 
-FLASH = "flash"
 MALFORMED = object()
 
 
@@ -105,7 +105,7 @@ def unsubscribe(request: Request, db: SessionDep,
     if isinstance(sent, str):
         if person_id is not None and sent.isdigit() and len(sent) < 12:
             service.remove(db, person_id, int(sent))
-            request.state.session.set(FLASH, service.DEVICE_OFF)
+            flash(request, "update_settings", service.DEVICE_OFF)
         return go_to(request, "/updates/settings")
     if person_id is None:
         return _signed_out()

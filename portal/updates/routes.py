@@ -25,6 +25,7 @@ from portal.updates import centre, live, preferences, rules, service
 from portal.updates.forms import SettingsForm, channel_field, service_name, settings_form, usage_field
 from portal.updates.models import DeliveryChannel, Update, UpdateKind
 from portal.web.csrf import MAX_FIELDS
+from portal.web.flash import flash, take_kind
 from portal.web.navigation import go_to
 from portal.web.sse import frame, live_response
 from portal.web.templating import render
@@ -33,7 +34,6 @@ logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/updates")
 
 Page = Annotated[int, Query(ge=1, le=10_000)]
-FLASH = "flash"
 ALL_SEEN = "updates_all_seen"
 REMINDERS_STOPPED = "update_reminders_stopped"
 SETTINGS_SAVED = "update_settings_saved"
@@ -67,13 +67,13 @@ def updates(request: Request, actor: CurrentActor, db: SessionDep, settings: Set
     return render(request, "updates/index.html", {
         "updates": shown, "page": page, "pages": pages,
         "unseen": service.unseen_count(db, actor.person_id),
-        "all_seen": web_session(request).take(FLASH, ALL_SEEN) is not None}, htmx_main=True)
+        "all_seen": take_kind(request, "updates", ALL_SEEN) is not None}, htmx_main=True)
 
 
 @router.post("/seen")
 def mark_all_seen(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
     service.see_all(db, actor.person_id)
-    web_session(request).set(FLASH, ALL_SEEN)
+    flash(request, "updates", ALL_SEEN)
     return go_to(request, "/updates")
 
 
@@ -106,7 +106,7 @@ def _settings_page(request: Request, db: Session, current: preferences.Current, 
         "most_a_day": rules.MAX_DAILY_CAP, "push_on": push_on,
         "devices": push.devices(db, current.recipient.person_id) if push_on else [],
         "describe_device": push.describe, "vapid_public_key": settings.vapid_public_key,
-        "device_off": web_session(request).take(FLASH, push.DEVICE_OFF) is not None},
+        "device_off": take_kind(request, "update_settings", push.DEVICE_OFF) is not None},
         status_code=status, htmx_main=True)
 
 
@@ -121,7 +121,7 @@ async def _form_data(request: Request) -> FormData:
 def update_settings(request: Request, actor: CurrentActor, db: SessionDep) -> Response:
     current = preferences.current(db, actor)
     form = settings_form(current.metered).from_current(current)
-    saved = web_session(request).take(FLASH, SETTINGS_SAVED) is not None
+    saved = take_kind(request, "update_settings", SETTINGS_SAVED) is not None
     return _settings_page(request, db, current, form, saved=saved)
 
 
@@ -133,7 +133,7 @@ def save_settings(request: Request, actor: CurrentActor, db: SessionDep,
     if not form.validate():
         return _settings_page(request, db, current, form, status=422)
     preferences.save(db, actor, form.choices())
-    web_session(request).set(FLASH, SETTINGS_SAVED)
+    flash(request, "update_settings", SETTINGS_SAVED)
     return go_to(request, "/updates/settings")
 
 
@@ -181,7 +181,7 @@ def one_update(request: Request, update_id: str, actor: CurrentActor, db: Sessio
     return render(request, "updates/update.html", {
         "item": centre.shown(db, found, settings.time_zone),
         "steps": [centre.step_sentence(step, settings.time_zone) for step in steps],
-        "stopped": web_session(request).take(FLASH, REMINDERS_STOPPED) is not None})
+        "stopped": take_kind(request, "update", REMINDERS_STOPPED) is not None})
 
 
 @router.post("/{update_id}/stop-reminders")
@@ -189,5 +189,5 @@ def stop_reminders(request: Request, update_id: str, actor: CurrentActor, db: Se
     found = _own(db, actor, update_id)
     if found.reminders_stopped_at is None:  # Pressed twice: stopped and logged once.
         service.ask_to_stop_reminders(db, found, actor.person_id)
-    web_session(request).set(FLASH, REMINDERS_STOPPED)
+    flash(request, "update", REMINDERS_STOPPED)
     return go_to(request, f"/updates/{found.id}")
