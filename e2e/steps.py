@@ -1,4 +1,5 @@
-"""Steps the journeys share: moving with the keyboard alone, waiting to arrive, signing in."""
+"""Steps the journeys share: moving with the keyboard alone, waiting to arrive, signing in, publishing
+an incident."""
 
 from __future__ import annotations
 
@@ -75,3 +76,27 @@ def press(page: Page, button_text: str) -> None:
     """Tab to a button and press Enter, as a keyboard user would."""
     tab_to(page, button_text)
     page.keyboard.press("Enter")
+
+
+def publish_incident(page: Page, a11y, title: str) -> None:
+    """Olwen tells people in NF3 (where Gareth lives) about a power cut."""
+    page.goto("/demo")
+    a11y.check(page)
+    page.get_by_label("Olwen Price").check()
+    page.locator("main form button[type=submit]").click()
+    arrive(page, "/ops")
+    a11y.check(page)
+    page.locator("main a[href='/ops/incidents/new']").click()
+    arrive(page, "/ops/incidents/new")
+    a11y.check(page)
+    page.get_by_label("Electricity").check()
+    page.get_by_label("Which areas?").fill("NF3")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("What is happening?").fill("Some homes have no power. A cable is broken.")
+    page.get_by_label("Who is affected?").fill("Homes on the east side of NF3.")
+    page.get_by_label("What should people do?").fill("Keep your fridge shut. Call us if you use "
+                                                     "medical equipment that needs power.")
+    page.get_by_label("We do not know yet").check()
+    page.locator("main form button[type=submit]").last.click()
+    page.wait_for_url(re.compile(r"/ops/incidents/IN-"))
+    a11y.check(page)

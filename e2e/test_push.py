@@ -17,9 +17,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e import test_update_journeys as journeys
 from e2e.conftest import Accessibility
-from e2e.steps import arrive, demo_sign_in, tab_to
+from e2e.steps import arrive, demo_sign_in, publish_incident, tab_to
 from tests.push_endpoint import FakeDevice, PushEndpoint
 
 POST_SUBSCRIPTION = """([path, body]) => fetch(path, {
@@ -93,7 +92,7 @@ def test_a_customer_turns_on_notifications_and_an_incident_arrives(
                                 ["/updates/push/subscribe", device.subscription(push_endpoint.url("gareth"))])
     assert status_code == 201
 
-    journeys.publish_incident(ops_page, ops_a11y, title)
+    publish_incident(ops_page, ops_a11y, title)
 
     try:
         received = push_endpoint.wait_for(1, seconds=40)

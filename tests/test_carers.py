@@ -551,7 +551,7 @@ def test_a_customer_with_a_recorded_power_of_attorney_can_set_up_online_and_see_
     """The adviser's record gave Tom a person; setting up is still his first time, not a recovery."""
     from portal.access import Actor, Scope
     from portal.accounts.models import CustomerAccount
-    from tests.test_set_up_and_codes import latest_code, submit
+    from tests.helpers import latest_code, submit
 
     hana = person(db, "Hana Ali")
     tom_account = db.exec(select(CustomerAccount).where(CustomerAccount.reference == "NF-200200")).one()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -14,7 +13,7 @@ from portal.clock import aware
 from portal.notify.models import OutboxMessage
 from portal.notify.service import MAX_ATTEMPTS, deliver_pending, queue_email
 from tests.conftest import make_settings
-from tests.test_update_rules import at, deliver, incident_update, someone, today
+from tests.helpers import at, deliver, free_port, incident_update, someone, today
 
 
 class Inbox(Message):
@@ -24,12 +23,6 @@ class Inbox(Message):
 
     def handle_message(self, message) -> None:
         self.received.append(message)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

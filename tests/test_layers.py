@@ -195,3 +195,41 @@ def test_route_modules_never_query_or_commit() -> None:
                     and any(alias.name in QUERY_BUILDERS for alias in node.names)):
                 found.append(f"{module}:{node.lineno} imports a query builder from {node.module}")
     assert not found, "\n".join(found)
+
+
+TEST_PACKAGES = ("tests", "e2e")
+
+
+def imported_modules(tree: ast.Module, package: str) -> set[str]:
+    """Every module a file names in an import, anywhere in it: `from tests import test_x` names
+    tests.test_x too, and a relative import is read from the file's own package."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(part for part in (package if node.level else "", node.module or "") if part)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def is_test_module(module: str) -> bool:
+    parts = module.split(".")
+    return len(parts) >= 2 and parts[0] in TEST_PACKAGES and parts[1].startswith("test_")
+
+
+def test_no_test_module_imports_another() -> None:
+    """Helpers that test modules share live in tests/helpers.py (e2e/steps.py for the browser), fixtures
+    in conftest.py, so a test file can be moved, renamed or deleted without breaking another."""
+    paths = [path for package in TEST_PACKAGES
+             for path in sorted(ROOT.parent.joinpath(package).glob("test_*.py"))]
+    assert len(paths) > 50
+    found: list[str] = []
+    for path in paths:
+        package = path.parent.name
+        tree = ast.parse(path.read_text(), str(path))
+        named = {".".join(module.split(".")[:2]) for module in imported_modules(tree, package)
+                 if is_test_module(module)}
+        found += [f"{package}/{path.name} imports {module}" for module in sorted(named)]
+    assert not found, "test modules import other test modules:\n" + "\n".join(found)

@@ -13,28 +13,8 @@ from portal.activity.models import ActivityEntry
 from portal.identity.models import Passkey, WebAuthnChallenge
 from portal.notify.models import InboxMessage, OutboxMessage
 from tests.conftest import PageCheckingClient, sign_in
+from tests.helpers import assertion, post_json, register, sign_out
 from tests.softauthn import UP, SoftAuthenticator
-
-
-def post_json(client: PageCheckingClient, path: str, body=None, **kwargs):
-    token = client.csrf_token("/sign-in")
-    return client.post(path, json=body if body is not None else {},
-                       headers={"X-CSRF-Token": token}, **kwargs)
-
-
-def register(client: PageCheckingClient, authenticator: SoftAuthenticator, **bend):
-    options = post_json(client, "/webauthn/register/options").json()
-    return post_json(client, "/webauthn/register/verify",
-                     authenticator.create(options, **bend))
-
-
-def assertion(client: PageCheckingClient, authenticator: SoftAuthenticator, **bend):
-    options = post_json(client, "/webauthn/authenticate/options").json()
-    return options, authenticator.get(options, **bend)
-
-
-def sign_out(client: PageCheckingClient) -> None:
-    client.post("/sign-out", data={"csrf_token": client.csrf_token("/account")})
 
 
 @pytest.fixture
@@ -185,6 +165,24 @@ def test_malformed_cbor_is_a_400_not_a_500(signed_in_client, authenticator) -> N
     response = authenticator.create(options)
     response["response"]["attestationObject"] = "bm90LWNib3I"  # "not-cbor"
     refused(post_json(signed_in_client, "/webauthn/register/verify", response), "could not be saved")
+
+
+@pytest.mark.parametrize("handle", [123, "a", ["x"], {"y": 1}])
+def test_a_strange_user_handle_is_refused_not_a_crash(signed_in_client, handle) -> None:
+    authenticator = SoftAuthenticator()
+    register(signed_in_client, authenticator)
+    sign_out(signed_in_client)
+    _, response = assertion(signed_in_client, authenticator)
+    response["response"]["userHandle"] = handle
+    result = post_json(signed_in_client, "/webauthn/authenticate/verify", response)
+    assert result.status_code == 400 and result.json()["error"]
+
+
+def test_deeply_nested_json_is_refused_not_a_crash(client: PageCheckingClient) -> None:
+    token = client.csrf_token("/sign-in")
+    response = client.post("/webauthn/authenticate/verify", content=b"[" * 200_000,
+                           headers={"X-CSRF-Token": token, "Content-Type": "application/json"})
+    assert response.status_code == 400
 
 
 def test_registration_needs_sign_in(client: PageCheckingClient) -> None:

@@ -29,9 +29,18 @@ from portal.updates import delivery, rules, worker
 from portal.updates.models import Delivery, DeliveryChannel, DeliveryStatus, Update, UpdatePreferences
 from portal.web.sessions import WebSession
 from tests.conftest import PageCheckingClient, make_app, make_settings, sign_in
+from tests.helpers import (
+    at,
+    checked,
+    incident_update,
+    main_text,
+    prefer,
+    settings_form,
+    someone,
+    today,
+    token,
+)
 from tests.push_endpoint import FakeDevice, PushEndpoint
-from tests.test_update_rules import at, incident_update, prefer, someone, today
-from tests.test_updates_pages import checked, main_text, settings_form, token
 
 KEYS = keys.generate()
 

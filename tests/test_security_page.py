@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlmodel import Session, select
 
 from portal.identity.models import Passkey, Person
 from portal.notify.models import InboxMessage
-from portal.web.sessions import WebSession
+from portal.web.sessions import WebSession, hash_id
 from tests.conftest import PageCheckingClient, sign_in
 from tests.page_checks import parse, text_of
 
@@ -71,6 +73,12 @@ def test_someone_elses_passkey_is_not_found(app, db: Session) -> None:
     assert db.get(Passkey, passkey.id) is not None
 
 
+def test_an_impossible_passkey_number_is_a_400(signed_in_client) -> None:
+    response = signed_in_client.get("/account/security/passkeys/99999999999999999999/rename")
+    assert response.status_code == 400
+    assert "Sorry, we could not understand that request" in response.text
+
+
 def test_sign_out_everywhere_else(app, signed_in_client, db: Session) -> None:
     with PageCheckingClient(app, headers={"User-Agent": "Mozilla/5.0 (Linux; Android 14) "
                                           "Chrome/156.0 Mobile Safari/537.36"}) as phone:
@@ -84,6 +92,22 @@ def test_sign_out_everywhere_else(app, signed_in_client, db: Session) -> None:
         assert phone.get("/account", follow_redirects=False).status_code == 303
     assert signed_in_client.get("/account").url.path == "/account"
     assert len(db.exec(select(WebSession).where(WebSession.person_id.is_not(None))).all()) == 1
+
+
+def test_dead_sessions_are_not_listed_as_places_you_are_signed_in(app, signed_in_client,
+                                                                    db: Session) -> None:
+    db.add(WebSession(id_hash=hash_id("old-phone"), person_id=_sam_id(db),
+                      user_agent="Mozilla/5.0 (iPhone) Safari/604.1",
+                      last_seen_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)))
+    db.commit()
+    assert "Safari on iPhone" not in signed_in_client.get("/account/security").text
+
+
+def _sam_id(db: Session) -> int:
+    from portal.demo.personas import PERSONAS
+    from portal.demo.service import person_for
+
+    return person_for(db, PERSONAS[2]).id
 
 
 def test_stay_signed_in_resets_the_idle_timer(signed_in_client) -> None:

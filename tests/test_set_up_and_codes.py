@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from types import SimpleNamespace
 
 import pytest
 from sqlmodel import Session, select
@@ -11,21 +12,12 @@ from sqlmodel import Session, select
 from portal.accounts.models import CustomerAccount
 from portal.activity.models import ActivityEntry
 from portal.identity.models import OneTimeCode
+from portal.identity.signing_in import client_address
 from portal.notify.models import InboxMessage, OutboxMessage
+from portal.web.ratelimit import Limit, allow
 from tests.conftest import PageCheckingClient
+from tests.helpers import latest_code, submit
 from tests.page_checks import parse, text_of
-
-
-def submit(client: PageCheckingClient, path: str, **fields):
-    token = client.csrf_token(path.split("?")[0])
-    return client.post(path, data={"csrf_token": token, **fields}, follow_redirects=False)
-
-
-def latest_code(db: Session, to: str) -> str:
-    message = db.exec(select(OutboxMessage).where(OutboxMessage.to == to)
-                      .order_by(OutboxMessage.id.desc())).first()  # type: ignore[union-attr]
-    assert message is not None, f"no message to {to}"
-    return re.search(r"\b(\d{6})\b", message.body).group(1)
 
 
 def normalised(html: str) -> str:
@@ -102,6 +94,12 @@ def test_set_up_needs_postcode_or_date_of_birth(client) -> None:
     assert "Enter your postcode or your date of birth" in response.text
 
 
+def test_an_enormous_year_of_birth_is_an_error_not_a_crash(client: PageCheckingClient) -> None:
+    response = submit(client, "/set-up", reference="NF-200100",
+                      **{"dob-day": "1", "dob-month": "1", "dob-year": "9" * 20})
+    assert response.status_code == 422 and 'href="#dob-day"' in response.text
+
+
 def test_code_is_single_use_and_bound_to_the_session(client, app, db: Session) -> None:
     submit(client, "/set-up", reference="NF-200100", postcode="NF4 1GH")
     code = latest_code(db, "priya@example.org")
@@ -172,6 +170,39 @@ def test_code_requests_are_rate_limited(client) -> None:
         submit(client, "/sign-in", identifier="sam@example.org")
     response = submit(client, "/sign-in", identifier="sam@example.org")
     assert response.status_code == 422 and "Wait 15 minutes" in response.text
+
+
+def test_spelling_a_reference_differently_shares_one_limit(client: PageCheckingClient) -> None:
+    variants = ["NF-101502", "nf101502", "N F 101502", "NF 101 502", "nf-10-15-02"]
+    for spelling in variants:
+        assert submit(client, "/sign-in", identifier=spelling).status_code == 303
+    response = submit(client, "/sign-in", identifier="Nf1015 02")
+    assert response.status_code == 422 and "Wait 15 minutes" in response.text
+
+
+def test_email_case_shares_one_limit(client: PageCheckingClient) -> None:
+    for spelling in ["sam@example.org", "SAM@example.org", "Sam@Example.org", "sam@EXAMPLE.org",
+                     " sam@example.org "]:
+        submit(client, "/sign-in", identifier=spelling)
+    assert submit(client, "/sign-in", identifier="sAm@example.org").status_code == 422
+
+
+def test_refused_tries_do_not_make_the_wait_longer(db: Session) -> None:
+    limit = Limit("test", 2, dt.timedelta(minutes=15))
+    assert [allow(db, limit, "x") for _ in range(4)] == [True, True, False, False]
+    from sqlmodel import select
+
+    from portal.web.ratelimit import RateLimitHit
+    assert len(db.exec(select(RateLimitHit)).all()) == 2
+
+
+@pytest.mark.parametrize(("host", "key"), [
+    ("203.0.113.7", "203.0.113.7"),
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:ffff::9", "2001:db8:1:2::/64"),
+])
+def test_ipv6_clients_are_limited_by_their_64(host: str, key: str) -> None:
+    assert client_address(SimpleNamespace(client=SimpleNamespace(host=host))) == key
 
 
 @pytest.mark.parametrize("typed", ["", "12345", "abcdef"])

@@ -18,7 +18,7 @@ from portal.clock import aware, utcnow
 from portal.notify.models import OutboxMessage
 from portal.updates import delivery, service, worker
 from portal.updates.models import Delivery, DeliveryChannel, DeliveryStatus, Update, UpdateKind
-from tests.test_update_rules import (
+from tests.helpers import (
     at,
     deliver,
     deliveries,

@@ -5,79 +5,28 @@ steps are called with the `now` each test chooses."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
 from sqlmodel import Session, col, select
 
-from portal.accounts.models import Bill, CustomerAccount, ServiceKind
+from portal.accounts.models import Bill, CustomerAccount
 from portal.activity.models import ActivityEntry
-from portal.clock import aware, today_in
-from portal.demo.personas import persona
-from portal.demo.service import person_for
+from portal.clock import aware
 from portal.identity.models import Person
 from portal.needs.models import CommunicationNeeds
 from portal.notify.models import OutboxMessage
-from portal.ops.models import Incident, IncidentStage, IncidentVersion
 from portal.settings import Settings
 from portal.updates import delivery, rules, service
 from portal.updates.models import (
-    Delivery,
     DeliveryChannel,
     DeliveryStatus,
     Update,
     UpdateKind,
-    UpdatePreferences,
 )
+from tests.helpers import ZONE, at, deliver, deliveries, incident_update, prefer, someone, today
 
-ZONE = "Europe/London"
 PORTAL, EMAIL, TEXT = DeliveryChannel.portal, DeliveryChannel.email, DeliveryChannel.text
-
-
-def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    """A moment on the local clock, in UTC."""
-    return dt.datetime.combine(day, dt.time(hour, minute), ZoneInfo(ZONE)).astimezone(dt.UTC)
-
-
-def today() -> dt.date:
-    """The demo's bills and cases are laid out around the real today."""
-    return today_in(ZONE)
-
-
-def someone(db: Session, key: str = "sam") -> Person:
-    found = persona(key)
-    assert found is not None
-    return person_for(db, found)
-
-
-def prefer(db: Session, person: Person, *, channels: dict[str, list[str]] | None = None,
-           quiet: tuple[dt.time, dt.time] | None = (dt.time(21), dt.time(8)),
-           daily_cap: int | None = None) -> None:
-    db.add(UpdatePreferences(person_id=person.id, channels=json.dumps(channels or {}),
-                             quiet_from=quiet[0] if quiet else None,
-                             quiet_until=quiet[1] if quiet else None, daily_cap=daily_cap))
-    db.commit()
-
-
-def incident_update(db: Session, person: Person, title: str, now: dt.datetime, *,
-                    safety_critical: bool = False) -> Update:
-    """An update about a problem in the person's area, with words of our own."""
-    incident = Incident(service=ServiceKind.water, areas="NF2", safety_critical=safety_critical)
-    db.add(incident)
-    db.flush()
-    assert incident.id is not None
-    db.add(IncidentVersion(incident_id=incident.id, version=1, stage=IncidentStage.fixing, title=title,
-                           what_is_happening="A pipe burst.", who_is_affected="Homes in NF2.",
-                           what_to_do="Use bottled water.", fanned_out_at=now))
-    made = service.create_update(db, person_id=person.id, kind=UpdateKind.incidents, message="incident",
-                                 source_key=f"incident:{incident.id}:v1", link="/status",
-                                 params={"incident_id": incident.id, "version": 1},
-                                 safety_critical=safety_critical, incident_id=incident.id, now=now)
-    assert made is not None
-    db.commit()
-    return made
 
 
 def late_bill_update(db: Session, person: Person, now: dt.datetime) -> Update:
@@ -95,17 +44,8 @@ def late_bill_update(db: Session, person: Person, now: dt.datetime) -> Update:
     return made
 
 
-def deliver(app: FastAPI, settings: Settings, now: dt.datetime, worker: str = "worker-1") -> dict[str, int]:
-    return delivery.deliver_due(app.state.engine, settings, worker_id=worker, now=now)
-
-
 def digests(app: FastAPI, settings: Settings, now: dt.datetime, worker: str = "worker-1") -> int:
     return delivery.send_digests(app.state.engine, settings, worker_id=worker, now=now)
-
-
-def deliveries(db: Session, update: Update) -> dict[tuple[DeliveryChannel, int], Delivery]:
-    db.expire_all()
-    return {(d.channel, d.step): d for d in db.exec(select(Delivery).where(Delivery.update_id == update.id))}
 
 
 def outbox(db: Session, person: Person | None = None) -> list[OutboxMessage]:

@@ -34,7 +34,7 @@ from portal.notify.models import OutboxMessage
 from portal.updates import delivery, rules
 from portal.updates.models import Delivery, DeliveryStatus, Update, UpdateKind, UpdatePreferences
 from tests.conftest import postgres_url
-from tests.test_email import free_port
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.postgres
 

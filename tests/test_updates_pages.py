@@ -26,6 +26,7 @@ from portal.updates.models import (
 )
 from portal.web.sessions import WebSession
 from tests.conftest import PageCheckingClient, sign_in, stream_calls
+from tests.helpers import checked, main_text, settings_form, token
 from tests.page_checks import parse, text_of
 
 OLU_FAILED_PAYMENT = 68  # In the demo data.
@@ -51,12 +52,6 @@ def make_update(db: Session, key: str, source: str, *, message: str = "payment_f
     return made
 
 
-def main_text(html: str) -> str:
-    main = parse(html).find(".//main")
-    assert main is not None
-    return text_of(main)
-
-
 def header_link(html: str) -> str | None:
     link = parse(html).find(".//header//a[@href='/updates']")
     return None if link is None else text_of(link)
@@ -77,19 +72,10 @@ def field_value(html: str, name: str) -> str | None:
     return None if found is None else found.get("value")
 
 
-def checked(html: str, name: str) -> list[str]:
-    return [box.get("value") or "" for box in parse(html).iter("input")
-            if box.get("name") == name and box.get("checked") is not None]
-
-
 @pytest.fixture
 def olu(client: PageCheckingClient) -> PageCheckingClient:
     sign_in(client, "olu")
     return client
-
-
-def token(client: PageCheckingClient, path: str = "/updates/settings") -> str:
-    return client.csrf_token(path)
 
 
 # The list
@@ -231,15 +217,6 @@ def test_a_done_update_says_so_and_offers_no_reminders(olu: PageCheckingClient, 
 
 
 # Settings
-
-
-def settings_form(**changes: str | list[str]) -> dict[str, str | list[str]]:
-    """The form as the page sends it with the defaults, with some changes."""
-    form: dict[str, str | list[str]] = {f"channels_{kind.value}": ["email"] for kind in UpdateKind
-                                        if kind is not UpdateKind.offers}
-    form.update(quiet="on", quiet_from="21:00", quiet_until="08:00", cap="on", daily_cap="3")
-    form.update(changes)
-    return form
 
 
 def test_settings_show_the_defaults_and_where_we_send(olu: PageCheckingClient) -> None:
