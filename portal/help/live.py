@@ -54,12 +54,15 @@ class ThreadStream(ConversationStream):
         super().__init__(*args)
         self.last_shown = after
 
-    def new_messages(self, db: Session, current: HelpRequest) -> Fragments:
-        fresh = conversations.said(db, current, self.actor.person_id, after_id=self.last_shown)
+    def sent(self, fresh: list[conversations.Said]) -> Fragments:
+        """Messages the page has not shown yet, remembered as shown."""
         if not fresh:
             return []
         self.last_shown = fresh[-1].id
         return [("message", fragment(self.templates, "message_items", fresh))]
+
+    def new_messages(self, db: Session, current: HelpRequest) -> Fragments:
+        return self.sent(conversations.said(db, current, self.actor.person_id, after_id=self.last_shown))
 
     def first(self, db: Session) -> Fragments:
         current = self.current(db)
@@ -76,23 +79,20 @@ class ThreadStream(ConversationStream):
         return []
 
 
-class ChatStream(ConversationStream):
+class ChatStream(ThreadStream):
     """A live chat: new messages, "Dewi is typing…", and where the chat is (someone joined, it
     ended), each said once."""
 
     def __init__(self, *args: Any, after: int, shown_state: str) -> None:
-        super().__init__(*args)
-        self.last_shown, self.shown_state = after, shown_state
+        super().__init__(*args, after=after)
+        self.shown_state = shown_state
 
     def new_messages(self, db: Session, current: HelpRequest) -> Fragments:
         fresh = conversations.said(db, current, self.actor.person_id, after_id=self.last_shown)
-        if not fresh:
-            return []
-        self.last_shown = fresh[-1].id
-        fragments = [("message", fragment(self.templates, "message_items", fresh))]
+        sent = self.sent(fresh)
         if any(not m.mine for m in fresh):
-            fragments.append(("typing", ""))  # They sent it, so they stopped typing.
-        return fragments
+            sent.append(("typing", ""))  # They sent it, so they stopped typing.
+        return sent
 
     def where_it_is(self, db: Session, current: HelpRequest) -> Fragments:
         view = conversations.chat_view(db, self.settings, current)
