@@ -74,6 +74,10 @@ class ThreadStream(ConversationStream):
             return []
         if event.get("event") == "message":
             return self.new_messages(db, current)
+        return self.other_event(db, current, event)
+
+    def other_event(self, db: Session, current: HelpRequest, event: dict) -> Fragments:
+        """Anything but a message: a word when we close the conversation."""
         if current.status in conversations.FINISHED:
             return [("status", fragment(self.templates, "thread_closed")), ("ended", "")]
         return []
@@ -109,12 +113,7 @@ class ChatStream(ThreadStream):
         current = self.current(db)
         return (self.new_messages(db, current) + self.where_it_is(db, current)) if current is not None else []
 
-    def next(self, db: Session, event: dict) -> Fragments:
-        current = self.current(db)
-        if current is None:
-            return []
-        if event.get("event") == "message":
-            return self.new_messages(db, current)
+    def other_event(self, db: Session, current: HelpRequest, event: dict) -> Fragments:
         if event.get("event") == "typing":
             if event.get("by") != "adviser" or current.claimed_by_person_id is None:
                 return []
