@@ -133,7 +133,7 @@ def server(database_url: str, redis_url: str, log: Path,
     """The portal serving on a free port until the block ends; yields (port, process id)."""
     port = free_port()
     env = {**os.environ, "PORTAL_DATABASE_URL": database_url, "PORTAL_BROKER_URL": redis_url,
-           "PORTAL_RUN_WORKER": "0", "PORTAL_ENV": "test", "PORTAL_DEMO": "0",
+           "PORTAL_WORKER__RUN": "0", "PORTAL_ENV": "test", "PORTAL_DEMO": "0",
            "PORTAL_BASE_URL": f"http://localhost:{port}"}
     with log.open("w") as output:
         process = subprocess.Popen([*command, "--port", str(port)],  # noqa: S603 (our own command)

@@ -36,8 +36,8 @@ def free_port() -> int:
 STARTUP_SECONDS = 90
 
 # Open every day and hour, so the chat and callback journeys do not depend on when tests run.
-ALWAYS_OPEN = {"PORTAL_HELP_HOURS": '["mon-sun 00:00-23:59"]', "PORTAL_HELP_CLOSED_DAYS": "[]",
-               "PORTAL_HELP_BANK_HOLIDAYS": ""}
+ALWAYS_OPEN = {"PORTAL_HELP__HOURS": '["mon-sun 00:00-23:59"]', "PORTAL_HELP__EXTRA_CLOSED_DAYS": "[]",
+               "PORTAL_HELP__BANK_HOLIDAYS": ""}
 
 
 @contextmanager

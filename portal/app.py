@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await broker.start()
         previous, app.state.broker = getattr(app.state, "broker", None), broker
         background = [asyncio.create_task(purge_forever(engine, settings))]
-        if settings.run_worker:
+        if settings.worker.run:
             background.append(asyncio.create_task(worker.run_forever(engine, settings, broker)))
         yield
         for task in background:
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         lifespan=lifespan,
-        title=settings.organisation_name,
+        title=settings.organisation.name,
         docs_url=None, redoc_url=None, openapi_url=None,
         # Before every route: a carer acting for someone may use only what that person allowed.
         dependencies=[Depends(carer_guard)],

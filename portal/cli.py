@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from portal import db as database
 from portal import logs
-from portal.settings import ROOT, Settings
+from portal.settings import ROOT, Settings, variable_name, warn_about_old_names
 from portal.vapid import generate as generate_vapid_keys
 
 app = typer.Typer(help="Run and look after the customer portal.", no_args_is_help=True)
@@ -25,13 +25,19 @@ DEMO_DATABASE = ROOT / "demo.db"
 GRACEFUL_SHUTDOWN_SECONDS = 3
 
 
+def start_logging(settings: Settings) -> None:
+    """Set up logs as the settings say, then warn about any old setting names in use."""
+    logs.setup(settings.log_format, settings.log_level)
+    warn_about_old_names()
+
+
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, proxy_headers: bool = False) -> None:
     """Serve the portal with the settings from PORTAL_* environment variables."""
     from portal.app import create_app
 
     settings = Settings()
-    logs.setup(settings.log_format, settings.log_level)
+    start_logging(settings)
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=proxy_headers,
                 timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, log_config=None)
 
@@ -45,14 +51,13 @@ def demo(host: str = "127.0.0.1", port: int = 8000, database_file: Path = DEMO_D
     os.environ["PORTAL_DATABASE_URL"] = f"sqlite:///{database_file}"
     # Forms check the Origin, so it must match the address people browse to.
     os.environ.setdefault("PORTAL_BASE_URL", f"http://localhost:{port}")
-    if not (os.environ.get("PORTAL_VAPID_PUBLIC_KEY") or os.environ.get("PORTAL_VAPID_PRIVATE_KEY")):
+    settings = Settings()  # Refuses demo mode in production, and one VAPID key without the other.
+    if not settings.push.available:
         # Throwaway keys, so notifications work in the demo (a fresh demo forgets every device anyway).
         keys = generate_vapid_keys()
-        settings = Settings(vapid_public_key=keys.public, vapid_private_key=keys.private)
-    else:
-        settings = Settings()
-    # Either way, Settings refuse demo mode in production.
-    logs.setup(settings.log_format, settings.log_level)
+        settings = Settings(push=settings.push.model_copy(
+            update={"vapid_public_key": keys.public, "vapid_private_key": keys.private}))
+    start_logging(settings)
     database.upgrade(settings.database_url)
     seed_demo(settings)
     typer.echo(f"Demo ready at http://localhost:{port} (choose a person at /demo)")
@@ -73,8 +78,8 @@ def seed_demo(settings: Settings) -> None:
 def vapid() -> None:
     """Make a new key pair for web push (notifications) and print the settings to use it."""
     keys = generate_vapid_keys()
-    typer.echo(f"PORTAL_VAPID_PUBLIC_KEY={keys.public}")
-    typer.echo(f"PORTAL_VAPID_PRIVATE_KEY={keys.private}")
+    typer.echo(f"{variable_name('push', 'vapid_public_key')}={keys.public}")
+    typer.echo(f"{variable_name('push', 'vapid_private_key')}={keys.private}")
     typer.echo("# Keep the private key secret. A new pair means every device must turn notifications on "
                "again.", err=True)
 
@@ -104,7 +109,7 @@ def worker(once: bool = typer.Option(False, "--once", help="Do one pass, then st
     from portal.updates.worker import run_forever, run_once
 
     settings = Settings()
-    logs.setup(settings.log_format, settings.log_level)
+    start_logging(settings)
     engine = database.make_engine(settings.database_url)
 
     async def main() -> None:

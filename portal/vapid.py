@@ -34,8 +34,8 @@ def b64url_decode(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class KeyPair:
-    public: str  # For PORTAL_VAPID_PUBLIC_KEY (and the browser's applicationServerKey).
-    private: str  # For PORTAL_VAPID_PRIVATE_KEY: the raw 32-byte private number.
+    public: str  # For PORTAL_PUSH__VAPID_PUBLIC_KEY (and the browser's applicationServerKey).
+    private: str  # For PORTAL_PUSH__VAPID_PRIVATE_KEY: the raw 32-byte private number.
 
 
 def generate() -> KeyPair:
@@ -63,16 +63,17 @@ def check_pair(public: str, private: str) -> None:
         signer = load_private(private)
         key = signer.private_key
     except Exception as error:  # py_vapid raises whatever its decoder does.
-        raise ValueError("PORTAL_VAPID_PRIVATE_KEY is not a P-256 private key (make a pair with "
-                         "`portal vapid`).") from error
+        raise ValueError("PORTAL_PUSH__VAPID_PRIVATE_KEY is not a P-256 private key (make a pair "
+                         "with `portal vapid`).") from error
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise ValueError("PORTAL_VAPID_PRIVATE_KEY must be a P-256 key.")
+        raise ValueError("PORTAL_PUSH__VAPID_PRIVATE_KEY must be a P-256 key.")
     try:
         raw = b64url_decode(public)
     except ValueError:
         raw = b""
     if len(raw) != PUBLIC_KEY_BYTES or raw[0] != 4:
-        raise ValueError("PORTAL_VAPID_PUBLIC_KEY must be base64url of an uncompressed P-256 point "
-                         "(65 bytes).")
+        raise ValueError("PORTAL_PUSH__VAPID_PUBLIC_KEY must be base64url of an uncompressed P-256 "
+                         "point (65 bytes).")
     if b64url(raw) != public_key_of(key):
-        raise ValueError("PORTAL_VAPID_PUBLIC_KEY is not the public key of PORTAL_VAPID_PRIVATE_KEY.")
+        raise ValueError("PORTAL_PUSH__VAPID_PUBLIC_KEY is not the public key of "
+                         "PORTAL_PUSH__VAPID_PRIVATE_KEY.")

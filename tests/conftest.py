@@ -50,12 +50,16 @@ class PageCheckingClient(TestClient):
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Test settings; a group given as a dict (`help={"phone": ...}`) changes only the names in it."""
     values: dict[str, Any] = {"env": "test", "demo": True,
                               "database_url": f"sqlite:///{tmp_path / 'portal.db'}",
                               "base_url": "http://testserver",
                               # Tests run the worker themselves (worker.run_once), at a time they choose.
-                              "run_worker": False}
-    values.update(overrides)
+                              "worker": {"run": False}}
+    for name, value in overrides.items():
+        if isinstance(value, dict) and isinstance(values.get(name), dict):
+            value = {**values[name], **value}
+        values[name] = value
     return Settings(**values)
 
 

@@ -158,7 +158,7 @@ def test_email_change_with_the_code_from_the_new_address(signed_in_client, db: S
     assert db.get(Person, changed.holder_person_id).email == "sam.new@example.org"
     (told,) = messages_to(db, "sam@example.org")
     assert told.subject == "Your email address was changed"
-    assert f"If this was not you, call us on {settings.help_phone}." in told.body
+    assert f"If this was not you, call us on {settings.help.phone}." in told.body
     assert db.exec(select(InboxMessage).where(
         InboxMessage.subject == "Your email address was changed")).one()
     entry = db.exec(select(ActivityEntry).where(ActivityEntry.action == "email_changed")).one()

@@ -36,8 +36,8 @@ def smtp_server():
 
 def test_queued_email_is_delivered_over_smtp(smtp_server, app, tmp_path) -> None:
     controller, inbox = smtp_server
-    settings = make_settings(tmp_path, smtp_host="127.0.0.1", smtp_port=controller.port,
-                             mail_from="account@northfield.example")
+    settings = make_settings(tmp_path, mail={"smtp_host": "127.0.0.1", "smtp_port": controller.port,
+                                             "from_address": "account@northfield.example"})
     with Session(app.state.engine) as db:
         queue_email(db, "sam@example.org", "Your code", "Your code is 123456.")
         db.commit()
@@ -53,7 +53,7 @@ def test_queued_email_is_delivered_over_smtp(smtp_server, app, tmp_path) -> None
 
 
 def test_email_waits_when_the_server_is_down(app, tmp_path) -> None:
-    settings = make_settings(tmp_path, smtp_host="127.0.0.1", smtp_port=free_port())
+    settings = make_settings(tmp_path, mail={"smtp_host": "127.0.0.1", "smtp_port": free_port()})
     with Session(app.state.engine) as db:
         queue_email(db, "sam@example.org", "Your code", "Your code is 123456.")
         db.commit()
@@ -84,8 +84,8 @@ def parts_of(message) -> dict[str, str]:
 
 
 def smtp_settings(tmp_path, port: int):
-    return make_settings(tmp_path, smtp_host="127.0.0.1", smtp_port=port,
-                         mail_from="updates@northfield.example")
+    return make_settings(tmp_path, mail={"smtp_host": "127.0.0.1", "smtp_port": port,
+                                         "from_address": "updates@northfield.example"})
 
 
 def test_an_update_reaches_the_inbox_as_plain_text(smtp_server, app, db, tmp_path) -> None:

@@ -155,8 +155,8 @@ def settings_app(tmp_path: Path, **overrides: object) -> FastAPI:
 
 
 def test_settings_choose_the_words_the_wait_and_the_channels(tmp_path: Path) -> None:
-    app = settings_app(tmp_path, help_call_cost="Calls cost up to 9p a minute.",
-                       help_phone_wait_minutes=12, help_relay_uk=False, help_bsl_url="")
+    app = settings_app(tmp_path, help={"call_cost": "Calls cost up to 9p a minute.",
+                                       "phone_wait_minutes": 12, "relay_uk": False, "bsl_url": ""})
     with PageCheckingClient(app) as client:
         root = help_page(client)
     phone = text_of(section(root, "phone"))

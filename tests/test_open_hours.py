@@ -50,7 +50,7 @@ def utc(*args: int) -> dt.datetime:
 
 
 def status(now: dt.datetime, settings: Settings) -> OpenStatus:
-    return status_at(now, settings.help_hours, settings.closed_days, settings.time_zone)
+    return status_at(now, settings.help.hours, settings.help.closed_days, settings.time_zone)
 
 
 def said(now: dt.datetime, settings: Settings, customer_tz: str = UK) -> str:
@@ -104,8 +104,8 @@ def test_a_bank_holiday_is_closed(settings: Settings) -> None:
 
 
 def test_an_opening_more_than_a_week_away_gives_the_date(settings: Settings) -> None:
-    settings = Settings(env="test", help_closed_days=[dt.date(2026, 11, 30) + dt.timedelta(days=n)
-                                                      for n in range(14)])
+    settings = Settings(env="test", help={"extra_closed_days": [dt.date(2026, 11, 30) + dt.timedelta(days=n)
+                                                                for n in range(14)]})
     assert said(london(2026, 11, 28, 14, 0), settings) == (
         "Closed now. We open again on Monday, 14 December 2026 at 08:00")
 
@@ -125,11 +125,11 @@ def test_hours_past_midnight_and_groups_that_touch() -> None:
 
 
 def test_closed_days_listed_are_the_next_few_weeks_only(settings: Settings) -> None:
-    assert upcoming_closed_days(london(2026, 12, 10, 9, 0), settings.closed_days, UK) == [
+    assert upcoming_closed_days(london(2026, 12, 10, 9, 0), settings.help.closed_days, UK) == [
         dt.date(2026, 12, 25), dt.date(2026, 12, 28), dt.date(2027, 1, 1)]
-    assert upcoming_closed_days(london(2026, 12, 26, 9, 0), settings.closed_days, UK)[0] == (
+    assert upcoming_closed_days(london(2026, 12, 26, 9, 0), settings.help.closed_days, UK)[0] == (
         dt.date(2026, 12, 28))
-    assert upcoming_closed_days(london(2026, 6, 1, 9, 0), settings.closed_days, UK) == []
+    assert upcoming_closed_days(london(2026, 6, 1, 9, 0), settings.help.closed_days, UK) == []
 
 
 # Clocks changing -------------------------------------------------------------------------------------
@@ -203,9 +203,9 @@ def test_welsh_days_and_times(settings: Settings) -> None:
     i18n.set_locale("cy")
     text = said(london(2026, 11, 28, 13, 0), settings)
     assert "Dydd Llun" in text and "08:00" in text
-    assert [h.days for h in opening_hours(settings.help_hours)][1] == "Dydd Sadwrn"
-    far = Settings(env="test", help_closed_days=[dt.date(2026, 11, 30) + dt.timedelta(days=n)
-                                                 for n in range(14)])
+    assert [h.days for h in opening_hours(settings.help.hours)][1] == "Dydd Sadwrn"
+    far = Settings(env="test", help={"extra_closed_days": [dt.date(2026, 11, 30) + dt.timedelta(days=n)
+                                                           for n in range(14)]})
     assert "Dydd Llun, 14 Rhagfyr 2026" in said(london(2026, 11, 28, 14, 0), far)
 
 
@@ -276,7 +276,8 @@ def test_slots_follow_the_wall_clock_when_clocks_go_back(settings: Settings) -> 
 
 
 def test_slot_length_and_places_come_from_settings() -> None:
-    settings = Settings(env="test", callback_slot_minutes=60, callbacks_per_slot=1, callback_days_ahead=1)
+    settings = Settings(env="test", help={"callback_slot_minutes": 60, "callbacks_per_slot": 1,
+                                           "callback_days_ahead": 1})
     now = london(2026, 11, 25, 6, 0)
     slots = callback_slots(now, settings, {london(2026, 11, 25, 9, 0): 1})
     assert [s.hour for s in slots] == [8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
@@ -291,6 +292,7 @@ def test_bank_holidays_come_from_the_holidays_package_for_the_chosen_region_and_
     assert {dt.date(2032, 12, 27), dt.date(2032, 12, 28)} <= bank_holidays("ENG", 2032)
     assert dt.date(2032, 12, 25) not in bank_holidays("ENG", 2032)
     assert bank_holidays("", 2032) == frozenset()
-    assert dt.date(2026, 12, 1) in Settings(env="test", help_closed_days=["2026-12-01"]).closed_days
-    with pytest.raises(ValidationError, match="help_bank_holidays"):
-        Settings(env="test", help_bank_holidays="Wales")
+    extra = Settings(env="test", help={"extra_closed_days": ["2026-12-01"]})
+    assert dt.date(2026, 12, 1) in extra.help.closed_days
+    with pytest.raises(ValidationError, match="PORTAL_HELP__BANK_HOLIDAYS"):
+        Settings(env="test", help={"bank_holidays": "Wales"})

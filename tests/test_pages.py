@@ -88,7 +88,7 @@ def test_healthz_says_unavailable_when_database_is_gone(settings) -> None:
 def test_theme_uses_organisation_colour(tmp_path) -> None:
     from tests.conftest import make_app, make_settings
 
-    app = make_app(make_settings(tmp_path, brand_colour="#00573F", organisation_name="Glan Water"))
+    app = make_app(make_settings(tmp_path, organisation={"brand_colour": "#00573F", "name": "Glan Water"}))
     with PageCheckingClient(app) as client:
         assert "--brand: #00573f" in client.get("/theme.css").text
         assert "Glan Water" in client.get("/").text

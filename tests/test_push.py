@@ -47,7 +47,8 @@ KEYS = keys.generate()
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path, vapid_public_key=KEYS.public, vapid_private_key=KEYS.private)
+    return make_settings(tmp_path, push={"vapid_public_key": KEYS.public,
+                                         "vapid_private_key": KEYS.private})
 
 
 @pytest.fixture
@@ -101,11 +102,13 @@ def test_portal_vapid_keys_are_a_pair_the_settings_accept(tmp_path: Path) -> Non
     made = keys.generate()
     public = keys.b64url_decode(made.public)
     assert len(public) == 65 and public[0] == 4 and len(keys.b64url_decode(made.private)) == 32
-    settings = make_settings(tmp_path, vapid_public_key=made.public, vapid_private_key=made.private)
-    assert settings.push_available and settings.push_subject == "mailto:no-reply@example.org"
+    settings = make_settings(tmp_path, push={"vapid_public_key": made.public,
+                                             "vapid_private_key": made.private})
+    assert settings.push.available and settings.push_subject == "mailto:no-reply@example.org"
     pem = keys.load_private(made.private).private_pem().decode()  # PEM works too.
-    assert make_settings(tmp_path, vapid_public_key=made.public, vapid_private_key=pem).push_available
-    assert not make_settings(tmp_path).push_available
+    with_pem = make_settings(tmp_path, push={"vapid_public_key": made.public, "vapid_private_key": pem})
+    assert with_pem.push.available
+    assert not make_settings(tmp_path).push.available
 
 
 @pytest.mark.parametrize("public, private, says", [
@@ -118,15 +121,15 @@ def test_portal_vapid_keys_are_a_pair_the_settings_accept(tmp_path: Path) -> Non
 def test_settings_refuse_keys_that_are_not_a_pair(tmp_path: Path, public: str, private: str,
                                                   says: str) -> None:
     with pytest.raises(ValueError, match=says):
-        make_settings(tmp_path, vapid_public_key=public, vapid_private_key=private)
+        make_settings(tmp_path, push={"vapid_public_key": public, "vapid_private_key": private})
 
 
 def test_the_vapid_subject_must_say_how_to_reach_us(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="VAPID_SUBJECT"):
-        make_settings(tmp_path, vapid_public_key=KEYS.public, vapid_private_key=KEYS.private,
-                      vapid_subject="call us")
-    named = make_settings(tmp_path, vapid_public_key=KEYS.public, vapid_private_key=KEYS.private,
-                          mail_from="Northfield <updates@northfield.example>")
+    pair = {"vapid_public_key": KEYS.public, "vapid_private_key": KEYS.private}
+    with pytest.raises(ValueError, match="PORTAL_PUSH__VAPID_SUBJECT"):
+        make_settings(tmp_path, push={**pair, "vapid_subject": "call us"})
+    named = make_settings(tmp_path, push=pair,
+                          mail={"from_address": "Northfield <updates@northfield.example>"})
     assert named.push_subject == "mailto:updates@northfield.example"
 
 
@@ -138,8 +141,8 @@ def test_portal_vapid_prints_the_two_settings(monkeypatch) -> None:
     result = CliRunner().invoke(cli, ["vapid"])
     assert result.exit_code == 0
     lines = dict(line.split("=", 1) for line in result.stdout.splitlines() if line.startswith("PORTAL_"))
-    assert set(lines) == {"PORTAL_VAPID_PUBLIC_KEY", "PORTAL_VAPID_PRIVATE_KEY"}
-    keys.check_pair(lines["PORTAL_VAPID_PUBLIC_KEY"], lines["PORTAL_VAPID_PRIVATE_KEY"])
+    assert set(lines) == {"PORTAL_PUSH__VAPID_PUBLIC_KEY", "PORTAL_PUSH__VAPID_PRIVATE_KEY"}
+    keys.check_pair(lines["PORTAL_PUSH__VAPID_PUBLIC_KEY"], lines["PORTAL_PUSH__VAPID_PRIVATE_KEY"])
 
 
 # Turning notifications on and off
@@ -594,8 +597,9 @@ def test_the_demo_makes_throwaway_keys_without_touching_the_environment(tmp_path
     import portal.cli
     from portal.cli import app as cli
 
-    for name in ("PORTAL_VAPID_PUBLIC_KEY", "PORTAL_VAPID_PRIVATE_KEY", "PORTAL_DEMO", "PORTAL_DATABASE_URL",
-                 "PORTAL_BASE_URL"):
+    key_names = ("PORTAL_PUSH__VAPID_PUBLIC_KEY", "PORTAL_PUSH__VAPID_PRIVATE_KEY", "PORTAL_VAPID_PUBLIC_KEY",
+                 "PORTAL_VAPID_PRIVATE_KEY")
+    for name in (*key_names, "PORTAL_DEMO", "PORTAL_DATABASE_URL", "PORTAL_BASE_URL"):
         # Set first, so monkeypatch puts the environment back as it was after the demo changed it.
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
@@ -604,6 +608,6 @@ def test_the_demo_makes_throwaway_keys_without_touching_the_environment(tmp_path
     result = CliRunner().invoke(cli, ["demo", "--database-file", str(tmp_path / "demo.db")])
     assert result.exit_code == 0, result.output
     [app] = served
-    assert app.state.settings.push_available
-    assert "PORTAL_VAPID_PUBLIC_KEY" not in os.environ
+    assert app.state.settings.push.available
+    assert not set(key_names) & set(os.environ)
     app.state.engine.dispose()

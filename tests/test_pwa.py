@@ -52,14 +52,14 @@ def test_manifest_in_each_language(client: PageCheckingClient, settings: Setting
     with i18n.speaking(locale):
         service_name = i18n.gettext("Manage your account")
         description = i18n.gettext("See your bills and updates, and talk to a person when you need to.")
-    assert manifest["name"] == f"{settings.organisation_name} – {service_name}"
+    assert manifest["name"] == f"{settings.organisation.name} – {service_name}"
     assert manifest["description"] == description
     assert manifest["short_name"] == "Northfield"
     assert len(manifest["short_name"]) <= 12
     assert manifest["start_url"] == "/account"
     assert manifest["scope"] == "/"
     assert manifest["display"] == "standalone"
-    assert manifest["theme_color"] == settings.brand_colour
+    assert manifest["theme_color"] == settings.organisation.brand_colour
     assert manifest["background_color"] == "#ffffff"
     assert {(icon["sizes"], icon["purpose"]) for icon in manifest["icons"]} == {
         ("192x192", "any"), ("512x512", "any"), ("192x192", "maskable"), ("512x512", "maskable")}
@@ -94,8 +94,8 @@ def test_manifest_icons_are_pngs_of_their_size(client: PageCheckingClient) -> No
 def test_icons_follow_the_brand_colour(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    blue = make_app(make_settings(tmp_path / "a", brand_colour="#1d4f91"))
-    green = make_app(make_settings(tmp_path / "b", brand_colour="#00703c"))
+    blue = make_app(make_settings(tmp_path / "a", organisation={"brand_colour": "#1d4f91"}))
+    green = make_app(make_settings(tmp_path / "b", organisation={"brand_colour": "#00703c"}))
     with PageCheckingClient(blue) as one, PageCheckingClient(green) as other:
         first = one.get("/manifest.webmanifest").json()["icons"][0]["src"]
         second = other.get("/manifest.webmanifest").json()["icons"][0]["src"]
@@ -114,7 +114,7 @@ def test_every_page_links_the_manifest_in_its_language(client: PageCheckingClien
     head = root.find(".//head")
     manifest = head.find(".//link[@rel='manifest']")
     assert manifest.get("href") == "/manifest.webmanifest?lang=ar"
-    assert head.find(".//meta[@name='theme-color']").get("content") == settings.brand_colour
+    assert head.find(".//meta[@name='theme-color']").get("content") == settings.organisation.brand_colour
     touch_icon = head.find(".//link[@rel='apple-touch-icon']").get("href")
     assert png_size(client.get(touch_icon).content) == (180, 180)
     scripts = [script.get("src") for script in head.findall(".//script")]
@@ -166,7 +166,8 @@ def test_a_new_release_is_a_new_version(settings: Settings) -> None:
     same = service.release_version(settings, urls)
     assert service.release_version(settings, urls) == same
     assert service.release_version(settings, ["/static/css/portal.css?v=bbbb"]) != same
-    changed = settings.model_copy(update={"help_phone": "0300 999 9999"})
+    new_phone = settings.help.model_copy(update={"phone": "0300 999 9999"})
+    changed = settings.model_copy(update={"help": new_phone})
     assert service.release_version(changed, urls) != same  # The offline page shows the number.
 
 
@@ -183,19 +184,19 @@ def test_offline_page_in_each_language(client: PageCheckingClient, settings: Set
     assert root.get("dir") == ("rtl" if locale == "ar" else "ltr")
     with i18n.speaking(locale):
         heading = i18n.gettext("You are offline")
-        hours = opening_hours(settings.help_hours)
+        hours = opening_hours(settings.help.hours)
     assert text_of(root.find(".//h1")) == heading
     page = response.text
-    assert settings.help_phone in page
-    assert settings.help_phone_international in page
+    assert settings.help.phone in page
+    assert settings.help.phone_international in page
     assert 'href="tel:+443001234567"' in page
-    assert f"18001 {settings.help_phone}" in page
+    assert f"18001 {settings.help.phone}" in page
     for group in hours:
         assert group.days in page and group.times in page
 
 
 def test_offline_page_without_relay_uk(tmp_path: Path) -> None:
-    app = make_app(make_settings(tmp_path, help_relay_uk=False))
+    app = make_app(make_settings(tmp_path, help={"relay_uk": False}))
     with PageCheckingClient(app) as client:
         page = client.get("/offline").text
     assert "18001" not in page

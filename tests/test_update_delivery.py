@@ -39,7 +39,7 @@ def anyio_backend() -> str:
 def test_a_claim_is_one_workers_until_it_runs_out(app: FastAPI, db: Session, settings) -> None:
     sam, now = someone(db), at(today(), 10)
     news = incident_update(db, sam, "Burst pipe on Mill Lane", now)
-    engine, claim_for = app.state.engine, dt.timedelta(seconds=settings.worker_claim_seconds)
+    engine, claim_for = app.state.engine, dt.timedelta(seconds=settings.worker.claim_seconds)
 
     mine = delivery.claim_due(engine, "worker-a", now, claim_for)
     assert len(mine) == 2  # The portal and email.
@@ -142,7 +142,7 @@ def test_a_pass_finds_delivers_and_hands_over_what_the_demo_calls_for(app: FastA
 
 
 def test_a_pass_without_the_scan_leaves_the_accounts_alone(app: FastAPI, db: Session, settings) -> None:
-    """Looking through every account is the slow part, so workers do it every worker_scan_seconds."""
+    """Looking through every account is the slow part, so workers do it every worker.scan_seconds."""
     now = at(today(), 10)
     quick = worker.run_once(app.state.engine, settings, now=now, worker_id="w", scan=False)
     assert "found" not in quick
@@ -173,7 +173,7 @@ async def test_an_update_in_the_portal_is_announced_to_its_person(app: FastAPI, 
 async def test_the_worker_wakes_when_nudged(app: FastAPI, db: Session, settings, tmp_path) -> None:
     from tests.conftest import make_settings
 
-    slow = make_settings(tmp_path, worker_poll_seconds=60)  # Only a nudge can wake it in time.
+    slow = make_settings(tmp_path, worker={"poll_seconds": 60})  # Only a nudge can wake it in time.
     sam = someone(db)
     broker = MemoryBroker()
     await broker.start()

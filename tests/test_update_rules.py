@@ -75,7 +75,7 @@ def test_by_default_the_portal_and_email_and_never_offers(app: FastAPI, db: Sess
     assert email.subject == "Low water pressure in NF2"
     assert "Use bottled water." in email.body
     assert "http://testserver/status" in email.body  # A link that works from an email.
-    assert "Talk to a person" in email.body and settings.help_phone in email.body
+    assert "Talk to a person" in email.body and settings.help.phone in email.body
     assert email.html == ""  # Plain text, unless large print helps.
 
     assert deliver(app, settings, now + dt.timedelta(minutes=5))["sent"] == 0  # Each once only.
@@ -93,7 +93,7 @@ def test_text_too_for_someone_who_said_text_suits_them(app: FastAPI, db: Session
     [text] = [m for m in outbox(db, sam) if m.channel == "sms"]
     assert text.to == sam.phone
     assert text.body.startswith("No water in parts of NF2.") and len(text.body) <= delivery.TEXT_LIMIT
-    assert "http://testserver/status" in text.body and settings.help_phone in text.body
+    assert "http://testserver/status" in text.body and settings.help.phone in text.body
 
 
 def test_quiet_hours_can_cross_midnight() -> None:

@@ -117,8 +117,8 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str, every: fl
 def workers(database: str, smtp, tmp_path: Path) -> Iterator[list[Worker]]:
     port, _ = smtp
     env = {**os.environ, "PORTAL_ENV": "test", "PORTAL_DATABASE_URL": database, "PORTAL_BROKER_URL": "",
-           "PORTAL_SMTP_HOST": "127.0.0.1", "PORTAL_SMTP_PORT": str(port),
-           "PORTAL_WORKER_POLL_SECONDS": "0.02", "PORTAL_WORKER_CLAIM_SECONDS": str(CLAIM_SECONDS),
+           "PORTAL_MAIL__SMTP_HOST": "127.0.0.1", "PORTAL_MAIL__SMTP_PORT": str(port),
+           "PORTAL_WORKER__POLL_SECONDS": "0.02", "PORTAL_WORKER__CLAIM_SECONDS": str(CLAIM_SECONDS),
            "PORTAL_BASE_URL": "http://portal.test"}
     started = [Worker(env, tmp_path / f"worker-{n}.log") for n in (1, 2)]
     try:

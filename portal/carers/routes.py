@@ -204,7 +204,7 @@ def check_code(request: Request, db: SessionDep, settings: SettingsDep,
     if form.validate():
         if not allow(db, service.ACCEPT_PER_CLIENT, client_address(request)):
             form.error("code", _("You have tried too many codes. Wait 15 minutes and try again, or "
-                                 "call us on %(phone)s.", phone=settings.help_phone))
+                                 "call us on %(phone)s.", phone=settings.help.phone))
         else:
             authority = service.invitation_for(db, settings, form.values["code"])
             if authority is None:

@@ -132,7 +132,7 @@ def _send_invitation(db: Session, settings: Settings, authority: CarerAuthority,
     subject = _("%(name)s asked you to help with their account", name=customer_name)
     body = _("%(name)s wants you to help with their %(organisation)s account. To say yes, open "
              "%(link)s or enter the code %(code)s at %(base)s/carers/accept. The code works once "
-             "and lasts 14 days.", name=customer_name, organisation=settings.organisation_name,
+             "and lasts 14 days.", name=customer_name, organisation=settings.organisation.name,
              link=accept_link(settings, code), code=show_code(code), base=settings.base_url.rstrip("/"))
     if authority.carer_email:
         notify.queue_email(db, authority.carer_email, subject, body)
@@ -420,7 +420,7 @@ def record_document(db: Session, settings: Settings, adviser: Actor, account: Cu
         tell(db, customer, _("We recorded that %(carer)s can act for you", carer=invitation.carer_name),
              _("We checked a legal document that lets %(carer)s act for you, and recorded it. Call us "
                "on %(phone)s if this is not right.", carer=invitation.carer_name,
-               phone=settings.help_phone))
+               phone=settings.help.phone))
     db.commit()
     return authority, code
 

@@ -52,7 +52,7 @@ def _changeable(actor: Actor, account: CustomerAccount) -> CustomerAccount:
 
 def _too_many(settings: SettingsDep) -> str:
     return _("You have asked for too many codes. Wait 15 minutes and try again, or call us on "
-             "%(phone)s.", phone=settings.help_phone)
+             "%(phone)s.", phone=settings.help.phone)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -141,7 +141,7 @@ def _problem_message(failed: ChangeFailed, settings: SettingsDep) -> str:
     if failed.problem is Problem.too_many_tries:
         return _("You have tried that code too many times. Ask for a new code.")
     return _("Someone else already uses this email address to sign in. Use a different one, or "
-             "call us on %(phone)s.", phone=settings.help_phone)
+             "call us on %(phone)s.", phone=settings.help.phone)
 
 
 @router.get("/confirm", response_class=HTMLResponse)

@@ -108,7 +108,7 @@ def _send_code(db: Session, settings: Settings, kind: Kind, to: str, code: str) 
         body = _("Your code to change your email address is %(code)s. It lasts 10 minutes. If "
                  "you did not ask for it, ignore this email.", code=code)
         notify.queue_email(db, to, _("Your code for %(organisation)s",
-                                     organisation=settings.organisation_name), body)
+                                     organisation=settings.organisation.name), body)
     else:
         notify.queue_sms(db, to, _("Your code to change your phone number is %(code)s. It lasts "
                                    "10 minutes. If you did not ask for it, ignore this text.",
@@ -217,14 +217,14 @@ def _tell(db: Session, settings: Settings, account: CustomerAccount, holder: Per
         subject = _("Your email address was changed")
         body = _("The email address on your account %(reference)s was changed. If this was not "
                  "you, call us on %(phone)s.", reference=account.reference,
-                 phone=settings.help_phone)
+                 phone=settings.help.phone)
         if old:
             notify.queue_email(db, old, subject, body)
     else:
         subject = _("Your phone number was changed")
         body = _("The phone number on your account %(reference)s was changed. If this was not "
                  "you, call us on %(phone)s.", reference=account.reference,
-                 phone=settings.help_phone)
+                 phone=settings.help.phone)
         if old:
             notify.queue_sms(db, old, body)
         if holder is not None and holder.email:

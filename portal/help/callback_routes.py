@@ -140,7 +140,7 @@ def send(request: Request, actor: CurrentActor, db: SessionDep, settings: Settin
             db, actor, slot, phone=form.values["phone"], topic=form.values["topic"],
             shared=context.chosen(items, form.values["share"]),
             account_id=account.id if account is not None else None,
-            form_key=form_key_or_new(form.values["form_key"]), per_slot=settings.callbacks_per_slot)
+            form_key=form_key_or_new(form.values["form_key"]), per_slot=settings.help.callbacks_per_slot)
     except callbacks.SlotFull:  # Someone took the last place while this form was being sent.
         form.error("slot", FULL)
         return _ask_page(request, db, actor, form, callbacks.offer(db, settings, now), status=422)
@@ -213,7 +213,7 @@ def save_change(request: Request, reference: str, actor: CurrentActor, db: Sessi
     if form.errors or slot is None:
         return _move_page(request, callback, settings, form, offered, status=422)
     try:
-        moved = callbacks.move(db, actor, callback, slot, settings.callbacks_per_slot)
+        moved = callbacks.move(db, actor, callback, slot, settings.help.callbacks_per_slot)
     except callbacks.SlotFull:  # Someone took the last place while this form was being sent.
         form.error("slot", FULL)
         return _move_page(request, callback, settings, form,

@@ -226,4 +226,4 @@ def shared_with_adviser(db: Session, actor: Actor, request: HelpRequest) -> list
 
 
 def slot_length(settings: Settings) -> dt.timedelta:
-    return dt.timedelta(minutes=settings.callback_slot_minutes)
+    return dt.timedelta(minutes=settings.help.callback_slot_minutes)

@@ -312,7 +312,7 @@ def _chat_start_page(request: Request, db: Session, settings: SettingsDep, actor
     return render(request, "help/chat.html", {
         "open_chat": _open_chat(db, actor),
         "availability": conversations.chat_availability(db, settings, actor, now).value,
-        "hours": service.opening_hours(settings.help_hours), "items": context.items(request, db, actor),
+        "hours": service.opening_hours(settings.help.hours), "items": context.items(request, db, actor),
         "form": form, "not_started": not_started}, status_code=status, htmx_main=True)
 
 

@@ -243,7 +243,7 @@ class ChatAvailability(StrEnum):
 
 
 def chat_availability(db: Session, settings: Settings, actor: Actor, at: dt.datetime) -> ChatAvailability:
-    if not service.status_at(at, settings.help_hours, settings.closed_days, settings.time_zone).open:
+    if not service.status_at(at, settings.help.hours, settings.help.closed_days, settings.time_zone).open:
         return ChatAvailability.closed
     if requests.advisers_free_for_chat(db, requests.team_for(db, actor.customer_id)) == 0:
         return ChatAvailability.busy
@@ -273,7 +273,7 @@ def chat_view(db: Session, settings: Settings, request: HelpRequest) -> ChatView
         return ChatView(ChatState.joined, adviser=first_name(adviser.name) if adviser else "")
     position = requests.chat_position(db, request)
     return ChatView(ChatState.waiting, position=position,
-                    wait=service.minutes_wait(position * settings.chat_minutes_per_customer))
+                    wait=service.minutes_wait(position * settings.help.chat_minutes_per_customer))
 
 
 def start_chat(db: Session, broker: Broker, actor: Actor, *, account_id: int | None, body: str,

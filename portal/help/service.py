@@ -176,16 +176,16 @@ def callback_slots(now: dt.datetime, settings: Settings,
     `taken_counts` maps a slot's start to how many callbacks it holds; naive datetimes are read as UTC
     (as the database gives them back). Slots come back in order, aware, in the organisation's zone."""
     zone = ZoneInfo(settings.time_zone)
-    groups = parse_hours(settings.help_hours)
-    closed = frozenset(settings.closed_days)
-    step = dt.timedelta(minutes=settings.callback_slot_minutes)
+    groups = parse_hours(settings.help.hours)
+    closed = frozenset(settings.help.closed_days)
+    step = dt.timedelta(minutes=settings.help.callback_slot_minutes)
     earliest = now.astimezone(dt.UTC) + CALLBACK_NOTICE
     taken = {_as_utc(moment): count for moment, count in taken_counts.items()}
     today = now.astimezone(zone).date()
     slots: list[dt.datetime] = []
     open_days = 0
     for offset in range(LOOK_AHEAD_DAYS):
-        if open_days >= settings.callback_days_ahead:
+        if open_days >= settings.help.callback_days_ahead:
             break
         day_slots = []
         for start, end in day_periods(today + dt.timedelta(days=offset), groups, closed, zone):
@@ -197,7 +197,7 @@ def callback_slots(now: dt.datetime, settings: Settings,
         if day_slots:
             open_days += 1
             slots.extend(moment.astimezone(zone) for moment in day_slots
-                         if taken.get(moment, 0) < settings.callbacks_per_slot)
+                         if taken.get(moment, 0) < settings.help.callbacks_per_slot)
     return slots
 
 
@@ -279,7 +279,7 @@ def waiting_chats(db: Session, team: Team) -> int:
 def chat_status(db: Session, settings: Settings, team: Team) -> ChatStatus:
     waiting = waiting_chats(db, team)
     return ChatStatus(free=advisers_free_for_chat(db, team), waiting=waiting,
-                      wait_minutes=waiting * settings.chat_minutes_per_customer)
+                      wait_minutes=waiting * settings.help.chat_minutes_per_customer)
 
 
 @dataclass(frozen=True)
@@ -300,9 +300,9 @@ class HelpPage:
 
 def call_cost(settings: Settings) -> str:
     """The organisation's words about call costs; without them, the Ofcom rule for 03 numbers."""
-    if settings.help_call_cost:
-        return settings.help_call_cost
-    if settings.help_phone.replace(" ", "").startswith("03"):
+    if settings.help.call_cost:
+        return settings.help.call_cost
+    if settings.help.phone.replace(" ", "").startswith("03"):
         return _("Calls to 0300 numbers cost the same as calls to numbers that start with 01 or 02. "
                  "They are part of any free minutes on your phone plan.")
     return ""
@@ -315,16 +315,16 @@ def minutes_wait(minutes: int) -> str:
 
 def help_page(db: Session, settings: Settings, now: dt.datetime, customer_tz: str,
               team: Team) -> HelpPage:
-    status = status_at(now, settings.help_hours, settings.closed_days, settings.time_zone)
+    status = status_at(now, settings.help.hours, settings.help.closed_days, settings.time_zone)
     phone_wait = ""
-    if status.open and settings.help_phone_wait_minutes is not None:
-        phone_wait = (minutes_wait(settings.help_phone_wait_minutes) if settings.help_phone_wait_minutes
+    if status.open and settings.help.phone_wait_minutes is not None:
+        phone_wait = (minutes_wait(settings.help.phone_wait_minutes) if settings.help.phone_wait_minutes
                       else _("There is no wait right now."))
     chat = chat_status(db, settings, team)
     return HelpPage(
         status=status, status_text=status_text(status, now, customer_tz, settings.time_zone),
-        hours=opening_hours(settings.help_hours), zone=zone_label(settings.time_zone),
-        closed_days=upcoming_closed_days(now, settings.closed_days, settings.time_zone),
+        hours=opening_hours(settings.help.hours), zone=zone_label(settings.time_zone),
+        closed_days=upcoming_closed_days(now, settings.help.closed_days, settings.time_zone),
         call_cost=call_cost(settings), phone_wait=phone_wait, chat=chat,
         chat_wait=minutes_wait(chat.wait_minutes) if status.open and chat.waiting else "",
-        in_person_hours=opening_hours(settings.help_in_person_hours))
+        in_person_hours=opening_hours(settings.help.in_person_hours))

@@ -100,7 +100,7 @@ def registration_options(db: Session, settings: Settings, person: Person,
     existing = db.exec(select(Passkey).where(Passkey.person_id == person.id)).all()
     options = generate_registration_options(
         rp_id=settings.rp_id,
-        rp_name=settings.organisation_name,
+        rp_name=settings.organisation.name,
         user_id=person.webauthn_user_id,
         user_name=person.email or person.name,
         user_display_name=person.name,

@@ -23,7 +23,7 @@ router = APIRouter()
 
 def _too_many(settings) -> str:
     return _("You have tried too many times. Wait 15 minutes and try again, or call us on "
-             "%(phone)s.", phone=settings.help_phone)
+             "%(phone)s.", phone=settings.help.phone)
 
 
 @router.get("/sign-in", response_class=HTMLResponse)

@@ -64,9 +64,9 @@ def _issue_code(db: Session, settings: Settings, session_id: str, purpose: str, 
                             person_id=person.id if person else None)
     contact = account or person
     if contact is not None:
-        subject = _("Your code for %(organisation)s", organisation=settings.organisation_name)
+        subject = _("Your code for %(organisation)s", organisation=settings.organisation.name)
         body = _("Your code is %(code)s. It lasts 10 minutes. If you did not ask for it, ignore "
-                 "this message or call us on %(phone)s.", code=code, phone=settings.help_phone)
+                 "this message or call us on %(phone)s.", code=code, phone=settings.help.phone)
         if contact.email:
             notify.queue_email(db, contact.email, subject, body)
         if contact.phone:
@@ -124,7 +124,7 @@ def finish_set_up(db: Session, settings: Settings, session_id: str, code_id: int
         with i18n.speaking(person.preferred_language):
             notify.tell(db, person, _("You got back into your account"),
                         _("Someone used a code sent to you to get back into your account. If this was "
-                          "not you, call us on %(phone)s.", phone=settings.help_phone))
+                          "not you, call us on %(phone)s.", phone=settings.help.phone))
     db.commit()
     return person
 
@@ -176,7 +176,7 @@ def warn_about_passkey(db: Session, settings: Settings, person_id: int) -> None:
         notify.tell(db, person, _("We stopped a sign-in with one of your passkeys"),
                     _("Someone tried to sign in with a passkey that looked like a copy of yours. We "
                       "stopped it. Call us on %(phone)s so we can help you keep your account safe.",
-                      phone=settings.help_phone))
+                      phone=settings.help.phone))
     db.commit()
 
 
@@ -195,7 +195,7 @@ def added_passkey(db: Session, settings: Settings, person: Person, passkey: Pass
     with i18n.speaking(person.preferred_language):
         notify.tell(db, person, _("A passkey was added to your account"),
                     _("A passkey called %(name)s was added. If this was not you, call us on "
-                      "%(phone)s.", name=passkey.name, phone=settings.help_phone))
+                      "%(phone)s.", name=passkey.name, phone=settings.help.phone))
     db.commit()
 
 
@@ -215,7 +215,7 @@ def remove_passkey(db: Session, settings: Settings, person: Person, passkey: Pas
     with i18n.speaking(person.preferred_language):
         notify.tell(db, person, _("A passkey was removed from your account"),
                     _("The passkey called %(name)s was removed. If this was not you, call us on "
-                      "%(phone)s.", name=passkey.name, phone=settings.help_phone))
+                      "%(phone)s.", name=passkey.name, phone=settings.help.phone))
     db.commit()
 
 

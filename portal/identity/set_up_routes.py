@@ -36,7 +36,7 @@ def check_details(request: Request, db: SessionDep, settings: SettingsDep,
             and allow(db, service.SET_UP_PER_REFERENCE,
                       service.normalise_reference(form.values["reference"]))):
         form.error("reference", _("You have tried too many times. Wait 15 minutes and try "
-                                  "again, or call us on %(phone)s.", phone=settings.help_phone))
+                                  "again, or call us on %(phone)s.", phone=settings.help.phone))
     if form.errors:
         return render(request, "identity/set_up.html", {"form": form}, status_code=422)
     state: SessionState = request.state.session

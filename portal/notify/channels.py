@@ -3,7 +3,7 @@
 Each channel has a small interface and one or more drivers; `drivers(settings, engine)` chooses them. A
 driver whose `waits_in_outbox` is true reaches nobody: messages for it stay in the outbox (sent_at
 empty), where the demo and the tests read them, until a real provider is configured. Today that is
-email without `smtp_host`, every text message (no SMS provider is reachable here) and push messages
+email without `mail.smtp_host`, every text message (no SMS provider is reachable here) and push messages
 without VAPID keys (with them, `WebPush` sends with pywebpush).
 
 `send` raises `SendError` when a message could not be sent; the outbox then tries again later (see
@@ -70,7 +70,7 @@ class OutboxEmail(_NoSession):
     waits_in_outbox = True
 
     def send(self, *, to: str, subject: str, body: str, html: str = "") -> None:
-        raise SendError("No SMTP server is configured (PORTAL_SMTP_HOST).")
+        raise SendError("No SMTP server is configured (PORTAL_MAIL__SMTP_HOST).")
 
 
 class SmtpEmail:
@@ -97,7 +97,7 @@ class SmtpEmail:
     def send(self, *, to: str, subject: str, body: str, html: str = "") -> None:
         settings = self.settings
         email = EmailMessage()
-        email["From"] = settings.mail_from
+        email["From"] = settings.mail.from_address
         email["To"] = to
         email["Subject"] = subject
         email.set_content(body)
@@ -124,12 +124,12 @@ class SmtpEmail:
             except (OSError, smtplib.SMTPException):
                 self._drop(polite=False)
         settings = self.settings
-        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10)
+        smtp = smtplib.SMTP(settings.mail.smtp_host, settings.mail.smtp_port, timeout=10)
         try:
-            if settings.smtp_starttls:
+            if settings.mail.smtp_starttls:
                 smtp.starttls()
-            if settings.smtp_username:
-                smtp.login(settings.smtp_username, settings.smtp_password)
+            if settings.mail.smtp_username:
+                smtp.login(settings.mail.smtp_username, settings.mail.smtp_password)
         except BaseException:
             smtp.close()
             raise
@@ -156,13 +156,13 @@ class OutboxSms(_NoSession):
 
 
 class OutboxPush(_NoSession):
-    """No VAPID keys are set (PORTAL_VAPID_...): push messages wait in the outbox."""
+    """No VAPID keys are set (PORTAL_PUSH__VAPID_...): push messages wait in the outbox."""
 
     waits_in_outbox = True
 
     def send(self, *, to: str, title: str, body: str, url: str = "") -> None:
-        raise SendError("No web push provider is configured (PORTAL_VAPID_PUBLIC_KEY and "
-                        "PORTAL_VAPID_PRIVATE_KEY).")
+        raise SendError("No web push provider is configured (PORTAL_PUSH__VAPID_PUBLIC_KEY and "
+                        "PORTAL_PUSH__VAPID_PRIVATE_KEY).")
 
 
 # Web push is sent by the push feature (portal/push/sender.py), which hands its provider over when it
@@ -198,8 +198,8 @@ class Drivers:
 def drivers(settings: Settings, engine: Engine | None = None) -> Drivers:
     """The providers the settings ask for. Web push needs the database (to find each person's
     devices), so without `engine` push messages wait in the outbox."""
-    email: EmailProvider = SmtpEmail(settings) if settings.smtp_host else OutboxEmail()
+    email: EmailProvider = SmtpEmail(settings) if settings.mail.smtp_host else OutboxEmail()
     push: PushProvider = (_push_factory(settings, engine)
-                          if settings.push_available and engine is not None and _push_factory is not None
+                          if settings.push.available and engine is not None and _push_factory is not None
                           else OutboxPush())
     return Drivers(email=email, sms=OutboxSms(), push=push)

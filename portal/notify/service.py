@@ -91,7 +91,7 @@ def deliver_pending(engine: Engine, settings: Settings, now: dt.datetime | None 
     if not sending:
         return 0
     clock = (lambda: now) if now is not None else utcnow
-    claim_for = dt.timedelta(seconds=settings.worker_claim_seconds)
+    claim_for = dt.timedelta(seconds=settings.worker.claim_seconds)
     sent = 0
     with providers.session(), Session(engine, expire_on_commit=False) as db:
         for _ in range(MAX_BATCHES):

@@ -109,7 +109,7 @@ def new_incident(request: Request, actor: Operations) -> Response:
 def publish(request: Request, actor: Operations, db: SessionDep, settings: SettingsDep, now: Now,
             form: Annotated[IncidentForm, Depends(IncidentForm.from_request)]) -> Response:
     form.values["reference"] = reference = service.new_reference_or(form.values["reference"])
-    if not form.validate_at(now, settings.time_zone, settings.service_areas):
+    if not form.validate_at(now, settings.time_zone, settings.organisation.service_areas):
         return _new_page(request, form, status=422)
     incident, created = service.publish(db, actor, form.draft(), reference, now)
     if created:
@@ -174,7 +174,7 @@ def _send_change(request: Request, reference: str, actor: Actor, db: Session, se
         ok = form.validate()
     else:
         form = sent
-        ok = form.validate_at(now, settings.time_zone, settings.service_areas)
+        ok = form.validate_at(now, settings.time_zone, settings.organisation.service_areas)
     if not ok:
         return _change_page(request, incident, current, kind, form, status=422)
     draft = form.draft(current) if isinstance(form, FixedForm) else form.draft()

@@ -55,7 +55,7 @@ def choose_language(code: str, settings: SettingsDep, next: str = "/") -> Redire
 @router.get("/theme.css")
 def theme(settings: SettingsDep) -> Response:
     """The organisation's colours (checked for contrast when settings load)."""
-    css = f":root {{ --brand: {settings.brand_colour}; }}\n"
+    css = f":root {{ --brand: {settings.organisation.brand_colour}; }}\n"
     return Response(css, media_type="text/css",
                     headers={"Cache-Control": "public, max-age=31536000, immutable"})
 

@@ -57,7 +57,7 @@ def subscribe(request: Request, db: SessionDep, settings: SettingsDep, body: Bod
     person_id = _customer(request, db)
     if person_id is None:
         return _signed_out()
-    if not settings.push_available:
+    if not settings.push.available:
         return _refused(_("We cannot send notifications at the moment. Choose email or text instead."), 404)
     if body is MALFORMED:
         return _refused(str(service.cannot_use()), 400)

@@ -45,7 +45,7 @@ class WebPush:
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.engine = engine
-        self.signer = load_private(settings.vapid_private_key)
+        self.signer = load_private(settings.push.vapid_private_key)
         self.subject = settings.push_subject
         self._http: requests.Session | None = None
 

@@ -79,7 +79,7 @@ def parse(body: object, settings: Settings) -> Incoming:
     local = parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
     if not parts.hostname or not (parts.scheme == "https" or (local and not production)):
         raise cannot_use()
-    if production and not known_push_service(parts.hostname, settings.push_service_hosts):
+    if production and not known_push_service(parts.hostname, settings.push.service_hosts):
         raise cannot_use()
     p256dh, auth = keys.get("p256dh"), keys.get("auth")
     if not isinstance(p256dh, str) or not isinstance(auth, str) or len(p256dh) > 200 or len(auth) > 100:

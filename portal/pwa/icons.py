@@ -42,12 +42,14 @@ def initial(organisation_name: str) -> str:
 
 def version(settings: Settings) -> str:
     """Changes when the drawing would: for `?v=` in icon URLs."""
-    return hashlib.sha256(f"{settings.brand_colour}|{initial(settings.organisation_name)}".encode()
+    organisation = settings.organisation
+    return hashlib.sha256(f"{organisation.brand_colour}|{initial(organisation.name)}".encode()
                           ).hexdigest()[:12]
 
 
 def png(icon: Icon, settings: Settings) -> bytes:
-    return _draw(icon.size, icon.maskable, settings.brand_colour, initial(settings.organisation_name))
+    organisation = settings.organisation
+    return _draw(icon.size, icon.maskable, organisation.brand_colour, initial(organisation.name))
 
 
 @cache

@@ -56,5 +56,5 @@ def offline(request: Request, settings: SettingsDep, lang: str | None = None) ->
     the hour."""
     _language_from(lang)
     return render(request, "pages/offline.html", {
-        "public_page": True, "hours": opening_hours(settings.help_hours),
+        "public_page": True, "hours": opening_hours(settings.help.hours),
         "zone": zone_label(settings.time_zone)})

@@ -49,15 +49,15 @@ def manifest(settings: Settings, service_name: str) -> dict[str, Any]:
 
     return {
         "id": "/",
-        "name": f"{settings.organisation_name} – {service_name}",
-        "short_name": short_name(settings.organisation_name),
+        "name": f"{settings.organisation.name} – {service_name}",
+        "short_name": short_name(settings.organisation.name),
         "description": _("See your bills and updates, and talk to a person when you need to."),
         "lang": language.code,
         "dir": language.direction,
         "start_url": START_URL,
         "scope": "/",
         "display": "standalone",
-        "theme_color": settings.brand_colour,
+        "theme_color": settings.organisation.brand_colour,
         "background_color": "#ffffff",
         "icons": [icon("icon-192.png", "any"), icon("icon-512.png", "any"),
                   icon("maskable-192.png", "maskable"), icon("maskable-512.png", "maskable")],
@@ -73,7 +73,7 @@ def static_files() -> list[str]:
 def precache(settings: Settings, static_url: Callable[[str], str]) -> list[str]:
     """Every URL the worker stores when it installs: the same versioned URLs the pages ask for."""
     return [*(static_url(path) for path in static_files()),
-            f"/theme.css?v={settings.brand_colour[1:]}",
+            f"/theme.css?v={settings.organisation.brand_colour[1:]}",
             *(offline_url(code) for code in i18n.LANGUAGES)]
 
 
@@ -93,9 +93,12 @@ def release_version(settings: Settings, urls: list[str]) -> str:
         release = package_version("portal")
     except PackageNotFoundError:  # pragma: no cover (run from a copy that was never installed)
         release = "unknown"
-    shown = {name: getattr(settings, name) for name in (
-        "organisation_name", "service_name", "brand_colour", "help_phone", "help_phone_international",
-        "help_relay_uk", "help_hours", "time_zone")}
+    # Named as before the settings had groups, so the version (and browsers' caches) stay as they were.
+    organisation, help_ = settings.organisation, settings.help
+    shown = {"organisation_name": organisation.name, "service_name": organisation.service_name,
+             "brand_colour": organisation.brand_colour, "help_phone": help_.phone,
+             "help_phone_international": help_.phone_international, "help_relay_uk": help_.relay_uk,
+             "help_hours": help_.hours, "time_zone": settings.time_zone}
     files = [*(path for path in STATIC_DIR.rglob("*") if path.is_file()),
              *(path for path in TEMPLATES_DIR.rglob("*.html")),
              *i18n.I18N_DIR.rglob("*.mo")]

@@ -136,7 +136,7 @@ def deliver_due(engine: Engine, settings: Settings, *, worker_id: str, now: dt.d
                 broker: Broker | None = None) -> dict[str, int]:
     """Claim and deliver due deliveries, a batch at a time. Returns counts by outcome."""
     clock = (lambda: now) if now is not None else utcnow
-    claim_for = dt.timedelta(seconds=settings.worker_claim_seconds)
+    claim_for = dt.timedelta(seconds=settings.worker.claim_seconds)
     counts: Counter[str] = Counter({name: 0 for name in OUTCOMES})
     for _ in range(MAX_BATCHES):
         moment = clock()
@@ -447,7 +447,7 @@ def text_message(settings: Settings, rendered: messages.Rendered, url: str) -> s
     link, and a number to call when there is room."""
     title = rendered.title.strip().rstrip(".")
     title = _shorten(title, TEXT_LIMIT - len(url) - 2)
-    call = gettext("To talk to a person, call %(phone)s.", phone=settings.help_phone)
+    call = gettext("To talk to a person, call %(phone)s.", phone=settings.help.phone)
     tail = [url, call] if len(title) + len(url) + len(call) + 3 <= TEXT_LIMIT else [url]
     room = TEXT_LIMIT - len(" ".join([f"{title}.", *tail])) - 1
     to_do = _shorten(" ".join(rendered.what_to_do.split()), room) if room > 20 else ""
@@ -476,7 +476,7 @@ def send_digests(engine: Engine, settings: Settings, *, worker_id: str,
     """Send held deliveries whose digest time has come: one message per person and channel.
     Each person's held deliveries are claimed together, so each goes in one digest only."""
     clock = (lambda: now) if now is not None else utcnow
-    claim_for = dt.timedelta(seconds=settings.worker_claim_seconds)
+    claim_for = dt.timedelta(seconds=settings.worker.claim_seconds)
     sent, after = 0, 0
     while True:
         moment = clock()

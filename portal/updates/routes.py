@@ -94,7 +94,7 @@ def phone_end(phone: str) -> str:
 def _settings_page(request: Request, db: Session, current: preferences.Current, form: SettingsForm,
                    status: int = 200, saved: bool = False) -> Response:
     settings = request.app.state.settings
-    push_on = settings.push_available
+    push_on = settings.push.available
     return render(request, "updates/settings.html", {
         "form": form, "recipient": current.recipient, "metered": current.metered,
         "kinds": [{"kind": kind, "field": channel_field(kind)} for kind in UpdateKind],
@@ -105,7 +105,7 @@ def _settings_page(request: Request, db: Session, current: preferences.Current, 
         "email_shown": masked_email(current.recipient.email), "phone_end": phone_end(current.recipient.phone),
         "most_a_day": rules.MAX_DAILY_CAP, "push_on": push_on,
         "devices": push.devices(db, current.recipient.person_id) if push_on else [],
-        "describe_device": push.describe, "vapid_public_key": settings.vapid_public_key,
+        "describe_device": push.describe, "vapid_public_key": settings.push.vapid_public_key,
         "device_off": take_kind(request, "update_settings", push.DEVICE_OFF) is not None},
         status_code=status, htmx_main=True)
 

@@ -1,12 +1,12 @@
 """The worker: finds new updates, fans out incidents, delivers updates, sends digests and the outbox.
 
-Every app process runs one (unless settings.run_worker is off; then run `portal worker` processes).
+Every app process runs one (unless settings.worker.run is off; then run `portal worker` processes).
 Any number can run at once against one database: every job is claimed first (see delivery.py and
 notify/service.py), and a job claimed by a worker that died is free again after
-settings.worker_claim_seconds.
+settings.worker.claim_seconds.
 
 `run_once` is one pass (tests call it with a chosen `now`); `run_forever` repeats it, waking when
-someone publishes on service.WORK_CHANNEL or every settings.worker_poll_seconds."""
+someone publishes on service.WORK_CHANNEL or every settings.worker.poll_seconds."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def run_once(engine: Engine, settings: Settings, broker: Broker | None = None,
              scan: bool = True) -> dict[str, int]:
     """One pass over every job. Each step has its own transactions; one failing is logged and the
     others still run. Returns counts by what happened. With `scan` off, the accounts are not looked
-    through for new things to tell (that is the slow part, done every settings.worker_scan_seconds)."""
+    through for new things to tell (that is the slow part, done every settings.worker.scan_seconds)."""
     worker_id = worker_id or delivery.new_worker_id()
     counts: dict[str, int] = {}
 
@@ -89,7 +89,7 @@ async def run_forever(engine: Engine, settings: Settings, broker: Broker) -> Non
         nonlocal next_scan
         scan = time.monotonic() >= next_scan
         if scan:
-            next_scan = time.monotonic() + settings.worker_scan_seconds
+            next_scan = time.monotonic() + settings.worker.scan_seconds
         return await _pass(engine, settings, broker, worker_id, scan)
 
     while True:
@@ -97,14 +97,14 @@ async def run_forever(engine: Engine, settings: Settings, broker: Broker) -> Non
             async with broker.subscribe(service.WORK_CHANNEL) as nudges:
                 while nudges.ended is None:
                     if not await one_pass():
-                        await _wait_for_nudge(nudges, settings.worker_poll_seconds)
+                        await _wait_for_nudge(nudges, settings.worker.poll_seconds)
         except asyncio.CancelledError:
             raise
         except Exception:  # The broker is down: keep working, polling, until it is back.
             logger.exception("Update worker: cannot hear nudges; polling every %s seconds",
-                             settings.worker_poll_seconds)
+                             settings.worker.poll_seconds)
             await one_pass()
-            await asyncio.sleep(settings.worker_poll_seconds)
+            await asyncio.sleep(settings.worker.poll_seconds)
 
 
 async def _pass(engine: Engine, settings: Settings, broker: Broker, worker_id: str, scan: bool) -> bool:

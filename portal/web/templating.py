@@ -63,7 +63,7 @@ def make_environment(settings: Settings) -> Environment:
         csrf_token=csrf_token,
         options=options,
         signed_in=signed_in,
-        service_name=lambda: settings.service_name or i18n.gettext("Manage your account"),
+        service_name=lambda: settings.organisation.service_name or i18n.gettext("Manage your account"),
         format_date=i18n.format_date,
         format_money=i18n.format_money,
         format_datetime=lambda value: i18n.format_datetime(value, settings.time_zone),
