@@ -27,9 +27,18 @@ def overview(request: Request, actor: CurrentActor, db: SessionDep, settings: Se
     return render(request, "account/overview.html", {"actor": actor, "board": board})
 
 
+@dataclass(frozen=True)
+class ChooseData:
+    account: str
+    next: str
+
+
 @dataclass
-class ChooseForm(Form):
+class ChooseForm(Form[ChooseData]):
     fields: ClassVar = (Field("account"), Field("next"))
+
+    def check(self) -> None:
+        self.errors.clear()  # Never an error: the account must be theirs, and `next` a page of ours.
 
 
 @router.post("/account/choose")
@@ -37,8 +46,9 @@ def choose_account(request: Request, actor: CurrentActor, db: SessionDep,
                    form: Annotated[ChooseForm, Depends(ChooseForm.from_request)]) -> Response:
     """Show another of my accounts on the account pages. A form, not a link: the choice lives in
     the session, never in the address."""
-    account = next((a for a in accounts_for(db, actor) if a.reference == form.values["account"]), None)
+    form.validate()
+    account = next((a for a in accounts_for(db, actor) if a.reference == form.data.account), None)
     if account is None:
         raise HTTPException(status_code=404)
     choose(request, account)
-    return RedirectResponse(local_path(form.values["next"], "/account"), status_code=303)
+    return RedirectResponse(local_path(form.data.next, "/account"), status_code=303)

@@ -64,13 +64,19 @@ def use(request: Request, account: CurrentAccount, actor: CurrentActor, db: Sess
     }, htmx_main=True)
 
 
+@dataclass(frozen=True)
+class ReadingData:
+    service: str  # The id of one of the account's metered services.
+    reading: int
+
+
 @dataclass
-class ReadingForm(Form):
+class ReadingForm(Form[ReadingData]):
     fields: ClassVar = (
         Field("service", required=_l("Choose which meter you read")),
         Field("reading", required=_l("Enter your meter reading"), max_length=9, pattern=r"\d+",
               invalid=_l("Use numbers only, like 12345"),
-              normalise=lambda v: v.replace(" ", "").replace(",", "").strip()),
+              normalise=lambda v: v.replace(" ", "").replace(",", "").strip(), parse=int),
     )
 
 
@@ -105,13 +111,14 @@ def give_reading(request: Request, account: CurrentAccount, actor: CurrentActor,
                  form: Annotated[ReadingForm, Depends(ReadingForm.from_request)]) -> Response:
     account_id = id_of(account)
     services = usage.metered_services(db, account_id)
-    service = next((s for s in services if str(s.id) == form.values["service"]), None)
-    if form.validate() and service is None:
+    service = (next((s for s in services if str(s.id) == form.data.service), None) if form.validate()
+               else None)
+    if not form.errors and service is None:
         form.error("service", _l("Choose which meter you read"))
     if form.errors or service is None or not can(actor, account, Permission.give_reading):
         return _reading_page(request, form, services, db, status=422)
     try:
-        usage.give_reading(db, actor, service, int(form.values["reading"]), today_in(settings.time_zone))
+        usage.give_reading(db, actor, service, form.data.reading, today_in(settings.time_zone))
     except usage.ReadingProblem as problem:
         form.error("reading", _problem_message(problem))
         return _reading_page(request, form, services, db, status=422)

@@ -7,14 +7,20 @@ from typing import ClassVar
 
 from portal.advisers.service import OUTCOMES
 from portal.i18n import lazy_gettext as _l
-from portal.web.forms import FORM_KEY, Field, Form
+from portal.web.forms import FORM_KEY, Field, Form, yes
 
 REPLY_MAX = 5000
 NOTE_MAX = 1000
 
 
+@dataclass(frozen=True)
+class ReplyData:
+    body: str
+    form_key: str
+
+
 @dataclass
-class ReplyForm(Form):
+class ReplyForm(Form[ReplyData]):
     fields: ClassVar = (
         Field("body", required=_l("Write your reply"), max_length=REPLY_MAX,
               too_long=_l("Your reply must be 5000 characters or fewer")),
@@ -22,8 +28,14 @@ class ReplyForm(Form):
     )
 
 
+@dataclass(frozen=True)
+class CallOutcomeData:
+    outcome: str
+    note: str
+
+
 @dataclass
-class CallOutcomeForm(Form):
+class CallOutcomeForm(Form[CallOutcomeData]):
     """For a callback: what happened on the call, and a note."""
 
     fields: ClassVar = (
@@ -34,8 +46,13 @@ class CallOutcomeForm(Form):
     )
 
 
+@dataclass(frozen=True)
+class CloseData:
+    note: str
+
+
 @dataclass
-class CloseForm(Form):
+class CloseForm(Form[CloseData]):
     """For a message or a chat: close it with a note."""
 
     fields: ClassVar = (
@@ -44,9 +61,14 @@ class CloseForm(Form):
     )
 
 
+@dataclass(frozen=True)
+class AvailabilityData:
+    available: bool
+
+
 @dataclass
-class AvailabilityForm(Form):
+class AvailabilityForm(Form[AvailabilityData]):
     fields: ClassVar = (
         Field("available", required=_l("Choose if you can take chats"), choices=lambda: ("yes", "no"),
-              invalid=_l("Choose if you can take chats")),
+              invalid=_l("Choose if you can take chats"), parse=yes),
     )

@@ -68,7 +68,7 @@ def claim(request: Request, reference: str, adviser: Adviser, db: SessionDep) ->
 def availability(request: Request, adviser: Adviser, db: SessionDep,
                  form: Annotated[AvailabilityForm, Depends(AvailabilityForm.from_request)]) -> Response:
     if form.validate():
-        service.set_available_for_chat(db, adviser, form.values["available"] == "yes")
+        service.set_available_for_chat(db, adviser, form.data.available)
     return go_to(request, "/adviser")
 
 
@@ -123,7 +123,7 @@ def reply(request: Request, reference: str, adviser: Adviser, db: SessionDep, se
         if is_htmx(request):  # The form asked for itself back; errors belong at the top of the page.
             page.headers.update({"HX-Retarget": "#main-content", "HX-Reswap": "outerHTML"})
         return page
-    service.reply(db, adviser, broker_of(request), help_request, form.values["body"], form.values["form_key"])
+    service.reply(db, adviser, broker_of(request), help_request, form.data.body, form.data.form_key)
     if is_htmx(request):
         # Sent in place, so the adviser can go on typing: a fresh box (focus stays in it) and the
         # conversation as it is now.
@@ -141,13 +141,14 @@ def close(request: Request, reference: str, adviser: Adviser, db: SessionDep, se
     help_request = _request_or_404(db, adviser, reference)
     if not service.holds(adviser, help_request):
         return go_to(request, f"/adviser/requests/{reference}")
-    form: Form = (sent if help_request.kind is RequestKind.callback
-                  else CloseForm(values={"note": sent.values["note"]}))
+    # A message or a chat is closed with a note only.
+    form: CallOutcomeForm | CloseForm = (sent if help_request.kind is RequestKind.callback
+                                         else CloseForm.from_data(sent.values))
     if not form.validate():
         return _request_page(request, db, adviser, help_request, settings=settings, close_form=form,
                              status=422)
-    service.close(db, adviser, broker_of(request), help_request, form.values["note"],
-                  form.values.get("outcome", ""))
+    outcome = form.data.outcome if isinstance(form, CallOutcomeForm) else ""
+    service.close(db, adviser, broker_of(request), help_request, form.data.note, outcome)
     _set_flash(request, "closed", reference)
     return go_to(request, "/adviser")
 

@@ -47,8 +47,9 @@ def _words(settings: SettingsDep) -> dict[str, object]:
 @router.get("", response_class=HTMLResponse)
 def find(request: Request, adviser: Adviser, db: SessionDep, settings: SettingsDep,
          account: str = "") -> Response:
-    form = FindForm.blank(account=account.strip()[:30])
-    found = _account(db, adviser, form.values["account"]) if account else None
+    reference = account.strip()[:30]
+    form = FindForm.blank(account=reference)
+    found = _account(db, adviser, reference) if account else None
     if account and found is None:  # In the error summary too, linked to the field.
         form.error("account", _l("No customer has this reference. Check it and try again."))
     return render(request, "carers/adviser_find.html", {
@@ -56,8 +57,15 @@ def find(request: Request, adviser: Adviser, db: SessionDep, settings: SettingsD
         "authorities": service.authorities_of_account(db, found) if found else []})
 
 
+@dataclass(frozen=True)
+class FindData:
+    account: str
+
+
 @dataclass
-class FindForm(Form):
+class FindForm(Form[FindData]):
+    """Only shown, with what was looked for (a GET: the reference is in the address)."""
+
     fields: ClassVar = (Field("account"),)
 
 
@@ -84,11 +92,10 @@ def record(request: Request, adviser: Adviser, db: SessionDep, settings: Setting
     if found is None:
         raise HTTPException(status_code=404)
     form.today = today_in(settings.time_zone)
-    form.values["form_key"] = form.values["form_key"] or new_form_key()
-    if not form.validate():
+    if not form.validate():  # A missing or malformed form key is replaced, never an error.
         return _new_page(request, settings, found, form, status=422)
-    authority, _code = service.record_document(db, settings, adviser, found, form.invitation, form.document,
-                                               form.values["form_key"], form.today)
+    authority, _code = service.record_document(db, settings, adviser, found, form.data.invitation,
+                                               form.data.document, form.data.form_key, form.today)
     background.add_task(deliver_pending, request.app.state.engine, settings)
     flash(request, "adviser_carers", "recorded")
     return go_to(request, f"/adviser/carers/{authority.id}")
@@ -119,7 +126,7 @@ def suspend(request: Request, authority_id: int, adviser: Adviser, db: SessionDe
         return render(request, "carers/adviser_authority.html", {
             **_words(settings), "authority": authority, "accounts": accounts, "names": names,
             "scopes": service.scopes_of(authority), "flash": None, "form": form}, status_code=422)
-    service.suspend(db, adviser, authority, form.values["reason"])
+    service.suspend(db, adviser, authority, form.data.reason)
     service.announce_change(request.app.state.broker, db, authority)
     background.add_task(deliver_pending, request.app.state.engine, settings)
     flash(request, "adviser_carers", "suspended")

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from portal.access import Scope
 from portal.carers.models import Basis
 from portal.carers.service import CODE_LENGTH, Document, Invitation, Terms, tidy_code
 from portal.i18n import lazy_gettext as _l
 from portal.validation import EMAIL_MAX, EMAIL_PATTERN, PHONE_MAX, tidy_phone
-from portal.web.forms import FORM_KEY, Field, Form
+from portal.web.forms import FORM_KEY, Field, Form, date_from_parts
 
 UNTIL_STOPPED = "stopped"
 UNTIL_DATE = "date"
@@ -22,7 +22,7 @@ def _digits(value: str) -> str:
 
 TERMS_FIELDS = (
     Field("scopes", required=_l("Choose at least one thing they can do"), many=True,
-          choices=lambda: [s.value for s in Scope], invalid=_l("Choose from the list")),
+          choices=lambda: [s.value for s in Scope], invalid=_l("Choose from the list"), parse=Scope),
     Field("until", required=_l("Choose how long they can help you"),
           choices=lambda: [UNTIL_STOPPED, UNTIL_DATE], invalid=_l("Choose from the list")),
     Field("ends-day", max_length=2, normalise=_digits),
@@ -31,25 +31,33 @@ TERMS_FIELDS = (
 )
 
 
-@dataclass
-class TermsForm(Form):
-    """What a carer may do and until when: used to invite, to change, and by advisers."""
-
-    fields: ClassVar[tuple[Field, ...]] = TERMS_FIELDS
-    today: dt.date = dt.date.min
+@dataclass(frozen=True)
+class TermsData:
+    scopes: list[Scope]
+    until: str
+    ends_day: str
+    ends_month: str
+    ends_year: str
 
     @property
-    def ends_on(self) -> dt.date | None:
-        try:
-            return dt.date(int(self.values["ends-year"]), int(self.values["ends-month"]),
-                           int(self.values["ends-day"]))
-        except (KeyError, ValueError, OverflowError):
-            return None
+    def terms(self) -> Terms:
+        ends_on = date_from_parts(self.ends_day, self.ends_month, self.ends_year)
+        return Terms(scopes=frozenset(self.scopes), ends_on=ends_on if self.until == UNTIL_DATE else None)
+
+
+TermsT = TypeVar("TermsT", bound=TermsData)
+
+
+@dataclass
+class _TermsRules(Form[TermsT]):
+    """What a carer may do and until when: checked alike to invite, to change, and by advisers."""
+
+    today: dt.date = dt.date.min
 
     def check(self) -> None:
         if self.values.get("until") != UNTIL_DATE:
             return
-        ends_on = self.ends_on
+        ends_on = date_from_parts(*(self.values[name] for name in ("ends-day", "ends-month", "ends-year")))
         if ends_on is None or len(self.values["ends-year"]) != 4:
             self.error("ends-day", _l("Enter the last day they can help you as numbers, like 31 12 2027"))
         elif ends_on < self.today:
@@ -57,10 +65,10 @@ class TermsForm(Form):
         elif ends_on > self.today + LONGEST:
             self.error("ends-day", _l("The last day must be within 10 years"))
 
-    @property
-    def terms(self) -> Terms:
-        return Terms(scopes=frozenset(Scope(v) for v in self.values["scopes"]),
-                     ends_on=self.ends_on if self.values["until"] == UNTIL_DATE else None)
+
+@dataclass
+class TermsForm(_TermsRules[TermsData]):
+    fields: ClassVar[tuple[Field, ...]] = TERMS_FIELDS
 
     @classmethod
     def for_terms(cls, terms: Terms) -> TermsForm:
@@ -82,30 +90,54 @@ PERSON_FIELDS = (
 )
 
 
-@dataclass
-class InviteForm(TermsForm):
-    fields: ClassVar[tuple[Field, ...]] = (*PERSON_FIELDS, *TERMS_FIELDS, FORM_KEY)
-
-    def check(self) -> None:
-        if not self.values["carer_email"] and not self.values["carer_phone"] and not (
-                {"carer_email", "carer_phone"} & set(self.errors)):
-            self.error("carer_email", _l("Enter their email or mobile number. We send the code there."))
-        super().check()
+@dataclass(frozen=True)
+class InviteData(TermsData):
+    carer_name: str
+    carer_email: str
+    carer_phone: str
+    form_key: str
 
     @property
     def invitation(self) -> Invitation:
-        return Invitation(carer_name=self.values["carer_name"], carer_email=self.values["carer_email"],
-                          carer_phone=self.values["carer_phone"], terms=self.terms)
+        return Invitation(carer_name=self.carer_name, carer_email=self.carer_email,
+                          carer_phone=self.carer_phone, terms=self.terms)
+
+
+def _check_contact(form: Form[Any]) -> None:
+    """The code goes to the carer's email or phone, so one of them is needed."""
+    if not form.values["carer_email"] and not form.values["carer_phone"] and not (
+            {"carer_email", "carer_phone"} & set(form.errors)):
+        form.error("carer_email", _l("Enter their email or mobile number. We send the code there."))
 
 
 @dataclass
-class DocumentForm(InviteForm):
+class InviteForm(_TermsRules[InviteData]):
+    fields: ClassVar[tuple[Field, ...]] = (*PERSON_FIELDS, *TERMS_FIELDS, FORM_KEY)
+
+    def check(self) -> None:
+        _check_contact(self)
+        super().check()
+
+
+@dataclass(frozen=True)
+class DocumentData(InviteData):
+    basis: Basis
+    document_reference: str
+    checks: str
+
+    @property
+    def document(self) -> Document:
+        return Document(basis=self.basis, reference=self.document_reference, checks=self.checks)
+
+
+@dataclass
+class DocumentForm(_TermsRules[DocumentData]):
     """An adviser records a lasting power of attorney or a deputyship."""
 
     fields: ClassVar = (
         Field("basis", required=_l("Choose the kind of legal document"),
               choices=lambda: [Basis.lasting_power_of_attorney.value, Basis.deputyship.value],
-              invalid=_l("Choose from the list")),
+              invalid=_l("Choose from the list"), parse=Basis),
         Field("document_reference", required=_l("Enter its number, like 7000-1234-5678"), max_length=60,
               too_long=_l("Use 60 characters or fewer")),
         Field("checks", required=_l("Say what you checked"), max_length=500,
@@ -113,14 +145,18 @@ class DocumentForm(InviteForm):
         *PERSON_FIELDS, *TERMS_FIELDS, FORM_KEY,
     )
 
-    @property
-    def document(self) -> Document:
-        return Document(basis=Basis(self.values["basis"]), reference=self.values["document_reference"],
-                        checks=self.values["checks"])
+    def check(self) -> None:
+        _check_contact(self)
+        super().check()
+
+
+@dataclass(frozen=True)
+class CodeData:
+    code: str
 
 
 @dataclass
-class CodeForm(Form):
+class CodeForm(Form[CodeData]):
     fields: ClassVar = (
         Field("code", required=_l("Enter the code we sent you"), max_length=40,
               invalid=_l("Enter the code as we sent it. It has 12 letters and numbers."),),
@@ -132,24 +168,39 @@ class CodeForm(Form):
             self.error("code", _l("Enter the code as we sent it. It has 12 letters and numbers."))
 
 
+@dataclass(frozen=True)
+class NameData:
+    name: str
+
+
 @dataclass
-class NameForm(Form):
+class NameForm(Form[NameData]):
     fields: ClassVar = (
         Field("name", required=_l("Enter your name"), max_length=200,
               too_long=_l("Your name must be 200 characters or fewer")),
     )
 
 
+@dataclass(frozen=True)
+class ChoiceData:
+    authority: int
+
+
 @dataclass
-class ChoiceForm(Form):
+class ChoiceForm(Form[ChoiceData]):
     """A button that names one authority: act for this person."""
 
     fields: ClassVar = (Field("authority", required=_l("Choose who to act for"), pattern=r"\d{1,9}",
-                              invalid=_l("Choose who to act for")),)
+                              invalid=_l("Choose who to act for"), parse=int),)
+
+
+@dataclass(frozen=True)
+class ReasonData:
+    reason: str
 
 
 @dataclass
-class ReasonForm(Form):
+class ReasonForm(Form[ReasonData]):
     fields: ClassVar = (
         Field("reason", required=_l("Say why you are pausing their access"), max_length=500,
               too_long=_l("Use 500 characters or fewer")),

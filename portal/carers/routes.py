@@ -89,10 +89,9 @@ def invite(request: Request, actor: CurrentActor, db: SessionDep, settings: Sett
            background: BackgroundTasks,
            form: Annotated[InviteForm, Depends(InviteForm.from_request)]) -> Response:
     form.today = today_in(settings.time_zone)
-    form.values["form_key"] = form.values["form_key"] or new_form_key()
-    if not form.validate():
+    if not form.validate():  # A missing or malformed form key is replaced, never an error.
         return _invite_page(request, settings, form, status=422)
-    authority, code = service.invite(db, settings, actor, form.invitation, form.values["form_key"],
+    authority, code = service.invite(db, settings, actor, form.data.invitation, form.data.form_key,
                                      form.today)
     if code is not None:
         request.state.session.set(NEW_CODE, {"id": authority.id, "code": code})
@@ -160,7 +159,7 @@ def change(request: Request, authority_id: int, actor: CurrentActor, db: Session
     form.today = today_in(settings.time_zone)
     if not form.validate():
         return _change_page(request, settings, authority, form, status=422)
-    service.change(db, actor, authority, form.terms, form.today)
+    service.change(db, actor, authority, form.data.terms, form.today)
     service.announce_change(request.app.state.broker, db, authority)
     background.add_task(deliver_pending, request.app.state.engine, settings)
     flash(request, "carers", "changed")
@@ -206,7 +205,7 @@ def check_code(request: Request, db: SessionDep, settings: SettingsDep,
             form.error("code", _("You have tried too many codes. Wait 15 minutes and try again, or "
                                  "call us on %(phone)s.", phone=settings.help.phone))
         else:
-            authority = service.invitation_for(db, settings, form.values["code"])
+            authority = service.invitation_for(db, settings, form.data.code)
             if authority is None:
                 form.error("code", _("That code is wrong, has been used, or is more than 14 days "
                                      "old. Check it, or ask the person who invited you to send a "
@@ -252,7 +251,7 @@ def confirm(request: Request, db: SessionDep, settings: SettingsDep, background:
             return go_to(request, sign_in_url("/carers/accept/confirm"))
         if not form.validate():
             return _confirm_page(request, db, authority, form, status=422)
-        carer = service.new_carer(db, authority, form.values["name"])
+        carer = service.new_carer(db, authority, form.data.name)
     try:
         accepted = service.accept(db, settings, authority, carer)
     except service.OwnInvitation:
@@ -313,7 +312,7 @@ def act(request: Request, actor: CurrentActor, db: SessionDep, settings: Setting
         form: Annotated[ChoiceForm, Depends(ChoiceForm.from_request)]) -> Response:
     if not form.validate():
         raise HTTPException(status_code=400)
-    acting = service.start_acting(db, actor, int(form.values["authority"]), today_in(settings.time_zone))
+    acting = service.start_acting(db, actor, form.data.authority, today_in(settings.time_zone))
     if acting is None:
         raise HTTPException(status_code=404)
     state: SessionState = request.state.session

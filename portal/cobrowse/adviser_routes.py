@@ -27,9 +27,15 @@ from portal.web.templating import render
 router = APIRouter(prefix="/adviser/share-screen")
 
 
+@dataclass(frozen=True)
+class PointData:
+    node: int
+    view: str
+
+
 @dataclass
-class PointForm(Form):
-    fields: ClassVar = (Field("node", required="node", max_length=12, pattern=r"\d+"),
+class PointForm(Form[PointData]):
+    fields: ClassVar = (Field("node", required="node", max_length=12, pattern=r"\d+", parse=int),
                         Field("view", required="view", max_length=32, pattern=r"[0-9a-f]+"))
 
 
@@ -57,7 +63,7 @@ def join(request: Request, adviser: Adviser, db: SessionDep, settings: SettingsD
     if not within_limit(db, service.CODE_TRIES, f"adviser:{adviser.person_id}"):
         form.error("code", _("You have entered too many codes. Wait 15 minutes, then try again."))
         return _code_page(request, form, 429)
-    share = service.join(db, broker_of(request), settings.secret_key, adviser, form.values["code"])
+    share = service.join(db, broker_of(request), settings.secret_key, adviser, form.data.code)
     if share is None:
         form.error("code", _("That code is not right, or it has run out or been used. Ask the customer "
                              "to read it again, or to get a new code."))
@@ -92,7 +98,7 @@ def point(request: Request, adviser: Adviser, db: SessionDep, share_id: int,
         raise HTTPException(status_code=400)
     if share.status is not ShareStatus.sharing:
         return Response(status_code=409)
-    service.point(broker_of(request), share, int(form.values["node"]), form.values["view"])
+    service.point(broker_of(request), share, form.data.node, form.data.view)
     return Response(status_code=204)
 
 

@@ -91,9 +91,9 @@ def share_screen(request: Request, actor: Sharer, db: SessionDep, settings: Sett
 @router.post("")
 def start(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep,
           form: Annotated[StartForm, Depends(StartForm.from_request)]) -> Response:
-    form.validate()
-    asked_in = requests.by_reference(db, actor, form.values["request"], Permission.talk_to_adviser)
-    share, code = service.start(db, settings, actor, web_session(request).id, form.values["form_key"],
+    form.validate()  # Never an error: a bad key is replaced, and a bad request is not found.
+    asked_in = requests.by_reference(db, actor, form.data.request, Permission.talk_to_adviser)
+    share, code = service.start(db, settings, actor, web_session(request).id, form.data.form_key,
                                 help_request_id=asked_in.id if asked_in else None)
     if code is not None:
         web_session(request).set(CODE, {"share": share.id, "code": code})
@@ -142,7 +142,8 @@ def stop(request: Request, actor: Sharer, db: SessionDep, settings: SettingsDep,
     if share is not None:
         service.end(db, broker_of(request), share, EndReason.stopped, settings.time_zone)
         flash(request, "share_screen", "stopped")
-    return go_to(request, local_path(form.values["next"], "/help/share-screen"))
+    form.validate()  # Never an error: `next` is only followed to a page of ours.
+    return go_to(request, local_path(form.data.next, "/help/share-screen"))
 
 
 @router.post("/frames")

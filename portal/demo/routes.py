@@ -21,8 +21,13 @@ router = APIRouter(prefix="/demo")
 COMPONENT_EXAMPLES = TEMPLATES_DIR / "components" / "examples"
 
 
+@dataclass(frozen=True)
+class PersonaData:
+    persona: str
+
+
 @dataclass
-class PersonaForm(Form):
+class PersonaForm(Form[PersonaData]):
     fields: ClassVar = (
         Field("persona", required=_l("Choose a person to sign in as"),
               choices=lambda: [p.key for p in PERSONAS]),
@@ -47,7 +52,7 @@ def choose_persona(request: Request, db: SessionDep,
     next_path = local_path(next, "/account")
     if not form.validate():
         return _page(request, form, next_path, status=422)
-    chosen = persona(form.values["persona"])
+    chosen = persona(form.data.persona)
     assert chosen is not None
     if chosen.staff_role and next_path == "/account":
         # Advisers start at their queue, operations staff at their incidents.

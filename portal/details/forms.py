@@ -8,8 +8,13 @@ from portal.validation import EMAIL_MAX, EMAIL_PATTERN, PHONE_MAX, tidy_phone
 from portal.web.forms import Field, Form
 
 
+@dataclass(frozen=True)
+class EmailData:
+    email: str
+
+
 @dataclass
-class EmailForm(Form):
+class EmailForm(Form[EmailData]):
     fields: ClassVar = (
         Field("email", required=_l("Enter your new email address"), max_length=EMAIL_MAX,
               too_long=_l("Your email address is too long. Use 254 characters or fewer."),
@@ -18,8 +23,13 @@ class EmailForm(Form):
     )
 
 
+@dataclass(frozen=True)
+class PhoneData:
+    phone: str
+
+
 @dataclass
-class PhoneForm(Form):
+class PhoneForm(Form[PhoneData]):
     fields: ClassVar = (
         Field("phone", required=_l("Enter your new phone number"), max_length=PHONE_MAX,
               too_long=_l("Your phone number is too long. Use 20 characters or fewer."),
@@ -28,3 +38,8 @@ class PhoneForm(Form):
               invalid=_l("Enter a UK phone number, like 07700 900123"),
               normalise=tidy_phone),
     )
+
+
+def new_contact(form: EmailForm | PhoneForm) -> str:
+    """The new email address or phone number, once the form is valid."""
+    return form.data.email if isinstance(form, EmailForm) else form.data.phone

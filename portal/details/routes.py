@@ -12,7 +12,7 @@ from portal.accounts.deps import CurrentAccount
 from portal.accounts.models import CustomerAccount
 from portal.deps import SessionDep, SettingsDep
 from portal.details import service
-from portal.details.forms import EmailForm, PhoneForm
+from portal.details.forms import EmailForm, PhoneForm, new_contact
 from portal.details.service import ChangeFailed, Kind, Pending, Problem
 from portal.i18n import gettext as _
 from portal.i18n import ngettext
@@ -84,7 +84,7 @@ def _ask(request: Request, actor: Actor, account: CustomerAccount, kind: Kind) -
 def _send(request: Request, actor: Actor, account: CustomerAccount, kind: Kind,
           form: EmailForm | PhoneForm, db: SessionDep, settings: SettingsDep) -> Response:
     _changeable(actor, account)
-    if form.validate() and service.same_contact(kind, form.values[kind.value],
+    if form.validate() and service.same_contact(kind, new_contact(form),
                                                 service.current_value(account, kind)):
         form.error(kind.value, _("This is already your email address. Enter a new one.")
                    if kind is Kind.email else
@@ -94,8 +94,8 @@ def _send(request: Request, actor: Actor, account: CustomerAccount, kind: Kind,
     if form.errors:
         return _change_page(request, kind, form, status=422)
     state: SessionState = request.state.session
-    pending = service.send_code(db, settings, state.id, actor, account, kind,
-                                form.values[kind.value], _pending(request))
+    pending = service.send_code(db, settings, state.id, actor, account, kind, new_contact(form),
+                                _pending(request))
     state.set(PENDING, pending.to_session())
     return go_to(request, "/account/details/confirm")
 
@@ -162,7 +162,7 @@ def check_code(request: Request, actor: CurrentActor, db: SessionDep, settings: 
     if not form.validate():
         return _confirm_page(request, pending, form, status=422)
     try:
-        service.confirm(db, settings, state.id, actor, pending, form.values["code"])
+        service.confirm(db, settings, state.id, actor, pending, form.data.code)
     except ChangeFailed as failed:
         if failed.problem is Problem.not_allowed:
             raise HTTPException(status_code=404) from failed

@@ -50,8 +50,18 @@ AccountIfAny = Annotated[CustomerAccount | None, Depends(account_if_any)]
 HIDDEN = 10_000
 
 
+@dataclass(frozen=True)
+class CallbackData:
+    slot: str
+    phone: str
+    topic: str
+    share: list[str]
+    day: str
+    form_key: str
+
+
 @dataclass
-class CallbackForm(Form):
+class CallbackForm(Form[CallbackData]):
     fields: ClassVar = (
         Field("slot", required=CHOOSE_TIME, max_length=30),
         Field("phone", required=_l("Enter the phone number we should call"), max_length=PHONE_MAX,
@@ -68,15 +78,21 @@ class CallbackForm(Form):
     )
 
 
+@dataclass(frozen=True)
+class MoveData:
+    slot: str
+    day: str
+
+
 @dataclass
-class MoveForm(Form):
+class MoveForm(Form[MoveData]):
     fields: ClassVar = (
         Field("slot", required=CHOOSE_TIME, max_length=30),
         Field("day", max_length=HIDDEN),
     )
 
 
-def _check_slot(form: Form, offered: callbacks.Offer) -> callbacks.Slot | None:
+def _check_slot(form: CallbackForm | MoveForm, offered: callbacks.Offer) -> callbacks.Slot | None:
     """The chosen slot, or an error on the form saying why it cannot be had."""
     if "slot" in form.errors or not form.values["slot"]:
         return None
@@ -122,7 +138,7 @@ def ask(request: Request, actor: CurrentActor, db: SessionDep, settings: Setting
 def send(request: Request, actor: CurrentActor, db: SessionDep, settings: SettingsDep, now: Now,
          account: AccountIfAny,
          form: Annotated[CallbackForm, Depends(CallbackForm.from_request)]) -> Response:
-    sent = callbacks.already_sent(db, actor, form.values["form_key"])
+    sent = callbacks.already_sent(db, actor, form.sent_key)
     if sent is not None:  # Sent twice: the first one stands.
         return go_to(request, f"/help/callback/{sent.reference}")
     booked = callbacks.still_to_make(db, actor)
@@ -135,12 +151,12 @@ def send(request: Request, actor: CurrentActor, db: SessionDep, settings: Settin
     if form.errors or slot is None:
         return _ask_page(request, db, actor, form, offered, status=422)
     items = context.items(request, db, actor)
+    data = form.data
     try:
         callback, created = callbacks.book(
-            db, actor, slot, phone=form.values["phone"], topic=form.values["topic"],
-            shared=context.chosen(items, form.values["share"]),
+            db, actor, slot, phone=data.phone, topic=data.topic, shared=context.chosen(items, data.share),
             account_id=account.id if account is not None else None,
-            form_key=form_key_or_new(form.values["form_key"]), per_slot=settings.help.callbacks_per_slot)
+            form_key=form_key_or_new(data.form_key), per_slot=settings.help.callbacks_per_slot)
     except callbacks.SlotFull:  # Someone took the last place while this form was being sent.
         form.error("slot", FULL)
         return _ask_page(request, db, actor, form, callbacks.offer(db, settings, now), status=422)

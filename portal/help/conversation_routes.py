@@ -31,8 +31,9 @@ from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.identity.deps import CurrentActor
 from portal.web.flash import flash, take_kind
-from portal.web.forms import Field, Form, form_key_or_new, new_form_key
+from portal.web.forms import Field, Form, new_form_key, yes
 from portal.web.navigation import go_to
+from portal.web.sessions import SessionState
 from portal.web.sse import live_response
 from portal.web.templating import is_htmx, render
 
@@ -52,25 +53,47 @@ def _message_field(required: Any = ENTER_MESSAGE) -> Field:
                  too_long=MESSAGE_TOO_LONG)
 
 
+@dataclass(frozen=True)
+class NewMessageData:
+    subject: str
+    message: str
+    share: list[str]
+    private: bool
+    form_key: str
+
+
 @dataclass
-class NewMessageForm(Form):
+class NewMessageForm(Form[NewMessageData]):
     fields: ClassVar = (
         Field("subject", required=_l("Enter a subject, in a few words"), max_length=conversations.SUBJECT_MAX,
               too_long=_l("Your subject is too long. Use 200 characters or fewer.")),
         _message_field(),
         Field("share", many=True, max_length=ANY),
-        Field("private", choices=lambda: ["yes"]),
+        Field("private", choices=lambda: ["yes"], parse=yes),
         Field("form_key", max_length=ANY),
     )
 
 
+@dataclass(frozen=True)
+class MessageData:
+    message: str
+    form_key: str
+
+
 @dataclass
-class ReplyForm(Form):
+class ReplyForm(Form[MessageData]):
     fields: ClassVar = (_message_field(_l("Enter your reply")), Field("form_key", max_length=ANY))
 
 
+@dataclass(frozen=True)
+class ChatStartData:
+    message: str
+    share: list[str]
+    form_key: str
+
+
 @dataclass
-class ChatStartForm(Form):
+class ChatStartForm(Form[ChatStartData]):
     fields: ClassVar = (
         _message_field(_l("Tell us what you need help with")),
         Field("share", many=True, max_length=ANY),
@@ -79,7 +102,7 @@ class ChatStartForm(Form):
 
 
 @dataclass
-class ChatForm(Form):
+class ChatForm(Form[MessageData]):
     fields: ClassVar = (_message_field(), Field("form_key", max_length=ANY))
 
 
@@ -112,6 +135,11 @@ def _take_flash(request: Request) -> str:
     if key == SENT:
         return _("Your message was sent.")
     return PRIVACY_FLASH[key]() if key else ""
+
+
+def _keep_draft(state: SessionState, key: str, form: NewMessageForm | ReplyForm) -> None:
+    """What they typed, checked or not, kept for when they come back."""
+    conversations.keep_draft(state, key, form.values["message"], subject=form.values.get("subject", ""))
 
 
 def _already_sent(db: Session, form_key: str) -> bool:
@@ -163,21 +191,20 @@ def new_message(request: Request, actor: CurrentActor, db: SessionDep, about: st
 def send_new_message(request: Request, actor: CurrentActor, db: SessionDep,
                      form: Annotated[NewMessageForm, Depends(NewMessageForm.from_request)]) -> Response:
     state = web_session(request)
-    form.values["form_key"] = key = form_key_or_new(form.values["form_key"])
+    key = form.key_or_new()
     existing = requests.by_reference(db, actor, _reference_for_key(db, key))
     if existing is not None:  # Sent twice: the first one stands.
         return go_to(request, f"/help/messages/{existing.reference}")
     if not form.validate():
-        conversations.keep_draft(state, NEW, {"subject": form.values["subject"],
-                                              "message": form.values["message"]})
+        _keep_draft(state, NEW, form)
         return _new_page(request, db, actor, form, status=422)
     items = context.items(request, db, actor)
+    data = form.data
     try:
         thread = conversations.start_thread(
             db, broker_of(request), actor, account_id=_account_id(request, actor, db),
-            subject=form.values["subject"], body=form.values["message"],
-            context=context.chosen(items, form.values["share"]), form_key=key,
-            private=form.values["private"] == "yes")
+            subject=data.subject, body=data.message, context=context.chosen(items, data.share),
+            form_key=key, private=data.private)
     except SQLAlchemyError as error:
         return _not_sent(request, db, error, lambda: _new_page(request, db, actor, form, status=503), form)
     context.forget(request)
@@ -204,11 +231,10 @@ def _not_sent(request: Request, db: Session, error: Exception, page: Callable[[]
 @router.post("/messages/new/draft")
 def keep_new_draft(request: Request, actor: CurrentActor, db: SessionDep,
                    form: Annotated[NewMessageForm, Depends(NewMessageForm.from_request)]) -> Response:
-    if _reference_for_key(db, form.values["form_key"]):  # Sent already; this came late.
+    if _reference_for_key(db, form.sent_key):  # Sent already; this came late.
         conversations.drop_draft(web_session(request), NEW)
     else:
-        conversations.keep_draft(web_session(request), NEW,
-                                 {"subject": form.values["subject"], "message": form.values["message"]})
+        _keep_draft(web_session(request), NEW, form)
     return Response(status_code=204)
 
 
@@ -224,10 +250,15 @@ def _thread_page(request: Request, db: Session, actor: Actor, thread: HelpReques
         "form": form, "flash": flash, "may_hide": may_hide}, status_code=status, htmx_main=True)
 
 
+@dataclass(frozen=True)
+class PrivacyData:
+    private: bool
+
+
 @dataclass
-class PrivacyForm(Form):
+class PrivacyForm(Form[PrivacyData]):
     fields: ClassVar = (
-        Field("private", required=_l("Choose who can see it"), choices=lambda: ["yes", "no"]),)
+        Field("private", required=_l("Choose who can see it"), choices=lambda: ["yes", "no"], parse=yes),)
 
 
 @router.post("/messages/{reference}/privacy", response_class=HTMLResponse)
@@ -236,7 +267,7 @@ def set_privacy(request: Request, reference: str, actor: CurrentActor, db: Sessi
     found = _own(db, actor, reference)
     if not form.validate():
         raise HTTPException(status_code=400)
-    private = form.values["private"] == "yes"
+    private = form.data.private
     requests.set_private(db, actor, found, private)
     # A carer with this conversation open stops seeing it at once.
     broker_of(request).publish_sync(requests.request_channel(found), {"event": "access_changed"})
@@ -259,22 +290,21 @@ def send_reply(request: Request, reference: str, actor: CurrentActor, db: Sessio
                form: Annotated[ReplyForm, Depends(ReplyForm.from_request)]) -> Response:
     found = _own(db, actor, reference, RequestKind.message)
     state = web_session(request)
-    form.values["form_key"] = key = form_key_or_new(form.values["form_key"])
+    key = form.key_or_new()
     if _already_sent(db, key):
         return go_to(request, f"/help/messages/{found.reference}")
     if form.validate():
         try:
-            conversations.reply(db, broker_of(request), actor, found, form.values["message"], key)
+            conversations.reply(db, broker_of(request), actor, found, form.data.message, key)
         except requests.NotAllowed:  # Closed while they were writing: their words go to a new message.
-            conversations.keep_draft(state, NEW, {"subject": found.subject,
-                                                  "message": form.values["message"]})
+            conversations.keep_draft(state, NEW, form.data.message, subject=found.subject)
             form.error("message", _l("This conversation is closed, so we could not send your reply. "
                                      "Send it as a new message instead. We kept your words for it."))
         except SQLAlchemyError as error:
             return _not_sent(request, db, error,
                              lambda: _thread_page(request, db, actor, found, form, status=503), form)
     if form.errors:
-        conversations.keep_draft(state, found.reference, {"message": form.values["message"]})
+        _keep_draft(state, found.reference, form)
         return _thread_page(request, db, actor, found, form, status=422)
     conversations.drop_draft(state, found.reference)
     flash(request, "messages", SENT)
@@ -285,10 +315,10 @@ def send_reply(request: Request, reference: str, actor: CurrentActor, db: Sessio
 def keep_reply_draft(request: Request, reference: str, actor: CurrentActor, db: SessionDep,
                      form: Annotated[ReplyForm, Depends(ReplyForm.from_request)]) -> Response:
     found = _own(db, actor, reference)
-    if _already_sent(db, form.values["form_key"]):
+    if _already_sent(db, form.sent_key):
         conversations.drop_draft(web_session(request), found.reference)
     else:
-        conversations.keep_draft(web_session(request), found.reference, {"message": form.values["message"]})
+        _keep_draft(web_session(request), found.reference, form)
     return Response(status_code=204)
 
 
@@ -328,7 +358,7 @@ def chat(request: Request, actor: CurrentActor, db: SessionDep, settings: Settin
 @router.post("/chat", response_class=HTMLResponse)
 def start_chat(request: Request, actor: CurrentActor, db: SessionDep, settings: SettingsDep, now: Now,
                form: Annotated[ChatStartForm, Depends(ChatStartForm.from_request)]) -> Response:
-    form.values["form_key"] = key = form_key_or_new(form.values["form_key"])
+    key = form.key_or_new()
     existing = requests.by_reference(db, actor, _reference_for_key(db, key)) or _open_chat(db, actor)
     if existing is not None:  # Sent twice, or a chat is already going: that one stands.
         return go_to(request, f"/help/chat/{existing.reference}")
@@ -336,13 +366,13 @@ def start_chat(request: Request, actor: CurrentActor, db: SessionDep, settings: 
         return _chat_start_page(request, db, settings, actor, now, form, status=422)
     if conversations.chat_availability(db, settings, actor, now) is not ChatAvailability.open:
         # Closed or busy since the page was shown: keep their words for a message instead.
-        conversations.keep_draft(web_session(request), NEW, {"message": form.values["message"]})
+        conversations.keep_draft(web_session(request), NEW, form.data.message)
         return _chat_start_page(request, db, settings, actor, now, form, not_started=True)
     items = context.items(request, db, actor)
     try:
         started = conversations.start_chat(
             db, broker_of(request), actor, account_id=_account_id(request, actor, db),
-            body=form.values["message"], context=context.chosen(items, form.values["share"]), form_key=key)
+            body=form.data.message, context=context.chosen(items, form.data.share), form_key=key)
     except SQLAlchemyError as error:
         return _not_sent(request, db, error,
                          lambda: _chat_start_page(request, db, settings, actor, now, form, status=503), form)
@@ -372,18 +402,18 @@ def send_chat_message(request: Request, reference: str, actor: CurrentActor, db:
                       settings: SettingsDep,
                       form: Annotated[ChatForm, Depends(ChatForm.from_request)]) -> Response:
     found = _own(db, actor, reference, RequestKind.chat)
-    form.values["form_key"] = key = form_key_or_new(form.values["form_key"])
+    key = form.key_or_new()
     if _already_sent(db, key):
         return go_to(request, f"/help/chat/{found.reference}")
     if found.status in conversations.FINISHED:
         # The chat ended while they typed: their words wait for them in a new message.
         if form.values["message"]:
-            conversations.keep_draft(web_session(request), NEW, {"subject": found.subject,
-                                                              "message": form.values["message"]})
+            conversations.keep_draft(web_session(request), NEW, form.values["message"],
+                                     subject=found.subject)
         return go_to(request, f"/help/chat/{found.reference}")
     if form.validate():
         try:
-            message = conversations.reply(db, broker_of(request), actor, found, form.values["message"], key)
+            message = conversations.reply(db, broker_of(request), actor, found, form.data.message, key)
         except requests.NotAllowed:
             form.error("message", _l("The chat has ended, so we could not send this. Copy your words "
                                      "and send them as a message."))

@@ -218,10 +218,11 @@ def draft(state: SessionState, key: str) -> dict[str, str]:
     return dict(kept) if isinstance(kept, dict) else {}
 
 
-def keep_draft(state: SessionState, key: str, values: dict[str, str]) -> None:
+def keep_draft(state: SessionState, key: str, message: str, subject: str = "") -> None:
     """Keep the latest few drafts; an empty draft is dropped."""
     drafts: dict[str, Any] = {k: v for k, v in state.data.get(DRAFTS, {}).items() if k != key}
-    cleaned = {name: value[:MESSAGE_MAX] for name, value in values.items() if value}
+    cleaned = {name: value[:MESSAGE_MAX] for name, value in (("subject", subject), ("message", message))
+               if value}
     if cleaned:
         drafts[key] = cleaned
     state.set(DRAFTS, dict(list(drafts.items())[-MOST_DRAFTS:]))

@@ -41,13 +41,13 @@ def send_sign_in_code(request: Request, db: SessionDep, settings: SettingsDep,
     if form.validate() and not (
             allow(db, service.SIGN_IN_PER_CLIENT, client_address(request))
             and allow(db, service.CODES_PER_IDENTIFIER,
-                      service.canonical_identifier(form.values["identifier"]))):
+                      service.canonical_identifier(form.data.identifier))):
         form.error("identifier", _too_many(settings))
     if form.errors:
         return render(request, "identity/sign_in.html", {"form": form, "next": next_path},
                       status_code=422)
     state: SessionState = request.state.session
-    code_id = service.start_code_sign_in(db, settings, state.id, form.values["identifier"])
+    code_id = service.start_code_sign_in(db, settings, state.id, form.data.identifier)
     state.set("sign_in_code", code_id)
     background.add_task(deliver_pending, request.app.state.engine, settings)
     return RedirectResponse(f"/sign-in/code?next={next_path}", status_code=303)
@@ -68,7 +68,7 @@ def check_sign_in_code(request: Request, db: SessionDep, settings: SettingsDep,
     person = None
     if form.validate():
         person = service.finish_code_sign_in(db, settings, state.id,
-                                             state.data.get("sign_in_code"), form.values["code"])
+                                             state.data.get("sign_in_code"), form.data.code)
         if person is None:
             form.error("code", _("That code is wrong or has expired. Check it, or ask for a new "
                                  "code."))

@@ -66,7 +66,7 @@ def save_name(request: Request, passkey_id: PasskeyId, actor: CurrentActor, db: 
     if not form.validate():
         return render(request, "identity/passkey_rename.html",
                       {"passkey": passkey, "form": form}, status_code=422)
-    service.rename_passkey(db, _person(db, actor), passkey, form.values["name"])
+    service.rename_passkey(db, _person(db, actor), passkey, form.data.name)
     flash(request, "security", "passkey_renamed")
     return RedirectResponse("/account/security", status_code=303)
 

@@ -34,14 +34,14 @@ def check_details(request: Request, db: SessionDep, settings: SettingsDep,
     if form.validate() and not (
             allow(db, service.SET_UP_PER_CLIENT, client_address(request))
             and allow(db, service.SET_UP_PER_REFERENCE,
-                      service.normalise_reference(form.values["reference"]))):
+                      service.normalise_reference(form.data.reference))):
         form.error("reference", _("You have tried too many times. Wait 15 minutes and try "
                                   "again, or call us on %(phone)s.", phone=settings.help.phone))
     if form.errors:
         return render(request, "identity/set_up.html", {"form": form}, status_code=422)
     state: SessionState = request.state.session
-    code_id = service.start_set_up(db, settings, state.id, form.values["reference"],
-                                   form.values["postcode"], form.date_of_birth)
+    code_id = service.start_set_up(db, settings, state.id, form.data.reference, form.data.postcode,
+                                   form.data.date_of_birth)
     state.set("set_up_code", code_id)
     background.add_task(deliver_pending, request.app.state.engine, settings)
     # The same answer whether or not the details matched, so nobody can test references here.
@@ -60,7 +60,7 @@ def check_code(request: Request, db: SessionDep, settings: SettingsDep,
     person = None
     if form.validate():
         person = service.finish_set_up(db, settings, state.id, state.data.get("set_up_code"),
-                                       form.values["code"])
+                                       form.data.code)
         if person is None:
             form.error("code", _("That code is wrong or has expired. Check it, or ask for a new "
                                  "code."))

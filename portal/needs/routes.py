@@ -44,8 +44,8 @@ def save_needs(request: Request, actor: CurrentActor, db: SessionDep,
                form: Annotated[NeedsForm, Depends(NeedsForm.from_request)]) -> Response:
     if not form.validate():
         return _page(request, form, status=422)
-    chosen = service.make_needs(form.values["channel"], form.values["support"],
-                                form.values["other"])
-    service.save(db, actor, actor.customer_id, chosen, consent=form.values["consent"] == "yes")
+    data = form.data
+    chosen = service.make_needs(data.channel, data.support, data.other)
+    service.save(db, actor, actor.customer_id, chosen, consent=data.consent)
     flash(request, "needs", "needs_saved")
     return go_to(request, "/account/needs")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from portal.accounts.models import ServiceKind
@@ -38,6 +38,15 @@ def split_areas(value: str) -> list[str]:
     return found
 
 
+def version_number(value: str) -> int:
+    """The version a form was written against; -1 if it does not say (it will then be stale)."""
+    return int(value) if value.isdigit() and len(value) < 9 else -1
+
+
+def _confidence(value: str) -> Confidence | None:
+    return Confidence(value) if value else None
+
+
 def _text_fields() -> tuple[Field, ...]:
     return (
         Field("title", required=_l("Enter a short title, like No water in parts of NF2"),
@@ -51,30 +60,50 @@ def _text_fields() -> tuple[Field, ...]:
     )
 
 
+@dataclass(frozen=True)
+class IncidentData:
+    service: ServiceKind
+    areas: str  # As typed: the form's `areas` are the districts in it.
+    title: str
+    what_is_happening: str
+    who_is_affected: str
+    what_to_do: str
+    stage: IncidentStage
+    fix_day: str  # The fix date and time: the form's `expected_fix_at`.
+    fix_month: str
+    fix_year: str
+    fix_time: str
+    fix_unknown: bool
+    confidence: Confidence | None
+    safety_critical: bool
+    reference: str
+    from_version: int
+
+
 @dataclass
-class IncidentForm(Form):
+class IncidentForm(Form[IncidentData]):
     """A new incident, an update, or a correction: every field, filled in again each time."""
 
     fields: ClassVar = (
         Field("service", required=_l("Choose the service with the problem"),
               choices=lambda: [kind.value for kind in ServiceKind],
-              invalid=_l("Choose the service with the problem")),
+              invalid=_l("Choose the service with the problem"), parse=ServiceKind),
         Field("areas", required=_l("Enter the postcode districts, like NF1 NF2"), max_length=AREAS_MAX,
               too_long=_l("The list of districts must be 500 characters or fewer")),
         *_text_fields(),
         Field("stage", required=_l("Choose where we are with it"), choices=lambda: OPEN_STAGES,
-              invalid=_l("Choose where we are with it")),
+              invalid=_l("Choose where we are with it"), parse=IncidentStage),
         Field("fix-day", max_length=2, normalise=_digits),
         Field("fix-month", max_length=2, normalise=_digits),
         Field("fix-year", max_length=4, normalise=_digits),
         Field("fix-time", max_length=10),
-        Field("fix_unknown", max_length=HIDDEN),
+        Field("fix_unknown", max_length=HIDDEN, parse=bool),
         Field("confidence", choices=lambda: [c.value for c in Confidence],
-              invalid=_l("Choose how sure we are about the time")),
-        Field("safety_critical", max_length=HIDDEN),
+              invalid=_l("Choose how sure we are about the time"), parse=_confidence),
+        Field("safety_critical", max_length=HIDDEN, parse=bool),
         # Hidden: never an error anyone could act on; checked where they are used.
         Field("reference", max_length=HIDDEN),
-        Field("from_version", max_length=HIDDEN),
+        Field("from_version", max_length=HIDDEN, parse=version_number),
     )
 
     # Set by `validate_at`.
@@ -153,17 +182,25 @@ class IncidentForm(Form):
 
     def draft(self) -> Draft:
         """After `validate_at` passed."""
+        data = self.data
+        # With a fix time `validate_at` made sure there is a confidence.
         known = self.expected_fix_at is not None
-        return Draft(title=self.values["title"], what_is_happening=self.values["what_is_happening"],
-                     who_is_affected=self.values["who_is_affected"], what_to_do=self.values["what_to_do"],
-                     stage=IncidentStage(self.values["stage"]), expected_fix_at=self.expected_fix_at,
-                     confidence=Confidence(self.values["confidence"]) if known else Confidence.low,
-                     service=ServiceKind(self.values["service"]), areas=self.areas,
-                     safety_critical=bool(self.values["safety_critical"]))
+        return Draft(title=data.title, what_is_happening=data.what_is_happening,
+                     who_is_affected=data.who_is_affected, what_to_do=data.what_to_do, stage=data.stage,
+                     expected_fix_at=self.expected_fix_at,
+                     confidence=data.confidence if known and data.confidence else Confidence.low,
+                     service=data.service, areas=self.areas, safety_critical=data.safety_critical)
+
+
+@dataclass(frozen=True)
+class FixedData:
+    what_is_happening: str
+    what_to_do: str
+    from_version: int
 
 
 @dataclass
-class FixedForm(Form):
+class FixedForm(Form[FixedData]):
     """Mark as fixed, or correct what we said when it was fixed."""
 
     fields: ClassVar = (
@@ -171,7 +208,7 @@ class FixedForm(Form):
               too_long=_l("What we fixed must be 1000 characters or fewer")),
         Field("what_to_do", max_length=TEXT_MAX,
               too_long=_l("What people should do must be 1000 characters or fewer")),
-        Field("from_version", max_length=HIDDEN),
+        Field("from_version", max_length=HIDDEN, parse=version_number),
     )
 
     @classmethod
@@ -183,12 +220,12 @@ class FixedForm(Form):
                          from_version=str(version.version))
 
     def draft(self, current: IncidentVersion) -> Draft:
-        return Draft(title=current.title, what_is_happening=self.values["what_is_happening"],
-                     who_is_affected=current.who_is_affected, what_to_do=self.values["what_to_do"],
+        """After `validate` passed."""
+        return Draft(title=current.title, what_is_happening=self.data.what_is_happening,
+                     who_is_affected=current.who_is_affected, what_to_do=self.data.what_to_do,
                      stage=IncidentStage.resolved, expected_fix_at=None, confidence=current.confidence)
 
 
-def version_of(form: Form) -> int:
-    """The version the form was written against; -1 if it does not say (it will then be stale)."""
-    value: Any = form.values.get("from_version", "")
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 9 else -1
+def written_against(form: IncidentForm | FixedForm, version: int) -> None:
+    """Shown again to compare with what it says now: sending it again replaces that version."""
+    form.values["from_version"] = str(version)

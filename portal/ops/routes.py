@@ -19,7 +19,7 @@ from portal.deps import SessionDep, SettingsDep
 from portal.i18n import lazy_gettext as _l
 from portal.identity.deps import CurrentActor
 from portal.ops import service
-from portal.ops.forms import FixedForm, IncidentForm, version_of
+from portal.ops.forms import FixedForm, IncidentForm, written_against
 from portal.ops.models import Confidence, Incident, IncidentStage, IncidentVersion, new_incident_reference
 from portal.ops.service import Change, Outcome
 from portal.web.flash import flash, take_flash
@@ -169,8 +169,7 @@ def _send_change(request: Request, reference: str, actor: Actor, db: Session, se
     fixed_words = kind is Change.resolve or incident.stage is IncidentStage.resolved
     form: IncidentForm | FixedForm
     if fixed_words:
-        form = FixedForm(values={name: sent.values.get(name, "") for name in
-                                 ("what_is_happening", "what_to_do", "from_version")})
+        form = FixedForm.from_data(sent.values)  # Its fields are some of the incident form's.
         ok = form.validate()
     else:
         form = sent
@@ -178,12 +177,12 @@ def _send_change(request: Request, reference: str, actor: Actor, db: Session, se
     if not ok:
         return _change_page(request, incident, current, kind, form, status=422)
     draft = form.draft(current) if isinstance(form, FixedForm) else form.draft()
-    outcome = service.change(db, actor, incident, draft, kind, version_of(form), now)
+    outcome = service.change(db, actor, incident, draft, kind, form.data.from_version, now)
     if outcome is Outcome.stale:
         # What they wrote stays; what it says now is on the page to compare, and sending again
         # replaces it.
         current = service.current_version(db, incident)
-        form.values["from_version"] = str(current.version)
+        written_against(form, current.version)
         return _change_page(request, incident, current, kind, form, status=409, stale=True)
     if outcome is Outcome.made:
         service.nudge(request.app.state.broker)

@@ -1,6 +1,7 @@
 """The settings form (/updates/settings): channels per kind, quiet hours, a daily limit, and one
 usage limit per metered service. Its usage fields depend on the person's services, so each request
-makes its own form class with `settings_form(metered)`."""
+makes its own form class with `settings_form(metered)`, and its data (`Choices`, what to save) is
+built by its own `clean()` rather than one attribute per field."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ CHANNEL_CHOICE = _l("Choose email, text message, or neither")
 
 
 @dataclass
-class SettingsForm(Form):
+class SettingsForm(Form[Choices]):
     fields: ClassVar[tuple[Field, ...]] = (
         *(Field(channel_field(kind), many=True, max_length=20, choices=_channels, invalid=CHANNEL_CHOICE)
           for kind in UpdateKind),
@@ -133,8 +134,8 @@ class SettingsForm(Form):
         elif parse_time(typed) is None:
             self.error(name, wrong)
 
-    def choices(self) -> Choices:
-        """What to save; only after `validate()` passed."""
+    def clean(self) -> Choices:
+        """What to save: `form.data` once `validate()` passed."""
         quiet = self.values["quiet"] == ON
         usage: dict[int, int | None] = {}
         for metered in self.metered:

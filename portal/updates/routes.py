@@ -132,7 +132,7 @@ def save_settings(request: Request, actor: CurrentActor, db: SessionDep,
     form = settings_form(current.metered).from_data(data)
     if not form.validate():
         return _settings_page(request, db, current, form, status=422)
-    preferences.save(db, actor, form.choices())
+    preferences.save(db, actor, form.data)
     flash(request, "update_settings", SETTINGS_SAVED)
     return go_to(request, "/updates/settings")
 

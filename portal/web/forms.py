@@ -2,7 +2,13 @@
 
 A form keeps every value the person typed, collects one plain-language error per field in field order,
 and gives the error summary its links. Templates pass `form.values[...]` and `form.errors[...]` to
-the components.
+the components: `values` is the raw input, there to show again what was typed.
+
+Each form names a frozen dataclass of its checked values, `class EmailForm(Form[EmailData])`, with one
+attribute per field (a field "dob-day" is the attribute `dob_day`): `str`, `list[str]` for `many`, or
+what the field's `parse` returns. After `validate()` passes, handlers and services use
+`form.data.email`, which mypy checks; a misspelt name fails `make lint`. Field names and attributes
+are compared when the class is made, so they cannot drift; tests/test_form_data.py compares the types.
 
 A form with a `FORM_KEY` field is one thing however often it is sent: a blank form gets a fresh key,
 and the service stores the key with what it makes, so the second submission finds the first. A key
@@ -12,11 +18,13 @@ is lost), never shown as an error.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Generic, Self, TypeVar, get_args, get_origin
 
 from fastapi import HTTPException, Request
 from starlette.datastructures import FormData
@@ -37,11 +45,39 @@ class Field:
     invalid: Message | None = None  # The error for a value outside `choices` or `pattern`.
     many: bool = False  # Checkboxes: several values.
     normalise: Callable[[str], str] = lambda value: value.replace("\x00", "").strip()
+    # Turns a checked value into its type in `form.data` (each one, for `many`). It also gets the
+    # empty value of an optional field, so it must take "" then (`bool` does).
+    parse: Callable[[str], Any] | None = None
+
+    @property
+    def attribute(self) -> str:
+        """Its name in the form's data class: "dob-day" is `dob_day`."""
+        return self.name.replace("-", "_")
 
     def accepts(self, item: str) -> bool:
         if self.choices is not None and item not in self.choices():
             return False
         return self.pattern is None or re.fullmatch(self.pattern, item) is not None
+
+    def typed(self, value: Any) -> Any:
+        """A checked value as the form's data holds it."""
+        if self.many:
+            items = list(value or [])
+            return [self.parse(item) for item in items] if self.parse else items
+        return self.parse(value or "") if self.parse else value or ""
+
+
+def date_from_parts(day: str, month: str, year: str) -> dt.date | None:
+    """A date typed in three boxes, or None if it is not a real one."""
+    try:
+        return dt.date(int(year), int(month), int(day))
+    except (ValueError, OverflowError):
+        return None
+
+
+def yes(value: str) -> bool:
+    """A "yes" radio button or tick box."""
+    return value == "yes"
 
 
 FORM_KEY_CHARACTERS = r"[A-Za-z0-9_-]"
@@ -60,11 +96,55 @@ def form_key_or_new(value: str) -> str:
 FORM_KEY = Field("form_key", max_length=64, pattern=FORM_KEY_CHARACTERS + "+")
 
 
+D = TypeVar("D")
+
+
+class FormNotValid(RuntimeError):
+    """`form.data` was asked for before `validate()` passed, or after an error was added."""
+
+
 @dataclass
-class Form:
+class Form(Generic[D]):
     fields: ClassVar[tuple[Field, ...]] = ()
+    data_class: ClassVar[type] = type(None)  # The D of Form[D], set when a subclass is made.
     values: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, Message] = field(default_factory=dict)
+    _data: D | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            origin = get_origin(base)
+            if isinstance(origin, type) and issubclass(origin, Form):
+                (cls.data_class,) = get_args(base)
+        if not isinstance(cls.data_class, TypeVar) and cls.clean is Form.clean:
+            cls._check_data_class()
+
+    @classmethod
+    def _check_data_class(cls) -> None:
+        """One attribute of a frozen dataclass for each field, and nothing else."""
+        data_class = cls.data_class
+        params = getattr(data_class, "__dataclass_params__", None)
+        if params is None or not params.frozen:
+            raise TypeError(f"{cls.__name__}: Form[...] needs a frozen dataclass, not {data_class!r}")
+        attributes = sorted(f.attribute for f in cls.fields)
+        declared = sorted(f.name for f in dataclasses.fields(data_class))
+        if attributes != declared:
+            raise TypeError(f"{cls.__name__}'s fields {attributes} do not match the attributes of "
+                            f"{data_class.__name__} {declared}")
+
+    @property
+    def data(self) -> D:
+        """The typed values, once `validate()` has passed (and while no error has been added)."""
+        if self._data is None or self.errors:
+            raise FormNotValid(f"{type(self).__name__}.data is there only after validate() passed")
+        return self._data
+
+    def clean(self) -> D:
+        """The checked values as the data class; `validate()` calls it when there is no error. A form
+        whose fields are made per person (the update settings) builds its data itself."""
+        data: D = self.data_class(**{f.attribute: f.typed(self.values.get(f.name)) for f in self.fields})
+        return data
 
     @classmethod
     def blank(cls, **initial: Any) -> Self:
@@ -116,6 +196,7 @@ class Form:
             if not (key and len(key) <= FORM_KEY.max_length and FORM_KEY.accepts(key)):
                 self.values[FORM_KEY.name] = new_form_key()
         self.check()
+        self._data = None if self.errors else self.clean()
         return not self.errors
 
     def check(self) -> None:
@@ -123,6 +204,17 @@ class Form:
 
     def error(self, name: str, message: Message) -> None:
         self.errors.setdefault(name, message)
+
+    @property
+    def sent_key(self) -> str:
+        """The form key as sent, before any check: to find what an earlier sending already made."""
+        return self.values.get(FORM_KEY.name) or ""
+
+    def key_or_new(self) -> str:
+        """The form key, replaced now if it is not one we made (`form_key_or_new`), so a page that
+        shows the form again carries the new one."""
+        self.values[FORM_KEY.name] = key = form_key_or_new(self.sent_key)
+        return key
 
     @property
     def error_list(self) -> list[dict[str, Any]]:
