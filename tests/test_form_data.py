@@ -40,7 +40,8 @@ def subclasses(cls: type) -> list[type]:
     return found
 
 
-# Each form that names its data class (not a generic base, nor the settings form made per person).
+# Each form that names its data class: not a generic base (carers' _TermsRules), nor a class made
+# per person from SettingsForm.
 FORMS = sorted({cls for cls in subclasses(Form) if cls.__module__.startswith("portal.")
                 and "data_class" in vars(cls) and not isinstance(cls.data_class, TypeVar)},
                key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
@@ -150,8 +151,9 @@ def test_raw_values_are_read_by_the_names_of_fields() -> None:
             if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute)
                     and node.value.attr == "values" and isinstance(node.slice, ast.Constant)):
                 key = node.slice.value
-            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
-                  and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "values"
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and node.func.attr == "get" and isinstance(node.func.value, ast.Attribute)
+                  and node.func.value.attr == "values"
                   and node.args and isinstance(node.args[0], ast.Constant)):
                 key = node.args[0].value
             if isinstance(key, str):
