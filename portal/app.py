@@ -42,6 +42,7 @@ from portal.updates import routes as updates_routes
 from portal.updates import worker
 from portal.web import errors
 from portal.web.csrf import CsrfMiddleware
+from portal.web.devices import DeviceCookieMiddleware
 from portal.web.locale import LocaleMiddleware
 from portal.web.navigation import go_to
 from portal.web.requestid import RequestIdMiddleware
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             Middleware(SecurityHeadersMiddleware, refuse=errors.error_response_for_scope),
             Middleware(LocaleMiddleware),
             Middleware(SessionMiddleware, store=SessionStore(engine, settings), settings=settings),
+            Middleware(DeviceCookieMiddleware, settings=settings),
             Middleware(CsrfMiddleware, settings=settings, refuse=errors.error_response_for_scope),
         ],
     )

@@ -19,14 +19,23 @@ LIFETIME = dt.timedelta(minutes=10)
 MAX_TRIES = 5
 
 
-def _digest(settings: Settings, purpose: str, session_id: str, code: str) -> str:
-    message = f"{purpose}:{hash_id(session_id)}:{code}".encode()
+def digest(settings: Settings, purpose: str, session_hash: str, code: str) -> str:
+    """What is stored for `code`: keyed, and bound to the purpose and the session that asked."""
+    message = f"{purpose}:{session_hash}:{code}".encode()
     return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _digest(settings: Settings, purpose: str, session_id: str, code: str) -> str:
+    return digest(settings, purpose, hash_id(session_id), code)
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
 
 
 def issue(db: Session, settings: Settings, *, purpose: str, session_id: str,
           account_id: int | None = None, person_id: int | None = None) -> tuple[OneTimeCode, str]:
-    code = f"{secrets.randbelow(1_000_000):06d}"
+    code = new_code()
     row = OneTimeCode(purpose=purpose, code_hash=_digest(settings, purpose, session_id, code),
                       session_hash=hash_id(session_id), account_id=account_id, person_id=person_id)
     db.add(row)

@@ -56,7 +56,11 @@ class WebAuthnChallenge(SQLModel, table=True):
 
 class OneTimeCode(SQLModel, table=True):
     """A 6-digit code sent to the email or phone on record. Only a keyed hash is stored; the code is
-    bound to the session that asked for it, works once, and expires after 10 minutes."""
+    bound to the session that asked for it, works once, and expires after 10 minutes.
+
+    A code to sign in or set up is asked for in one request and made after it (see
+    identity/service.py ask_for_code): until then `pending_request` holds what was typed and
+    `code_hash` is empty, which no code matches."""
 
     __tablename__ = "one_time_code"
 
@@ -68,5 +72,9 @@ class OneTimeCode(SQLModel, table=True):
                                    ondelete="CASCADE")
     person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="CASCADE")
     attempts: int = 0
+    pending_request: str | None = None  # JSON; emptied once the code is made.
+    request_digest: str = Field(default="", max_length=64)  # Keyed hash: the same form sent twice.
+    device_hash: str = Field(default="", max_length=64)  # A device the person signed in on before.
+    guess_key: str = Field(default="", max_length=100)  # Whose budget of wrong codes a wrong one uses.
     created_at: dt.datetime = Field(default_factory=utcnow)
     used_at: dt.datetime | None = None

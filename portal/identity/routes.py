@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -11,19 +12,14 @@ from portal.deps import SessionDep, SettingsDep, broker_of
 from portal.i18n import gettext as _
 from portal.identity import service
 from portal.identity.forms import CodeForm, IdentifierForm
-from portal.identity.signing_in import client_address, complete_sign_in
+from portal.identity.signing_in import client_address, complete_sign_in, too_many_tries
 from portal.notify.service import deliver_pending
+from portal.web import devices
 from portal.web.navigation import local_path
-from portal.web.ratelimit import allow
 from portal.web.sessions import SessionState
 from portal.web.templating import render
 
 router = APIRouter()
-
-
-def _too_many(settings) -> str:
-    return _("You have tried too many times. Wait 15 minutes and try again, or call us on "
-             "%(phone)s.", phone=settings.help.phone)
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
@@ -38,17 +34,20 @@ def send_sign_in_code(request: Request, db: SessionDep, settings: SettingsDep,
                       form: Annotated[IdentifierForm, Depends(IdentifierForm.from_request)],
                       next: str = "/account") -> Response:
     next_path = local_path(next, "/account")
-    if form.validate() and not (
-            allow(db, service.SIGN_IN_PER_CLIENT, client_address(request))
-            and allow(db, service.CODES_PER_IDENTIFIER,
-                      service.canonical_identifier(form.data.identifier))):
-        form.error("identifier", _too_many(settings))
-    if form.errors:
+    if not form.validate():
         return render(request, "identity/sign_in.html", {"form": form, "next": next_path},
                       status_code=422)
+    identifier = service.canonical_identifier(form.data.identifier)
+    device = devices.known(request, settings, identifier)
+    verdict = service.may_ask_for_code(db, settings, identifier, client_address(request), device)
+    if not verdict.allowed:
+        return too_many_tries(request, verdict.retry_after, wrong_codes=False,
+                              back_href=f"/sign-in?next={quote(next_path)}")
     state: SessionState = request.state.session
-    code_id = service.start_code_sign_in(db, settings, state.id, form.data.identifier)
+    code_id = service.start_code_sign_in(db, settings, state.id, identifier, device)
     state.set("sign_in_code", code_id)
+    # The code is made and sent after the response, for everyone alike.
+    background.add_task(service.send_requested_codes, request.app.state.engine, settings)
     background.add_task(deliver_pending, request.app.state.engine, settings)
     return RedirectResponse(f"/sign-in/code?next={next_path}", status_code=303)
 
@@ -67,8 +66,12 @@ def check_sign_in_code(request: Request, db: SessionDep, settings: SettingsDep,
     state: SessionState = request.state.session
     person = None
     if form.validate():
-        person = service.finish_code_sign_in(db, settings, state.id,
-                                             state.data.get("sign_in_code"), form.data.code)
+        try:
+            person = service.finish_code_sign_in(db, settings, state.id,
+                                                 state.data.get("sign_in_code"), form.data.code)
+        except service.TooManyWrongCodes as refusal:
+            return too_many_tries(request, refusal.retry_after, wrong_codes=True,
+                                  back_href=f"/sign-in?next={quote(next_path)}")
         if person is None:
             form.error("code", _("That code is wrong or has expired. Check it, or ask for a new "
                                  "code."))

@@ -3,39 +3,61 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import json
 import re
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, delete, func, select
+from sqlalchemy import Engine
+from sqlmodel import Session, col, delete, func, select, update
 
 from portal import i18n
 from portal.accounts.models import CustomerAccount
 from portal.activity import service as activity
 from portal.activity.models import ActivityEntry
 from portal.broker import Broker
-from portal.clock import utcnow
+from portal.clock import aware, utcnow
 from portal.db import id_of
 from portal.i18n import gettext as _
 from portal.identity import codes, events
-from portal.identity.models import Passkey, Person
+from portal.identity.models import OneTimeCode, Passkey, Person
 from portal.notify import service as notify
 from portal.settings import Settings
-from portal.web.ratelimit import Limit
+from portal.web import devices
+from portal.web.ratelimit import Limit, Verdict, attempt, forget
 from portal.web.sessions import WebSession, hash_id
 
-# Short windows: enough to make guessing slow, never a lock-out that lasts.
-SET_UP_PER_CLIENT = Limit("set-up-client", 10, dt.timedelta(minutes=15))
-SET_UP_PER_REFERENCE = Limit("set-up-reference", 5, dt.timedelta(minutes=15))
-CODES_PER_IDENTIFIER = Limit("send-code", 5, dt.timedelta(minutes=15))
-SIGN_IN_PER_CLIENT = Limit("sign-in-client", 30, dt.timedelta(minutes=15))
+# Limits on signing in. Codes and passkeys are counted apart. An attacker is slowed without shutting
+# the owner out: the owner's passkey is never refused once it checks out (passkey tries are limited
+# only per address, in /webauthn/authenticate/options), and a device the owner signed in on before
+# is counted on its own (portal/web/devices.py). Identifiers are counted by keyed digest.
+MINUTES_15 = dt.timedelta(minutes=15)
+# Asking for a code, to sign in or to set up (or get back into) online access, from a new device:
+CODES_PER_ADDRESS = Limit("codes-address", 30, MINUTES_15)  # One address asking for many people,
+CODES_PER_IDENTIFIER_AND_ADDRESS = Limit("codes-identifier-address", 5, MINUTES_15)  # or one.
+# One person from anywhere: after 10, one a minute. Slowed, never shut.
+CODES_PER_IDENTIFIER = Limit("codes-identifier", 10, MINUTES_15, then_every=dt.timedelta(minutes=1))
+CODES_PER_KNOWN_DEVICE = Limit("codes-device", 10, MINUTES_15)
+# Wrong codes typed for one account, all its codes together: from new devices between them, and
+# from each known device. Against 6 digits, 10 a day is a 1 in 100,000 chance a day.
+WRONG_CODES_PER_ACCOUNT = Limit("wrong-codes", 10, dt.timedelta(hours=24))
+# Every sign-in page asks for passkey options (for autofill), so this one is generous.
+PASSKEY_TRIES_PER_ADDRESS = Limit("passkey-address", 120, MINUTES_15)
 # A second request within this long is taken as the same request sent twice.
 REPEAT_WINDOW = dt.timedelta(seconds=60)
-# Every sign-in page asks for passkey options (for autofill), so this one is generous.
-PASSKEY_OPTIONS_PER_CLIENT = Limit("passkey-options-client", 120, dt.timedelta(minutes=15))
 
 
 class LastWayIn(Exception):
     """Removing this passkey would leave no way to sign in."""
+
+
+class TooManyWrongCodes(Exception):
+    """The account's wrong codes for now are used up: the code was not even checked."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
 
 
 def normalise_reference(value: str) -> str:
@@ -47,43 +69,126 @@ def normalise_postcode(value: str) -> str:
     return re.sub(r"\s", "", value).upper()
 
 
-def _issue_code(db: Session, settings: Settings, session_id: str, purpose: str, *,
-                account: CustomerAccount | None = None, person: Person | None = None) -> int:
-    """Make a code and send it to whoever matched, if anyone did. The work is the same either way
-    but for the messages, which only leave through the outbox after the response.
+def may_ask_for_code(db: Session, settings: Settings, identifier: str, address: str,
+                     device: str) -> Verdict:
+    """Whether a request for a code is within the limits: a device the person signed in on before
+    by its own count (`device`, from devices.known); any other by address, by identifier from this
+    address, and by identifier from anywhere (slowed, not shut)."""
+    if device:
+        return attempt(db, (CODES_PER_KNOWN_DEVICE, device))
+    named = devices.identifier_digest(settings, identifier)
+    return attempt(db, (CODES_PER_ADDRESS, address),
+                   (CODES_PER_IDENTIFIER_AND_ADDRESS, f"{named}|{address}"),
+                   (CODES_PER_IDENTIFIER, named))
 
-    A form sent twice (a double press, a slow connection) reuses the code from a moment ago, so one
-    message goes out and the code in it works."""
-    account_id, person_id = (account.id if account else None), (person.id if person else None)
-    repeat = codes.recent(db, purpose=purpose, session_id=session_id, account_id=account_id,
-                          person_id=person_id, within=REPEAT_WINDOW)
-    if repeat is not None and repeat.id is not None:
-        return repeat.id
-    row, code = codes.issue(db, settings, purpose=purpose, session_id=session_id,
-                            account_id=account.id if account else None,
-                            person_id=person.id if person else None)
+
+def ask_for_code(db: Session, settings: Settings, session_id: str, purpose: str,
+                 details: dict[str, str], device: str) -> int:
+    """Note a request for a code; send_requested_codes makes and sends it after the response. This
+    request never looks for whoever the details match, so it does the same work, in the same time,
+    whether or not they match anyone.
+
+    The same form sent twice (a double press, a slow connection) gets the same code, so one message
+    goes out and the code in it works."""
+    digest = hmac.new(settings.secret_key.encode(),
+                      f"{purpose}:{json.dumps(details, sort_keys=True)}".encode(),
+                      hashlib.sha256).hexdigest()
+    repeat = db.exec(select(OneTimeCode).where(
+        OneTimeCode.purpose == purpose, OneTimeCode.session_hash == hash_id(session_id),
+        OneTimeCode.request_digest == digest, col(OneTimeCode.used_at).is_(None),
+        OneTimeCode.created_at > utcnow() - REPEAT_WINDOW)).first()
+    if repeat is not None:
+        return id_of(repeat)
+    row = OneTimeCode(purpose=purpose, code_hash="", session_hash=hash_id(session_id),
+                      pending_request=json.dumps({**details, "language": i18n.get_locale()}),
+                      request_digest=digest, device_hash=device, guess_key=f"request:{digest}")
+    db.add(row)
+    db.commit()
+    return id_of(row)
+
+
+def send_requested_codes(engine: Engine, settings: Settings) -> int:
+    """Make the codes asked for, and queue each to whoever the details match, if anyone: details that
+    match nobody get a code nobody hears of. Runs just after the response that asked, and in every
+    worker pass should that have been cut short. Each is made once, whoever runs this."""
+    made = 0
+    with Session(engine) as db:
+        waiting = db.exec(select(OneTimeCode.id).where(col(OneTimeCode.pending_request).is_not(None))
+                          .order_by(col(OneTimeCode.id)).limit(100)).all()
+        for code_id in waiting:
+            made += _make_requested_code(db, settings, code_id)
+    return made
+
+
+def _make_requested_code(db: Session, settings: Settings, code_id: int | None) -> int:
+    row = db.get(OneTimeCode, code_id)
+    if row is None or row.pending_request is None:
+        return 0
+    asked = json.loads(row.pending_request)
+    account, person = _whose(db, row.purpose, asked)
+    holder = person.id if person else account.holder_person_id if account else None
+    guess_key = (f"person:{holder}" if holder else f"account:{account.id}" if account
+                 else row.guess_key)
+    code = codes.new_code()
+    fresh = utcnow() - aware(row.created_at) <= codes.LIFETIME  # Too late to be any use: no code.
+    claimed = db.exec(update(OneTimeCode).where(
+        col(OneTimeCode.id) == row.id, col(OneTimeCode.pending_request).is_not(None)).values(
+        pending_request=None, guess_key=guess_key,
+        code_hash=codes.digest(settings, row.purpose, row.session_hash, code) if fresh else "",
+        account_id=account.id if account else None, person_id=person.id if person else None))
     contact = account or person
-    if contact is not None:
-        subject = _("Your code for %(organisation)s", organisation=settings.organisation.name)
-        body = _("Your code is %(code)s. It lasts 10 minutes. If you did not ask for it, ignore "
-                 "this message or call us on %(phone)s.", code=code, phone=settings.help.phone)
+    if claimed.rowcount == 1 and fresh and contact is not None:
+        with i18n.speaking(asked.get("language", "en")):
+            subject = _("Your code for %(organisation)s", organisation=settings.organisation.name)
+            body = _("Your code is %(code)s. It lasts 10 minutes. If you did not ask for it, ignore "
+                     "this message or call us on %(phone)s.", code=code, phone=settings.help.phone)
         if contact.email:
             notify.queue_email(db, contact.email, subject, body)
         if contact.phone:
             notify.queue_sms(db, contact.phone, body)
     db.commit()
-    return id_of(row)
+    return claimed.rowcount
+
+
+def _whose(db: Session, purpose: str, asked: dict[str, str]) -> tuple[CustomerAccount | None,
+                                                                      Person | None]:
+    """The account (setting up) or person (signing in) the details match, if any."""
+    if purpose == "sign_in":
+        return None, find_person(db, asked["identifier"])
+    account = db.exec(select(CustomerAccount).where(
+        CustomerAccount.reference == asked["reference"])).first()
+    born = dt.date.fromisoformat(asked["date_of_birth"]) if asked["date_of_birth"] else None
+    matches = account is not None and (
+        (bool(asked["postcode"]) and asked["postcode"] == normalise_postcode(account.postcode))
+        or (born is not None and born == account.date_of_birth))
+    return (account if matches else None), None
 
 
 def start_set_up(db: Session, settings: Settings, session_id: str, reference: str,
-                 postcode: str, date_of_birth: dt.date | None) -> int:
-    """Send a code if the details match an account. The caller shows the same page either way."""
-    account = db.exec(select(CustomerAccount).where(
-        CustomerAccount.reference == normalise_reference(reference))).first()
-    matches = account is not None and (
-        (bool(postcode) and normalise_postcode(postcode) == normalise_postcode(account.postcode))
-        or (date_of_birth is not None and date_of_birth == account.date_of_birth))
-    return _issue_code(db, settings, session_id, "set_up", account=account if matches else None)
+                 postcode: str, date_of_birth: dt.date | None, device: str = "") -> int:
+    """Ask for a code, sent if the details match an account. The caller shows the same page either
+    way."""
+    return ask_for_code(db, settings, session_id, "set_up", {
+        "reference": normalise_reference(reference), "postcode": normalise_postcode(postcode),
+        "date_of_birth": date_of_birth.isoformat() if date_of_birth else ""}, device)
+
+
+def _redeem(db: Session, settings: Settings, *, code_id: int | None, purpose: str,
+            session_id: str, typed: str) -> OneTimeCode | None:
+    """codes.redeem, within the account's wrong codes: the try is counted as wrong before the code is
+    checked, so guesses sent at once cannot pass the limit, and taken off again if it was right
+    (in the caller's transaction, with the code marked used)."""
+    row = db.get(OneTimeCode, code_id) if code_id else None
+    if row is None or row.purpose != purpose or row.session_hash != hash_id(session_id):
+        return None
+    verdict = attempt(db, (WRONG_CODES_PER_ACCOUNT, f"{row.guess_key}|{row.device_hash or 'new'}"))
+    if not verdict.allowed:
+        raise TooManyWrongCodes(verdict.retry_after)
+    redeemed = codes.redeem(db, settings, code_id=code_id, purpose=purpose, session_id=session_id,
+                            typed=typed)
+    if redeemed is not None:
+        forget(db, verdict)
+    return redeemed
 
 
 def holder_of(db: Session, account: CustomerAccount) -> tuple[Person, bool]:
@@ -108,8 +213,10 @@ def been_online(db: Session, person: Person) -> bool:
 
 def finish_set_up(db: Session, settings: Settings, session_id: str, code_id: int | None,
                   typed: str) -> Person | None:
-    row = codes.redeem(db, settings, code_id=code_id, purpose="set_up", session_id=session_id,
-                       typed=typed)
+    """The person who now holds the account, or None for a wrong code. TooManyWrongCodes when the
+    account has had too many."""
+    row = _redeem(db, settings, code_id=code_id, purpose="set_up", session_id=session_id,
+                  typed=typed)
     account = db.get(CustomerAccount, row.account_id) if row and row.account_id else None
     if account is None:
         return None
@@ -146,14 +253,25 @@ def find_person(db: Session, identifier: str) -> Person | None:
     return db.get(Person, account.holder_person_id) if account and account.holder_person_id else None
 
 
-def start_code_sign_in(db: Session, settings: Settings, session_id: str, identifier: str) -> int:
-    return _issue_code(db, settings, session_id, "sign_in", person=find_person(db, identifier))
+def identifiers_of(db: Session, person: Person) -> list[str]:
+    """Every way to name this person at sign-in, each in its one spelling."""
+    references = db.exec(select(CustomerAccount.reference).where(
+        CustomerAccount.holder_person_id == person.id)).all()
+    return [canonical_identifier(value) for value in [person.email, *references] if value]
+
+
+def start_code_sign_in(db: Session, settings: Settings, session_id: str, identifier: str,
+                       device: str = "") -> int:
+    return ask_for_code(db, settings, session_id, "sign_in",
+                        {"identifier": canonical_identifier(identifier)}, device)
 
 
 def finish_code_sign_in(db: Session, settings: Settings, session_id: str, code_id: int | None,
                         typed: str) -> Person | None:
-    row = codes.redeem(db, settings, code_id=code_id, purpose="sign_in", session_id=session_id,
-                       typed=typed)
+    """The person the code was for, or None for a wrong code. TooManyWrongCodes when the account has
+    had too many."""
+    row = _redeem(db, settings, code_id=code_id, purpose="sign_in", session_id=session_id,
+                  typed=typed)
     db.commit()  # The code is used up, whoever it was for.
     return db.get(Person, row.person_id) if row and row.person_id else None
 

@@ -12,10 +12,10 @@ from portal.i18n import gettext as _
 from portal.identity import service
 from portal.identity.deps import CurrentActor
 from portal.identity.forms import CodeForm, SetUpForm
-from portal.identity.signing_in import client_address, complete_sign_in
+from portal.identity.signing_in import client_address, complete_sign_in, too_many_tries
 from portal.notify.service import deliver_pending
+from portal.web import devices
 from portal.web.navigation import local_path
-from portal.web.ratelimit import allow
 from portal.web.sessions import SessionState
 from portal.web.templating import render
 
@@ -31,18 +31,19 @@ def set_up(request: Request) -> Response:
 def check_details(request: Request, db: SessionDep, settings: SettingsDep,
                   background: BackgroundTasks,
                   form: Annotated[SetUpForm, Depends(SetUpForm.from_request)]) -> Response:
-    if form.validate() and not (
-            allow(db, service.SET_UP_PER_CLIENT, client_address(request))
-            and allow(db, service.SET_UP_PER_REFERENCE,
-                      service.normalise_reference(form.data.reference))):
-        form.error("reference", _("You have tried too many times. Wait 15 minutes and try "
-                                  "again, or call us on %(phone)s.", phone=settings.help.phone))
-    if form.errors:
+    if not form.validate():
         return render(request, "identity/set_up.html", {"form": form}, status_code=422)
+    # The same limits as codes to sign in, by the reference (it names the account just as well).
+    reference = service.canonical_identifier(form.data.reference)
+    device = devices.known(request, settings, reference)
+    verdict = service.may_ask_for_code(db, settings, reference, client_address(request), device)
+    if not verdict.allowed:
+        return too_many_tries(request, verdict.retry_after, wrong_codes=False, back_href="/set-up")
     state: SessionState = request.state.session
-    code_id = service.start_set_up(db, settings, state.id, form.data.reference, form.data.postcode,
-                                   form.data.date_of_birth)
+    code_id = service.start_set_up(db, settings, state.id, reference, form.data.postcode,
+                                   form.data.date_of_birth, device)
     state.set("set_up_code", code_id)
+    background.add_task(service.send_requested_codes, request.app.state.engine, settings)
     background.add_task(deliver_pending, request.app.state.engine, settings)
     # The same answer whether or not the details matched, so nobody can test references here.
     return RedirectResponse("/set-up/code", status_code=303)
@@ -59,8 +60,12 @@ def check_code(request: Request, db: SessionDep, settings: SettingsDep,
     state: SessionState = request.state.session
     person = None
     if form.validate():
-        person = service.finish_set_up(db, settings, state.id, state.data.get("set_up_code"),
-                                       form.data.code)
+        try:
+            person = service.finish_set_up(db, settings, state.id, state.data.get("set_up_code"),
+                                           form.data.code)
+        except service.TooManyWrongCodes as refusal:
+            return too_many_tries(request, refusal.retry_after, wrong_codes=True,
+                                  back_href="/set-up")
         if person is None:
             form.error("code", _("That code is wrong or has expired. Check it, or ask for a new "
                                  "code."))

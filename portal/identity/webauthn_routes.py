@@ -1,6 +1,7 @@
 """JSON endpoints for the passkey ceremonies, called by static/js/passkeys.js.
 
-Every refusal is a 400 with a plain message for the page's live region, never a 500."""
+Every refusal is a 400 with a plain message for the page's live region, never a 500; too many tries
+from one address are a 429 with Retry-After."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from portal.deps import SessionDep, SettingsDep
 from portal.i18n import gettext as _
 from portal.identity import passkeys, service
 from portal.identity.deps import CurrentActor
-from portal.identity.signing_in import client_address, complete_sign_in
+from portal.identity.signing_in import client_address, complete_sign_in, too_many_passkey_tries
 from portal.web.flash import flash
 from portal.web.navigation import local_path
-from portal.web.ratelimit import allow
+from portal.web.ratelimit import attempt
 from portal.web.sessions import SessionState
 
 router = APIRouter(prefix="/webauthn")
@@ -27,8 +28,8 @@ def _options(options_json: str) -> Response:
     return Response(f'{{"publicKey": {options_json}}}', media_type="application/json")
 
 
-def _refused(message: str, status: int = 400) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _refused(message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=400)
 
 
 async def json_credential(request: Request) -> dict[str, Any] | None:
@@ -45,8 +46,11 @@ Credential = Annotated[dict[str, Any] | None, Depends(json_credential)]
 
 @router.post("/authenticate/options")
 def authenticate_options(request: Request, db: SessionDep, settings: SettingsDep) -> Response:
-    if not allow(db, service.PASSKEY_OPTIONS_PER_CLIENT, client_address(request)):
-        return _refused(_("You have tried too many times. Wait 15 minutes and try again."), 429)
+    """Passkey tries are limited here, per address and apart from codes: every try needs a fresh
+    challenge from here, and the response that answers it is never refused for the count."""
+    verdict = attempt(db, (service.PASSKEY_TRIES_PER_ADDRESS, client_address(request)))
+    if not verdict.allowed:
+        return too_many_passkey_tries(request, verdict.retry_after)
     state: SessionState = request.state.session
     state.mark()  # The challenge belongs to this session, so the session must exist.
     return _options(passkeys.authentication_options(db, settings, state.id))
@@ -55,8 +59,6 @@ def authenticate_options(request: Request, db: SessionDep, settings: SettingsDep
 @router.post("/authenticate/verify")
 def authenticate_verify(request: Request, db: SessionDep, settings: SettingsDep,
                         credential: Credential, next: str = "/account") -> Response:
-    if not allow(db, service.SIGN_IN_PER_CLIENT, client_address(request)):
-        return _refused(_("You have tried too many times. Wait 15 minutes and try again."), 429)
     if credential is None:
         return _refused(_("Something went wrong with your passkey. Try again."))
     state: SessionState = request.state.session

@@ -1,4 +1,5 @@
-"""The worker: finds new updates, fans out incidents, delivers updates, sends digests and the outbox.
+"""The worker: finds new updates, fans out incidents, delivers updates, sends digests, makes the sign-in
+codes asked for, and sends the outbox.
 
 Every app process runs one (unless settings.worker.run is off; then run `portal worker` processes).
 Any number can run at once against one database: every job is claimed first (see delivery.py and
@@ -25,6 +26,7 @@ from sqlmodel import Session
 from portal.broker import Broker, Subscription
 from portal.carers import service as carers
 from portal.clock import utcnow
+from portal.identity import service as identity
 from portal.notify import service as outbox
 from portal.settings import Settings
 from portal.updates import delivery, fanout, service, sources
@@ -32,7 +34,7 @@ from portal.updates import delivery, fanout, service, sources
 logger = logging.getLogger(__name__)
 
 # Counts that mean a pass did something, so the next pass starts at once.
-BUSY = ("fanned_out", "sent", "held", "skipped", "digests", "outbox")
+BUSY = ("fanned_out", "sent", "held", "skipped", "digests", "codes", "outbox")
 
 
 def run_once(engine: Engine, settings: Settings, broker: Broker | None = None,
@@ -63,6 +65,8 @@ def run_once(engine: Engine, settings: Settings, broker: Broker | None = None,
         ("delivered", lambda: delivery.deliver_due(engine, settings, worker_id=worker_id, now=now,
                                                    broker=broker)),
         ("digests", lambda: delivery.send_digests(engine, settings, worker_id=worker_id, now=now)),
+        # Normally made just after the request that asked for them; here if that was cut short.
+        ("codes", lambda: identity.send_requested_codes(engine, settings)),
         ("outbox", lambda: outbox.deliver_pending(engine, settings, now=now)),
     ]
     for name, step in steps:
