@@ -34,6 +34,10 @@ class Passkey(SQLModel, table=True):
     credential_id: bytes = Field(unique=True, index=True)
     public_key: bytes
     sign_count: int = 0
+    # The authenticator's backup-eligible (BE) flag, which never changes for a credential: True for a
+    # passkey that syncs between devices. None for passkeys saved before it was kept; their next
+    # sign-in records it.
+    backup_eligible: bool | None = None
     aaguid: str = Field(default="", max_length=36)
     name: str = Field(max_length=100)
     created_at: dt.datetime = Field(default_factory=utcnow)

@@ -29,8 +29,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("guess_key", sqlmodel.sql.sqltypes.AutoString(length=100),
                                       nullable=False, server_default=""))
 
+    # Unknown (NULL) for passkeys saved before: each learns its flag at its next sign-in.
+    with op.batch_alter_table("passkey", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("backup_eligible", sa.Boolean(), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("passkey", schema=None) as batch_op:
+        batch_op.drop_column("backup_eligible")
+
     with op.batch_alter_table("one_time_code", schema=None) as batch_op:
         batch_op.drop_column("guess_key")
         batch_op.drop_column("device_hash")
