@@ -73,6 +73,7 @@ bench: install
 	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.live_updates
+	$(BIN)/python -m bench.code_timing
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor i18n/*/LC_MESSAGES/*.mo demo.db*
