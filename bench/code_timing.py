@@ -50,7 +50,7 @@ def free_port() -> int:
 def start_server(database: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PORTAL_ENV": "test", "PORTAL_DATABASE_URL": f"sqlite:///{database}",
            "PORTAL_BASE_URL": f"http://127.0.0.1:{port}", "PORTAL_LOG_LEVEL": "WARNING",
-           "PORTAL_RUN_WORKER": "0"}
+           "PORTAL_WORKER__RUN": "0"}
     server = subprocess.Popen([sys.executable, "-m", "portal.cli", "serve", "--port", str(port)],  # noqa: S603 (our own command)
                               env=env)
     for _ in range(600):
