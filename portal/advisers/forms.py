@@ -22,7 +22,7 @@ class ReplyData:
 @dataclass
 class ReplyForm(Form[ReplyData]):
     fields: ClassVar = (
-        Field("body", required=_l("Write your reply"), max_length=REPLY_MAX,
+        Field("body", multiline=True, required=_l("Write your reply"), max_length=REPLY_MAX,
               too_long=_l("Your reply must be 5000 characters or fewer")),
         FORM_KEY,
     )
@@ -41,7 +41,7 @@ class CallOutcomeForm(Form[CallOutcomeData]):
     fields: ClassVar = (
         Field("outcome", required=_l("Choose what happened on the call"), choices=lambda: OUTCOMES,
               invalid=_l("Choose what happened on the call")),
-        Field("note", required=_l("Write a note about the call"), max_length=NOTE_MAX,
+        Field("note", multiline=True, required=_l("Write a note about the call"), max_length=NOTE_MAX,
               too_long=_l("The note must be 1000 characters or fewer")),
     )
 
@@ -56,7 +56,7 @@ class CloseForm(Form[CloseData]):
     """For a message or a chat: close it with a note."""
 
     fields: ClassVar = (
-        Field("note", required=_l("Write a note to say how you helped"), max_length=NOTE_MAX,
+        Field("note", multiline=True, required=_l("Write a note to say how you helped"), max_length=NOTE_MAX,
               too_long=_l("The note must be 1000 characters or fewer")),
     )
 
