@@ -278,7 +278,25 @@ def test_an_invitation_sent_twice_makes_one_and_sends_one_code(
         == 1
     )
     sent = db.exec(select(OutboxMessage).where(OutboxMessage.to == "bethan@example.org")).all()
-    assert len(sent) == 1 and "/carers/accept?code=" in sent[0].body
+    assert len(sent) == 1 and "/carers/accept#code=" in sent[0].body
+
+
+def test_an_invitation_link_never_sends_its_code_to_the_server(client: PageCheckingClient,
+                                                               db: Session) -> None:
+    """The code travels after "#", which browsers keep to themselves: no access log can keep it. A
+    link from before (with "?code=") takes the code out of the address at once."""
+    sign_in(client, "margaret")
+    page = invite(client)
+    code = code_on(page.text).replace("-", "")
+    [link] = re.findall(r'href="([^"]*/carers/accept[^"]*)"', page.text)
+    assert link == f"http://testserver/carers/accept#code={code}"
+    [email] = db.exec(select(OutboxMessage).where(OutboxMessage.to == "bethan@example.org")).all()
+    assert f"/carers/accept#code={code}" in email.body and "?code=" not in email.body
+    old = client.get(f"/carers/accept?code={code}", follow_redirects=False)
+    assert old.status_code == 303 and old.headers["location"] == f"/carers/accept#code={code}"
+    assert code not in client.get("/carers/accept").text  # The page itself holds no code.
+    assert client.get("/carers/accept?code=not-a-code", follow_redirects=False).headers["location"] == (
+        "/carers/accept")
 
 
 def test_a_new_carer_accepts_with_their_own_sign_in_and_the_code_works_once(

@@ -20,7 +20,6 @@ from portal.web.forms import one_line, several_lines
 from tests.conftest import make_settings, sign_in
 from tests.helpers import at, deliver, free_port, incident_update, someone, today
 
-
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES, PORTAL = ROOT / "templates", ROOT / "portal"
 
@@ -183,7 +182,8 @@ def test_email_is_given_up_after_the_last_try(app, db, tmp_path) -> None:
 # A message that cannot be built, and names that would break a header
 
 
-def test_a_message_that_cannot_be_built_fails_once_and_the_rest_go_out(smtp_server, app, db, tmp_path) -> None:
+def test_a_message_that_cannot_be_built_fails_once_and_the_rest_go_out(smtp_server, app, db,
+                                                                        tmp_path) -> None:
     controller, inbox = smtp_server
     settings = smtp_settings(tmp_path, controller.port)
     queue_email(db, "sam@example.org", "First", "One.")

@@ -193,7 +193,11 @@ def _code_page(request: Request, form: CodeForm, status: int = 200) -> Response:
 
 @router.get("/accept", response_class=HTMLResponse)
 def accept_form(request: Request, code: str = "") -> Response:
-    return _code_page(request, CodeForm.blank(code=code[:40]))
+    if code:
+        # A link from before codes moved out of the query: the code leaves the address at once,
+        # for the page to fill in from after "#", so the browser's history keeps no copy of it.
+        return go_to(request, service.accept_path(code))
+    return _code_page(request, CodeForm.blank())
 
 
 @router.post("/accept", response_class=HTMLResponse)

@@ -115,7 +115,16 @@ def code_hash(secret_key: str, code: str) -> str:
 
 
 def accept_link(settings: Settings, code: str) -> str:
-    return f"{settings.base_url.rstrip('/')}/carers/accept?code={code}"
+    """The code goes after "#": browsers never send that part to a server, so no access log (ours,
+    a proxy's) and no Referer header keeps it. The page puts it in the code box (static/js/portal.js);
+    without JavaScript the person types the code, which the message gives too."""
+    return settings.base_url.rstrip("/") + accept_path(code)
+
+
+def accept_path(typed: str) -> str:
+    """The page for entering a code, with the code (if it looks like one) after "#"."""
+    code = tidy_code(typed)
+    return f"/carers/accept#code={code}" if len(code) == CODE_LENGTH else "/carers/accept"
 
 
 def tell(db: Session, person: Person, subject: str, body: str) -> None:
