@@ -1,4 +1,5 @@
-"""The adviser console's forms: reply, record a call, close with a note, available for chat."""
+"""The adviser console's forms: reply, record a call, close with a note, available for chat, lock or
+unlock someone's sign-in."""
 
 from __future__ import annotations
 
@@ -71,4 +72,27 @@ class AvailabilityForm(Form[AvailabilityData]):
     fields: ClassVar = (
         Field("available", required=_l("Choose if you can take chats"), choices=lambda: ("yes", "no"),
               invalid=_l("Choose if you can take chats"), parse=yes),
+    )
+
+
+LOCK_REASON_MAX = 500
+
+
+@dataclass
+class LockForm(Form):
+    """Why an adviser locks someone's sign-in."""
+
+    fields: ClassVar = (
+        Field("reason", multiline=True, required=_l("Say why you are locking their sign-in"),
+              max_length=LOCK_REASON_MAX, too_long=_l("Write 500 characters or fewer")),
+    )
+
+
+@dataclass
+class UnlockForm(Form):
+    """Why it is safe for them to sign in again."""
+
+    fields: ClassVar = (
+        Field("reason", multiline=True, required=_l("Say why it is safe to unlock their sign-in"),
+              max_length=LOCK_REASON_MAX, too_long=_l("Write 500 characters or fewer")),
     )

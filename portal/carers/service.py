@@ -298,6 +298,9 @@ def acting_for(db: Session, authority_id: int, carer_id: int, today: dt.date) ->
     authority = db.get(CarerAuthority, authority_id)
     if authority is None or authority.carer_person_id != carer_id or not live(authority, today):
         return None
+    carer = db.get(Person, carer_id)
+    if carer is None or carer.sign_in_locked:  # An adviser locked their sign-in.
+        return None
     customer = customer_of(db, authority)
     if customer is None or customer.id is None:
         return None
@@ -383,7 +386,7 @@ def looked_at_payments(db: Session, actor: Actor) -> None:
         ActivityEntry.on_behalf_of_person_id == actor.acting_for.customer_person_id,
         ActivityEntry.action == "carer_viewed", ActivityEntry.detail == "/account/payments",
         col(ActivityEntry.at) > utcnow() - dt.timedelta(days=1))).one()
-    if looks <= 1:  # This look is already recorded.
+    if looks == 0:  # This look is recorded once the page is shown (portal/carers/guard.py).
         note_carer_acted(db, actor, "payments")
         db.commit()
 

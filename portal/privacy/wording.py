@@ -55,6 +55,7 @@ ACTIONS: dict[str, object] = {
     "carer_started_acting": _l("Started to act for you"),
     "carer_stopped_acting": _l("Stopped acting for you"),
     "carer_viewed": _l("Looked at a page"),
+    "carer_refused": _l("Tried to open a page they may not use"),
     "carer_authority_recorded": _l("We recorded a legal power to act for you"),
     "carer_suspended": _l("We paused a helper's access"),
     "carer_suspension_lifted": _l("We ended the pause on a helper's access"),
