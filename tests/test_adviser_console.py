@@ -639,6 +639,8 @@ def test_an_adviser_locks_a_customers_sign_in_at_once_every_way_in_is_refused_th
         assert unlocked.status_code == 303
         assert "They can sign in" in main_text(adviser.get(lock_page(adviser, sam.person_id)).text)
         assert sign_in(customer, "sam").url.path == "/account"
+        his_data = main_text(customer.get("/account/privacy/data").text)
+        assert "We locked sign-in, to keep the account safe" in his_data and "We unlocked sign-in" in his_data
 
     db.expire_all()
     log = {e.action: e for e in db.exec(select(ActivityEntry).where(

@@ -9,6 +9,8 @@ ACTIONS: dict[str, object] = {
     "recovered_access": _l("Got back into the account"),
     "signed_in": _l("Signed in"),
     "sign_in_refused": _l("A sign-in was stopped"),
+    "sign_in_locked": _l("We locked sign-in, to keep the account safe"),
+    "sign_in_unlocked": _l("We unlocked sign-in"),
     "signed_out": _l("Signed out"),
     "signed_out_other_sessions": _l("Signed out everywhere else"),
     "passkey_added": _l("Added a passkey"),
