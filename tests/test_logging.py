@@ -159,8 +159,8 @@ def test_the_main_journeys_log_no_message_code_address_session_or_invitation(tmp
     smtp = Controller(RefusingSmtp(), hostname="127.0.0.1", port=free_port())
     smtp.start()
     keys = vapid.generate()
-    settings = make_settings(tmp_path, smtp_host="127.0.0.1", smtp_port=smtp.port,
-                             vapid_public_key=keys.public, vapid_private_key=keys.private)
+    settings = make_settings(tmp_path, mail={"smtp_host": "127.0.0.1", "smtp_port": smtp.port},
+                             push={"vapid_public_key": keys.public, "vapid_private_key": keys.private})
     app = make_app(settings)
     push_secret = "fcm-d3v1ce-t0ken-for-the-log-test"
     secrets: set[str] = {CANARY_MESSAGE, CANARY_SUBJECT, CARER_NAME, push_secret}

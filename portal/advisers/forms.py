@@ -78,8 +78,13 @@ class AvailabilityForm(Form[AvailabilityData]):
 LOCK_REASON_MAX = 500
 
 
+@dataclass(frozen=True)
+class LockReasonData:
+    reason: str
+
+
 @dataclass
-class LockForm(Form):
+class LockForm(Form[LockReasonData]):
     """Why an adviser locks someone's sign-in."""
 
     fields: ClassVar = (
@@ -89,7 +94,7 @@ class LockForm(Form):
 
 
 @dataclass
-class UnlockForm(Form):
+class UnlockForm(Form[LockReasonData]):
     """Why it is safe for them to sign in again."""
 
     fields: ClassVar = (

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from portal.access import Actor
 from portal.advisers import locks
 from portal.advisers.deps import Adviser
-from portal.advisers.forms import LockForm, UnlockForm
+from portal.advisers.forms import LockForm, LockReasonData, UnlockForm
 from portal.deps import SessionDep, SettingsDep, broker_of
 from portal.web.flash import flash, take_kind
 from portal.web.forms import Form
@@ -28,7 +28,8 @@ def _lockable(db: SessionDep, adviser: Actor, person_id: int) -> locks.Lockable:
     return found
 
 
-def _page(request: Request, found: locks.Lockable, form: Form | None = None, status: int = 200) -> Response:
+def _page(request: Request, found: locks.Lockable, form: Form[LockReasonData] | None = None,
+          status: int = 200) -> Response:
     locked = found.person.sign_in_locked
     return render(request, "advisers/sign_in_lock.html", {
         "found": found, "person": found.person, "locked": locked,
@@ -50,7 +51,7 @@ def lock(request: Request, person_id: int, adviser: Adviser, db: SessionDep, set
         return go_to(request, f"/adviser/people/{person_id}/sign-in")
     if not form.validate():
         return _page(request, found, form, status=422)
-    if locks.lock(db, broker_of(request), adviser, person_id, form.values["reason"], settings.time_zone):
+    if locks.lock(db, broker_of(request), adviser, person_id, form.data.reason, settings.time_zone):
         flash(request, "sign_in_lock", "locked")
     return go_to(request, f"/adviser/people/{person_id}/sign-in")
 
@@ -63,6 +64,6 @@ def unlock(request: Request, person_id: int, adviser: Adviser, db: SessionDep,
         return go_to(request, f"/adviser/people/{person_id}/sign-in")
     if not form.validate():
         return _page(request, found, form, status=422)
-    if locks.unlock(db, adviser, person_id, form.values["reason"]):
+    if locks.unlock(db, adviser, person_id, form.data.reason):
         flash(request, "sign_in_lock", "unlocked")
     return go_to(request, f"/adviser/people/{person_id}/sign-in")
