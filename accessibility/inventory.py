@@ -214,6 +214,14 @@ PAGES: tuple[PageState, ...] = (
     PageState("adviser: add a power of attorney with errors", "/adviser/carers/new?account=NF-200300",
               signed_in=True, persona="dewi", submit_empty=True, status=422),
     PageState("adviser: a power of attorney", "/adviser/carers/2", signed_in=True, persona="dewi"),
+    # Locking someone's sign-in: Ceri (person 6) can sign in; Idris Hughes (person 10) is locked in the demo.
+    PageState("adviser: lock someone's sign-in", "/adviser/people/6/sign-in", signed_in=True, persona="dewi"),
+    PageState("adviser: lock someone's sign-in with an error", "/adviser/people/6/sign-in", signed_in=True,
+              persona="dewi", submit_empty=True, status=422),
+    PageState("adviser: a locked sign-in", "/adviser/people/10/sign-in", signed_in=True, persona="dewi"),
+    PageState("adviser: unlock a sign-in with an error", "/adviser/people/10/sign-in", signed_in=True,
+              persona="dewi", submit_empty=True, status=422),
+    PageState("sign-in locked", "/sign-in/locked"),
     # Sharing a screen (portal/cobrowse/). Asking and sharing need an adviser in another browser: the
     # co-browse journeys in e2e/ check those pages, on both sides.
     PageState("share your screen", "/help/share-screen", signed_in=True),
@@ -254,5 +262,5 @@ def covered_paths() -> set[str]:
               "/carers/{authority_id:int}/activity",
               "/carers/{authority_id:int}/change", "/carers/{authority_id:int}/stop", "/adviser/carers/new",
               "/adviser/carers", "/adviser/carers/{authority_id:int}",
-              "/adviser/share-screen/{share_id:int}"}
+              "/adviser/share-screen/{share_id:int}", "/adviser/people/{person_id:int}/sign-in"}
     return paths | ({"/demo/components/{name}"} if component_pages() else set())

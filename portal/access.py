@@ -34,9 +34,12 @@ class Permission(StrEnum):
     publish_incidents = "publish_incidents"
     # Staff only: record a power of attorney or deputyship, and pause a carer's access at once.
     record_authority = "record_authority"
+    # Staff only: lock the sign-in of the account's holder, or of someone who helps them, and lift it.
+    lock_sign_in = "lock_sign_in"
 
 
-STAFF_PERMISSIONS = frozenset({Permission.advise, Permission.publish_incidents, Permission.record_authority})
+STAFF_PERMISSIONS = frozenset({Permission.advise, Permission.publish_incidents, Permission.record_authority,
+                               Permission.lock_sign_in})
 CUSTOMER_PERMISSIONS = frozenset(Permission) - STAFF_PERMISSIONS
 
 
@@ -155,7 +158,7 @@ def can(actor: Actor, subject: Subject | None, permission: Permission) -> bool:
         return actor.is_operations and kind in (None, "incident")
     if subject is None or kind not in ("person", "help_request", "account"):
         return False
-    if permission is Permission.record_authority:
+    if permission in (Permission.record_authority, Permission.lock_sign_in):
         return actor.is_adviser and actor.acting_for is None and kind == "account"
     if isinstance(subject, Person):
         return _can_for_person(actor, subject, permission)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from starlette.middleware import Middleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,11 +32,12 @@ from portal import (
 from portal.accounts import wording
 from portal.accounts.deps import NoAccountYet
 from portal.broker import make_broker
-from portal.carers.guard import ActingEnded, NotWhileActing, carer_guard
+from portal.carers.guard import ActingEnded, CarerPageLog, NotWhileActing, carer_guard
 from portal.cobrowse import routes as cobrowse_routes
 from portal.db import make_engine
 from portal.housekeeping import purge_forever
 from portal.identity.deps import SignInRequired, sign_in_url
+from portal.identity.signing_in import SignInLocked
 from portal.settings import Settings
 from portal.updates import routes as updates_routes
 from portal.updates import worker
@@ -49,6 +50,8 @@ from portal.web.requestid import RequestIdMiddleware
 from portal.web.security import SecurityHeadersMiddleware
 from portal.web.sessions import SessionMiddleware, SessionStore
 from portal.web.templating import STATIC_DIR, is_htmx, make_environment, render
+
+LOCKED_PAGE = "/sign-in/locked"  # Says to call us: see portal/identity/routes.py.
 
 # Each feature package says which routers it has (its `routers()`); the order is the order of inclusion.
 FEATURES = (pages, help, identity, accounts, details, needs, privacy, advisers, push, updates, ops, pwa,
@@ -110,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             Middleware(SessionMiddleware, store=SessionStore(engine, settings), settings=settings),
             Middleware(DeviceCookieMiddleware, settings=settings),
             Middleware(CsrfMiddleware, settings=settings, refuse=errors.error_response_for_scope),
+            # What a carer looked at, once each answer is known (after carer_guard has run).
+            Middleware(CarerPageLog),
         ],
     )
     app.state.settings = settings
@@ -141,6 +146,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if request.headers.get("sec-fetch-mode") not in (None, "navigate") and not is_htmx(request):
             return Response(status_code=403)  # In the background: the next page says why.
         return go_to(request, "/carers")
+
+    @app.exception_handler(SignInLocked)
+    async def to_locked_page(request: Request, _exc: SignInLocked) -> Response:
+        if request.url.path.startswith("/webauthn/"):  # The passkey script goes where it is told.
+            return JSONResponse({"redirect": LOCKED_PAGE})
+        return go_to(request, LOCKED_PAGE)
 
     @app.exception_handler(SignInRequired)
     async def to_sign_in(request: Request, exc: SignInRequired) -> Response:

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from sqlmodel import Session, select
 
+from portal import logs
 from portal.accounts.models import ServiceKind
 from portal.clock import today_in
 from portal.demo.personas import persona
@@ -154,3 +158,40 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# Logs
+
+
+class LogRecords(logging.Handler):
+    """Every record logged while it is attached, to be written out as `portal serve` would write it."""
+
+    # The tests' own tools (the test client, the SMTP and push servers they start), not the portal.
+    NOT_THE_PORTAL = ("httpx", "httpcore", "aiosmtpd", "mail.log", "tests.")
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self.addFilter(logs.RequestIdFilter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def lines(self) -> list[str]:
+        """Each record as a plain-text line and as a JSON line."""
+        mine = [r for r in self.records if not r.name.startswith(self.NOT_THE_PORTAL)]
+        return [formatter.format(r) for formatter in (logs.formatter("text"), logs.formatter("json"))
+                for r in mine]
+
+
+@contextmanager
+def captured_logs(level: str = "DEBUG") -> Iterator[LogRecords]:
+    """The log set up as in production (at `level`), with every record kept for the test."""
+    logs.setup("text", level)
+    handler = LogRecords()
+    logging.getLogger().addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logs.setup("text")

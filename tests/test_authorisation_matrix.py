@@ -56,6 +56,7 @@ PUBLIC_PATHS = {
     "/signed-out",
     "/sign-in",
     "/sign-in/code",
+    "/sign-in/locked",
     "/set-up",
     "/set-up/code",
     "/sign-out",

@@ -1,5 +1,6 @@
-"""A stateful property test: whatever order invitations, acceptance, acting, changes of scope, stops
-and pauses come in, a carer can do exactly what the customer allows now, and nothing once it ends."""
+"""A stateful property test: whatever order invitations, acceptance, acting, changes of scope, stops,
+pauses and locks of the carer's sign-in come in, a carer can do exactly what the customer allows now,
+and nothing once it ends or while their sign-in is locked."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlmodel import Session, select
 
 from portal.access import SCOPE_PERMISSIONS, Actor, Permission, Scope, can
 from portal.accounts.models import CustomerAccount
+from portal.advisers import locks
 from portal.carers import service
 from portal.carers.models import CarerAuthority
 from portal.identity.models import Person
@@ -43,6 +45,7 @@ def test_a_carer_can_do_exactly_what_is_allowed_now(db: Session, settings: Setti
                 db, settings, me, invitation, secrets.token_hex(8), TODAY
             )
             self.allowed: frozenset[Scope] = frozenset()  # Nothing until they accept.
+            self.locked = False  # An adviser locked the carer's own sign-in.
             self.pending_scopes = scopes
             self.state = "invited"
 
@@ -96,12 +99,27 @@ def test_a_carer_can_do_exactly_what_is_allowed_now(db: Session, settings: Setti
                 db.refresh(self.authority)
                 self.state, self.allowed = "active", self.pending_scopes
 
+        @rule()
+        def lock_the_carers_sign_in(self) -> None:
+            if self.state in ("active", "paused"):  # Someone who helps a customer now.
+                assert locks.lock(db, None, staff, self.carer.id or 0, "Worried", "Europe/London") == (
+                    not self.locked)
+                self.locked = True
+
+        @rule()
+        def unlock_the_carers_sign_in(self) -> None:
+            if self.state in ("active", "paused"):
+                assert locks.unlock(db, staff, self.carer.id or 0, "Checked") == self.locked
+                self.locked = False
+
         @invariant()
         def can_answers_as_the_customer_chose(self) -> None:
             actor = self.acting()
-            assert (actor.acting_for is not None) == (self.state == "active")
+            db.refresh(self.carer)
+            assert self.carer.sign_in_locked == self.locked
+            assert (actor.acting_for is not None) == (self.state == "active" and not self.locked)
             for permission in Permission:
-                expected = any(permission in SCOPE_PERMISSIONS[s] for s in self.allowed)
+                expected = not self.locked and any(permission in SCOPE_PERMISSIONS[s] for s in self.allowed)
                 assert can(actor, account, permission) == expected, (permission, self.allowed, self.state)
             for permission in CUSTOMER_ONLY:
                 assert not can(actor, account, permission)

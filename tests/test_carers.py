@@ -9,11 +9,13 @@ import re
 
 from sqlmodel import Session, col, select, update
 
+from portal.accounts.models import Bill, CustomerAccount
 from portal.activity.models import ActivityEntry
 from portal.carers import service
 from portal.carers.models import AuthorityStatus, CarerAuthority
 from portal.clock import utcnow
 from portal.demo.carer_stories import DEMO_INVITATION_CODE
+from portal.help.models import HelpRequest
 from portal.identity.models import Person
 from portal.notify.models import InboxMessage, OutboxMessage
 from tests.conftest import PageCheckingClient, sign_in
@@ -217,6 +219,57 @@ def test_acting_is_logged_page_by_page_for_the_customer_to_see(
     ]
 
 
+def test_a_page_the_carer_may_not_use_is_in_the_customers_record_as_a_refusal(
+    client: PageCheckingClient, db: Session
+) -> None:
+    refusals = select(ActivityEntry).where(ActivityEntry.action == "carer_refused")
+    before = len(db.exec(refusals).all())  # The demo has one from a few days ago.
+    sign_in(client, "ceri")  # Ceri may see the account, messages, talking to us and contact details.
+    act_for(client)
+    assert client.get("/account/payments").status_code == 403
+    refused = client.get("/account/security")
+    assert refused.status_code == 403 and "Margaret Price" in main_text(refused.text)
+    client.get("/account/security", headers={"Sec-Fetch-Mode": "cors"})  # The browser, not Ceri.
+    sign_in(client, "margaret")
+    text = main_text(client.get("/carers/1/activity").text)
+    assert "Tried to open a page they may not use: Payments and payment plans" in text
+    assert "Tried to open a page they may not use: Passkeys and where you are signed in" in text
+    assert len(db.exec(refusals).all()) == before + 2  # Not the browser's own background request.
+    assert "Looked at a page: Payments" not in text
+    client.get("/language/cy?next=/carers")
+    welsh = main_text(client.get("/carers/1/activity").text)
+    assert "Tried to open" not in welsh and "Taliadau a chynlluniau talu" in welsh
+    export = client.get("/account/privacy/download").json()
+    assert [e["detail"] for e in export["activity"] if e["action"] == "carer_refused"][:2] == [
+        "/account/security", "/account/payments"]
+
+
+def test_someone_elses_bill_or_message_is_a_refusal_and_their_reference_is_kept_nowhere(
+    client: PageCheckingClient, db: Session
+) -> None:
+    sam = person(db, "Sam Taylor")
+    sams_bill = db.exec(select(Bill).join(CustomerAccount, col(Bill.account_id) == CustomerAccount.id)
+                        .where(CustomerAccount.holder_person_id == sam.id)).first()
+    sams_message = db.exec(select(HelpRequest).where(HelpRequest.customer_person_id == sam.id)).first()
+    assert sams_bill is not None and sams_message is not None
+    sign_in(client, "ceri")
+    act_for(client)
+    assert client.get(f"/account/bills/{sams_bill.reference}").status_code == 404
+    assert client.get(f"/help/messages/{sams_message.reference}").status_code == 404
+    assert client.get("/account/bills/B100990-14").status_code == 200  # Margaret's own: looked at.
+    sign_in(client, "margaret")
+    text = main_text(client.get("/carers/1/activity").text)
+    assert "Tried to open a page they may not use: A bill" in text
+    assert "Tried to open a page they may not use: A message" in text
+    assert text.count("Looked at a page: A bill") == 1
+    export = client.get("/account/privacy/download").text
+    details = [e.detail for e in db.exec(select(ActivityEntry)).all()]
+    for reference in (sams_bill.reference, sams_message.reference):
+        assert reference not in text and reference not in export
+        assert not [d for d in details if reference in d]
+    assert "/account/bills/B100990-14" in export
+
+
 def test_stopping_acting_makes_the_carer_themself_again(client: PageCheckingClient, db: Session) -> None:
     sign_in(client, "ceri")
     act_for(client)
@@ -278,7 +331,25 @@ def test_an_invitation_sent_twice_makes_one_and_sends_one_code(
         == 1
     )
     sent = db.exec(select(OutboxMessage).where(OutboxMessage.to == "bethan@example.org")).all()
-    assert len(sent) == 1 and "/carers/accept?code=" in sent[0].body
+    assert len(sent) == 1 and "/carers/accept#code=" in sent[0].body
+
+
+def test_an_invitation_link_never_sends_its_code_to_the_server(client: PageCheckingClient,
+                                                               db: Session) -> None:
+    """The code travels after "#", which browsers keep to themselves: no access log can keep it. A
+    link from before (with "?code=") takes the code out of the address at once."""
+    sign_in(client, "margaret")
+    page = invite(client)
+    code = code_on(page.text).replace("-", "")
+    [link] = re.findall(r'href="([^"]*/carers/accept[^"]*)"', page.text)
+    assert link == f"http://testserver/carers/accept#code={code}"
+    [email] = db.exec(select(OutboxMessage).where(OutboxMessage.to == "bethan@example.org")).all()
+    assert f"/carers/accept#code={code}" in email.body and "?code=" not in email.body
+    old = client.get(f"/carers/accept?code={code}", follow_redirects=False)
+    assert old.status_code == 303 and old.headers["location"] == f"/carers/accept#code={code}"
+    assert code not in client.get("/carers/accept").text  # The page itself holds no code.
+    assert client.get("/carers/accept?code=not-a-code", follow_redirects=False).headers["location"] == (
+        "/carers/accept")
 
 
 def test_a_new_carer_accepts_with_their_own_sign_in_and_the_code_works_once(

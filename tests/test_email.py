@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import re
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from portal.carers.models import CarerAuthority
 from portal.clock import aware
 from portal.notify.models import OutboxMessage
 from portal.notify.service import MAX_ATTEMPTS, deliver_pending, queue_email
-from tests.conftest import make_settings
+from portal.web.forms import one_line, several_lines
+from tests.conftest import make_settings, sign_in
 from tests.helpers import at, deliver, free_port, incident_update, someone, today
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES, PORTAL = ROOT / "templates", ROOT / "portal"
 
 
 class Inbox(Message):
@@ -169,3 +177,73 @@ def test_email_is_given_up_after_the_last_try(app, db, tmp_path) -> None:
     db.expire_all()
     message = db.exec(select(OutboxMessage)).one()
     assert message.attempts == MAX_ATTEMPTS and message.failed_at is not None and message.sent_at is None
+
+
+# A message that cannot be built, and names that would break a header
+
+
+def test_a_message_that_cannot_be_built_fails_once_and_the_rest_go_out(smtp_server, app, db,
+                                                                        tmp_path) -> None:
+    controller, inbox = smtp_server
+    settings = smtp_settings(tmp_path, controller.port)
+    queue_email(db, "sam@example.org", "First", "One.")
+    broken = queue_email(db, "sam@example.org\r\nBcc: x@example.net", "Second", "Two.")
+    queue_email(db, "amina@example.org", "Third", "Three.")
+    db.commit()
+    now = at(today(), 10)
+    assert deliver_pending(app.state.engine, settings, now=now) == 2
+    assert [m["Subject"] for m in inbox.received] == ["First", "Third"]
+    db.expire_all()
+    row = db.get(OutboxMessage, broken.id)
+    assert row.failed_at is not None and row.attempts == 1 and row.claimed_until is None
+    assert "could not be built" in row.last_error
+    # Never claimed again: not when its claim would have run out, not hours later.
+    for later in (now + dt.timedelta(minutes=5), now + dt.timedelta(hours=3)):
+        assert deliver_pending(app.state.engine, settings, now=later) == 0
+    db.expire_all()
+    assert db.get(OutboxMessage, broken.id).attempts == 1
+    assert not any("x@example.net" in m["X-RcptTo"] for m in inbox.received)
+
+
+def test_a_carer_named_with_a_line_break_gets_one_line_and_email_still_goes(smtp_server, client, db,
+                                                                            app, tmp_path) -> None:
+    controller, inbox = smtp_server
+    settings = smtp_settings(tmp_path, controller.port)
+    sign_in(client, "margaret")
+    form = {"carer_name": "Evil\r\nBcc: x@example.net", "carer_email": "evil@example.org",
+            "carer_phone": "", "scopes": ["account"], "until": "stopped", "form_key": "key-evil-1234567",
+            "csrf_token": client.csrf_token("/carers/invite")}
+    invited = client.post("/carers/invite", data=form, follow_redirects=False)
+    assert invited.status_code == 303
+    authority = db.exec(select(CarerAuthority).where(CarerAuthority.carer_email == "evil@example.org")).one()
+    assert authority.carer_name == "Evil Bcc: x@example.net"  # One line: it can no longer add a header.
+    changed = client.post(f"/carers/{authority.id}/change", follow_redirects=False, data={
+        "scopes": ["account", "messages"], "until": "stopped",
+        "csrf_token": client.csrf_token(f"/carers/{authority.id}/change")})
+    assert changed.status_code == 303
+    sent = deliver_pending(app.state.engine, settings)
+    db.expire_all()
+    waiting = db.exec(select(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None),
+                                                  OutboxMessage.channel == "email")).all()
+    assert sent == len(inbox.received) >= 3 and waiting == []
+    subjects = [m["Subject"] for m in inbox.received]
+    assert "You changed what Evil Bcc: x@example.net can do" in subjects
+    for message in inbox.received:
+        assert "x@example.net" not in message["X-RcptTo"] and message["Bcc"] is None
+
+
+def test_every_text_box_keeps_its_lines_and_every_other_field_is_one_line() -> None:
+    """A meta-test: the fields shown as text boxes (textarea) are exactly the multi-line ones, so no
+    single-line field lets a line break through and no text box loses its lines."""
+    boxes = set()
+    for template in TEMPLATES.rglob("*.html"):
+        boxes |= set(re.findall(r'textarea\(\{"name": "([a-z_]+)"', template.read_text()))
+    multiline = set()
+    for module in PORTAL.rglob("*.py"):
+        for call in ast.walk(ast.parse(module.read_text())):
+            if (isinstance(call, ast.Call) and getattr(call.func, "id", "") == "Field" and call.args
+                    and any(k.arg == "multiline" for k in call.keywords)):
+                multiline.add(call.args[0].value)  # type: ignore[attr-defined]
+    assert boxes and boxes == multiline
+    assert one_line("Evil\r\nBcc:\tx\x00@example.net\u2028\x85") == "Evil Bcc: x@example.net "
+    assert several_lines("Line one\r\nLine two\rthree\x1b[31m\x00") == "Line one\nLine two\nthree[31m"

@@ -31,7 +31,9 @@ from portal.web.sessions import WebSession
 from tests.conftest import PageCheckingClient, make_app, make_settings, sign_in
 from tests.helpers import (
     at,
+    captured_logs,
     checked,
+    free_port,
     incident_update,
     main_text,
     prefer,
@@ -496,6 +498,29 @@ def test_other_failures_are_tried_again_later(app: FastAPI, db: Session, setting
     db.expire_all()
     assert db.get(OutboxMessage, push_row.id).sent_at is not None  # type: ignore[union-attr]
     assert device.read(endpoint.received[-1].body)["title"] == "No water in NF2"
+
+
+@pytest.mark.usefixtures("quiet_demo")
+@pytest.mark.parametrize("failure", ["unreachable", "refused"])
+def test_a_failed_push_never_logs_the_devices_push_address(app: FastAPI, db: Session, settings: Settings,
+                                                          endpoint: PushEndpoint, failure: str) -> None:
+    """A push address works like a password for sending to that device: the log names the device by
+    its id only."""
+    sam_ = someone(db, "sam")
+    secret = "fcm-send-d3v1ce-t0ken"
+    url = endpoint.url(secret) if failure == "refused" else f"http://127.0.0.1:{free_port()}/{secret}"
+    endpoint.status = 500
+    device = subscribe_directly(db, sam_, FakeDevice(), url)
+    now = at(today(), 12)
+    incident_update(db, sam_, "No water in NF2", now)
+    with captured_logs() as logged:
+        worker.run_once(app.state.engine, settings, now=now, worker_id="w", scan=False)
+    lines = logged.lines()
+    assert any(f"device {device.id}" in line for line in lines)  # The failure is logged, by id.
+    assert not [line for line in lines if secret in line or "127.0.0.1:" in line]
+    db.expire_all()
+    push_row = db.exec(select(OutboxMessage).where(OutboxMessage.channel == "push")).one()
+    assert push_row.sent_at is None and push_row.attempts == 1
 
 
 @pytest.mark.usefixtures("quiet_demo")

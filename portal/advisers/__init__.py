@@ -8,6 +8,6 @@ from fastapi import APIRouter
 def routers() -> list[APIRouter]:
     """This feature's pages, for the app to include (imported here, not at the top, so that loading
     any part of the feature does not load its routes)."""
-    from portal.advisers import routes
+    from portal.advisers import lock_routes, routes
 
-    return [routes.router]
+    return [routes.router, lock_routes.router]

@@ -140,7 +140,7 @@ class DocumentForm(_TermsRules[DocumentData]):
               invalid=_l("Choose from the list"), parse=Basis),
         Field("document_reference", required=_l("Enter its number, like 7000-1234-5678"), max_length=60,
               too_long=_l("Use 60 characters or fewer")),
-        Field("checks", required=_l("Say what you checked"), max_length=500,
+        Field("checks", multiline=True, required=_l("Say what you checked"), max_length=500,
               too_long=_l("Use 500 characters or fewer")),
         *PERSON_FIELDS, *TERMS_FIELDS, FORM_KEY,
     )
@@ -202,6 +202,6 @@ class ReasonData:
 @dataclass
 class ReasonForm(Form[ReasonData]):
     fields: ClassVar = (
-        Field("reason", required=_l("Say why you are pausing their access"), max_length=500,
+        Field("reason", multiline=True, required=_l("Say why you are pausing their access"), max_length=500,
               too_long=_l("Use 500 characters or fewer")),
     )

@@ -28,8 +28,8 @@ P = Permission
 # Pages with nothing personal on them, and ways to switch or end who is signed in.
 _OPEN_PATHS = ("/", "/help", "/accessibility-statement", "/cookies", "/glossary", "/privacy", "/status",
                "/offline", "/healthz", "/theme.css", "/language/{code}", "/manifest.webmanifest",
-               "/icons/{name}", "/sw.js", "/signed-out", "/sign-in", "/sign-in/code", "/demo",
-               "/demo/components", "/demo/components/{name}")
+               "/icons/{name}", "/sw.js", "/signed-out", "/sign-in", "/sign-in/code", "/sign-in/locked",
+               "/demo", "/demo/components", "/demo/components/{name}")
 
 CARER_RULES: dict[tuple[str, str], Rule] = {
     **{("GET", path): OPEN for path in _OPEN_PATHS},
@@ -105,6 +105,26 @@ CARER_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/help/share-screen/events"): Rule(P.talk_to_adviser),
 }
 
+# What the pages closed to carers are, in words, for the customer's record of a refusal: the first
+# whose route starts like this. A route in none of them is "a page only you can use".
+CLOSED_PAGES: tuple[tuple[str, object], ...] = (
+    ("/account/security", _l("Passkeys and where you are signed in")),
+    ("/webauthn", _l("Passkeys and where you are signed in")),
+    ("/sessions", _l("Passkeys and where you are signed in")),
+    ("/account/privacy", _l("Your data")),
+    ("/carers", _l("People who help you")),
+    ("/updates", _l("Your updates and how we send them")),
+    ("/account/payments", _l("Payments and payment plans")),
+    ("/account/details", _l("Contact details")),
+    ("/account/needs", _l("How we contact and help them")),
+    ("/help/messages", _l("Messages")),
+    ("/help", _l("Talking to us")),
+    ("/account", _l("The account")),
+    ("/adviser", _l("A page for our staff")),
+    ("/ops", _l("A page for our staff")),
+)
+ONLY_YOU = _l("A page only you can use")
+
 # Matching a real path back to its rule, for the customer's record of pages looked at.
 _COMPILED = [(compile_path(path)[0], rule) for (method, path), rule in CARER_RULES.items()
              if method == "GET" and rule.page is not None]
@@ -118,3 +138,13 @@ def rule_for(method: str, route_path: str) -> Rule | None:
 def page_name(path: str) -> object | None:
     """What a logged path was, in words: "Bills", "A bill"."""
     return next((rule.page for pattern, rule in _COMPILED if pattern.fullmatch(path)), None)
+
+
+def refused_page_name(route: str) -> object:
+    """What a refused route was, in words: its page's name when carers may sometimes use it, else
+    the part of the site it belongs to."""
+    page = CARER_RULES.get(("GET", route), OPEN).page
+    if page is not None:
+        return page
+    return next((name for prefix, name in CLOSED_PAGES if route == prefix or route.startswith(prefix + "/")),
+                ONLY_YOU)

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from portal.access import Actor, Scope
 from portal.carers import policy, service, wording
 from portal.carers.forms import ChoiceForm, CodeForm, InviteForm, NameForm, TermsForm
-from portal.carers.guard import ACTING
+from portal.carers.guard import ACTING, REFUSED
 from portal.carers.models import CarerAuthority
 from portal.clock import today_in
 from portal.cobrowse import service as cobrowse
@@ -122,12 +122,21 @@ def carer(request: Request, authority_id: int, actor: CurrentActor, db: SessionD
         "service": service, "flash": _flash(request)})
 
 
+def _what(action: str, detail: str) -> object | None:
+    """The page an entry is about, in words: one looked at, or one they were refused."""
+    if action == "carer_viewed":
+        return policy.page_name(detail)
+    if action == REFUSED:
+        return policy.refused_page_name(detail)
+    return None
+
+
 @router.get("/{authority_id:int}/activity", response_class=HTMLResponse)
 def activity(request: Request, authority_id: int, actor: CurrentActor, db: SessionDep,
              settings: SettingsDep) -> Response:
     authority = _owned(db, actor, authority_id)
-    entries = [{"at": e.at, "what": policy.page_name(e.detail) if e.action == "carer_viewed" else None,
-                "action": action_text(e.action), "path": e.detail if e.action == "carer_viewed" else ""}
+    entries = [{"at": e.at, "what": _what(e.action, e.detail), "action": action_text(e.action),
+                "path": e.detail if e.action == "carer_viewed" else ""}
                for e in service.activity_of(db, authority)]
     return render(request, "carers/activity.html", {
         **_common(settings), "authority": authority, "entries": entries})
@@ -193,7 +202,11 @@ def _code_page(request: Request, form: CodeForm, status: int = 200) -> Response:
 
 @router.get("/accept", response_class=HTMLResponse)
 def accept_form(request: Request, code: str = "") -> Response:
-    return _code_page(request, CodeForm.blank(code=code[:40]))
+    if code:
+        # A link from before codes moved out of the query: the code leaves the address at once,
+        # for the page to fill in from after "#", so the browser's history keeps no copy of it.
+        return go_to(request, service.accept_path(code))
+    return _code_page(request, CodeForm.blank())
 
 
 @router.post("/accept", response_class=HTMLResponse)

@@ -115,7 +115,16 @@ def code_hash(secret_key: str, code: str) -> str:
 
 
 def accept_link(settings: Settings, code: str) -> str:
-    return f"{settings.base_url.rstrip('/')}/carers/accept?code={code}"
+    """The code goes after "#": browsers never send that part to a server, so no access log (ours,
+    a proxy's) and no Referer header keeps it. The page puts it in the code box (static/js/portal.js);
+    without JavaScript the person types the code, which the message gives too."""
+    return settings.base_url.rstrip("/") + accept_path(code)
+
+
+def accept_path(typed: str) -> str:
+    """The page for entering a code, with the code (if it looks like one) after "#"."""
+    code = tidy_code(typed)
+    return f"/carers/accept#code={code}" if len(code) == CODE_LENGTH else "/carers/accept"
 
 
 def tell(db: Session, person: Person, subject: str, body: str) -> None:
@@ -289,6 +298,9 @@ def acting_for(db: Session, authority_id: int, carer_id: int, today: dt.date) ->
     authority = db.get(CarerAuthority, authority_id)
     if authority is None or authority.carer_person_id != carer_id or not live(authority, today):
         return None
+    carer = db.get(Person, carer_id)
+    if carer is None or carer.sign_in_locked:  # An adviser locked their sign-in.
+        return None
     customer = customer_of(db, authority)
     if customer is None or customer.id is None:
         return None
@@ -374,7 +386,7 @@ def looked_at_payments(db: Session, actor: Actor) -> None:
         ActivityEntry.on_behalf_of_person_id == actor.acting_for.customer_person_id,
         ActivityEntry.action == "carer_viewed", ActivityEntry.detail == "/account/payments",
         col(ActivityEntry.at) > utcnow() - dt.timedelta(days=1))).one()
-    if looks <= 1:  # This look is already recorded.
+    if looks == 0:  # This look is recorded once the page is shown (portal/carers/guard.py).
         note_carer_acted(db, actor, "payments")
         db.commit()
 

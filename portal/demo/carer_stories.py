@@ -9,6 +9,8 @@ from sqlmodel import Session, col, select
 
 from portal.accounts.models import CustomerAccount
 from portal.activity import service as activity
+from portal.advisers.locks import LOCKED
+from portal.carers.guard import REFUSED
 from portal.carers.models import AuthorityStatus, Basis, CarerAuthority
 from portal.carers.service import INVITATION_LIFETIME, REVIEW_AFTER, code_hash, new_code
 from portal.clock import utcnow
@@ -42,12 +44,21 @@ def seed_carers(db: Session, today: dt.date, secret_key: str | None) -> None:
 
     # Idris is not online: an adviser recorded his daughter's lasting power of attorney, which gave
     # him a person record (as portal/carers/service.py record_document does).
-    idris = Person(name="Idris Hughes", email="", phone="01632 960222")
+    # His daughter told us a stranger rang him asking for his details, so Hana locked his sign-in
+    # (advisers lock and unlock one at /adviser/people/{id}/sign-in).
+    locked_because = "His daughter says a stranger rang him and asked for his account details."
+    idris = Person(name="Idris Hughes", email="", phone="01632 960222",
+                   sign_in_locked_at=now - dt.timedelta(days=1), sign_in_locked_reason=locked_because)
     db.add(idris)
     db.flush()
-    db.add(CustomerAccount(reference="NF-200300", holder_name=idris.name, holder_person_id=idris.id,
-                           address="9 Chapel Street, Northfield", postcode="NF2 5RT",
-                           date_of_birth=dt.date(1934, 2, 11), phone=idris.phone))
+    idris_account = CustomerAccount(reference="NF-200300", holder_name=idris.name, holder_person_id=idris.id,
+                                    address="9 Chapel Street, Northfield", postcode="NF2 5RT",
+                                    date_of_birth=dt.date(1934, 2, 11), phone=idris.phone)
+    db.add(idris_account)
+    db.flush()
+    activity.record(db, actor_person_id=hana.id, on_behalf_of_person_id=idris.id,
+                    subject_account_id=idris_account.id, action=LOCKED,
+                    detail=locked_because).at = now - dt.timedelta(days=1)
     code = DEMO_INVITATION_CODE.replace("-", "") if secret_key else new_code()
     db.add(CarerAuthority(
         customer_person_id=id_of(idris), carer_name="Siân Evans", carer_email="sian@example.org",
@@ -64,9 +75,10 @@ def seed_carers(db: Session, today: dt.date, secret_key: str | None) -> None:
     db.flush()
 
     # What Ceri did for her mother lately, for the activity page.
-    for days, path in ((3, "/account"), (3, "/account/bills"), (2, "/help/messages")):
+    for days, action, path in ((3, "carer_viewed", "/account"), (3, "carer_viewed", "/account/bills"),
+                               (3, REFUSED, "/account/payments"), (2, "carer_viewed", "/help/messages")):
         entry = activity.record(db, actor_person_id=ceri.id, on_behalf_of_person_id=margaret.id,
-                                action="carer_viewed", detail=path)
+                                action=action, detail=path)
         entry.at = now - dt.timedelta(days=days)
 
     # A message Margaret keeps private from Ceri.

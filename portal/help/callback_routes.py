@@ -68,7 +68,7 @@ class CallbackForm(Form[CallbackData]):
               too_long=_l("Your phone number is too long. Use 20 characters or fewer."),
               pattern=r"(?:\+44|0)(?: ?\d){9,10}",  # As on the change phone number form.
               invalid=_l("Enter a UK phone number, like 07700 900123"), normalise=tidy_phone),
-        Field("topic", max_length=TOPIC_MAX,
+        Field("topic", multiline=True, max_length=TOPIC_MAX,
               too_long=_l("What the call is about must be 1000 characters or fewer")),
         # Hidden or ticked-by-default fields: never an error the customer could act on; each is
         # checked where it is used.

@@ -49,7 +49,7 @@ MESSAGE_TOO_LONG = _l("Your message is too long. Use 5000 characters or fewer.")
 
 
 def _message_field(required: Any = ENTER_MESSAGE) -> Field:
-    return Field("message", required=required, max_length=conversations.MESSAGE_MAX,
+    return Field("message", multiline=True, required=required, max_length=conversations.MESSAGE_MAX,
                  too_long=MESSAGE_TOO_LONG)
 
 

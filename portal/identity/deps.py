@@ -12,6 +12,7 @@ from portal.access import Actor
 from portal.deps import SessionDep
 from portal.help.requests import advisable_accounts
 from portal.identity.models import Person
+from portal.identity.signing_in import SignInLocked
 from portal.web.sessions import SessionState
 
 
@@ -26,6 +27,9 @@ def current_actor(request: Request, db: SessionDep) -> Actor:
     if person is None or person.id is None:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(path)
+    if person.sign_in_locked:  # Locking ends their sessions; this catches one made in the meantime.
+        state.end()
+        raise SignInLocked
     actor = Actor(person_id=person.id, name=person.name, staff_role=person.staff_role, team=person.team,
                   acting_for=getattr(request.state, "acting", None))
     if actor.is_adviser:

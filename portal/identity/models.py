@@ -26,6 +26,14 @@ class Person(SQLModel, table=True):
     # The WebAuthn user handle: random, so it says nothing about the person.
     webauthn_user_id: bytes = Field(default_factory=lambda: secrets.token_bytes(32), unique=True)
     created_at: dt.datetime = Field(default_factory=utcnow)
+    # Set by an adviser when an account (or a carer's sign-in) may be in the wrong hands: nobody can
+    # sign in as this person, by any way, until an adviser lifts it (portal/advisers/locks.py).
+    sign_in_locked_at: dt.datetime | None = None
+    sign_in_locked_reason: str = Field(default="", max_length=500)
+
+    @property
+    def sign_in_locked(self) -> bool:
+        return self.sign_in_locked_at is not None
 
 
 class Passkey(SQLModel, table=True):

@@ -82,6 +82,12 @@ def check_sign_in_code(request: Request, db: SessionDep, settings: SettingsDep,
     return RedirectResponse(next_path, status_code=303)
 
 
+@router.get("/sign-in/locked", response_class=HTMLResponse)
+def sign_in_locked(request: Request) -> Response:
+    """Where a person whose sign-in an adviser locked is sent, whichever way they tried."""
+    return render(request, "identity/locked.html")
+
+
 @router.post("/sign-out")
 def sign_out(request: Request, db: SessionDep) -> RedirectResponse:
     state: SessionState = request.state.session

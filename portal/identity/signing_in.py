@@ -1,5 +1,5 @@
-"""The last step of every way of signing in: a new session id, the log entry, and back to where the
-person was going. And the answer when there have been too many tries."""
+"""The last step of every way of signing in: a locked sign-in refused, a new session id, the log
+entry, and back to where the person was going. And the answer when there have been too many tries."""
 
 from __future__ import annotations
 
@@ -22,9 +22,18 @@ from portal.web.sessions import SessionState
 from portal.web.templating import render
 
 
+class SignInLocked(Exception):
+    """An adviser locked this person's sign-in: no way in, and no session, until it is lifted. The
+    app answers with a page that says to call us (portal/app.py)."""
+
+
 def complete_sign_in(request: Request, db: Session, person: Person, how: str) -> None:
-    """Also remembers this device for the person, so the limits meant for strangers do not slow them
-    down here next time."""
+    """Every way in ends here, so a locked sign-in is refused here, whatever the way. Also remembers
+    this device for the person, so the limits meant for strangers do not slow them down here next
+    time."""
+    if person.sign_in_locked:
+        service.record_refusal(db, person.id, f"sign-in is locked ({how})")
+        raise SignInLocked
     state: SessionState = request.state.session
     state.sign_in(id_of(person))
     service.record_sign_in(db, person, how)

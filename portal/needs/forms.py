@@ -28,7 +28,7 @@ class NeedsForm(Form[NeedsData]):
               invalid=_l("Choose how you would like us to contact you")),
         Field("support", many=True, choices=lambda: [s.value for s in Support],
               invalid=_l("Choose from the list of things that help")),
-        Field("other", max_length=OTHER_MAX,
+        Field("other", multiline=True, max_length=OTHER_MAX,
               too_long=_l("Other needs must be 500 characters or fewer")),
         Field("consent", choices=lambda: ["yes"],
               invalid=_l("Tick the box if we can keep this and use it to help you"), parse=yes),

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from email.errors import MessageError
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -33,6 +34,21 @@ IDLE_CHECK_SECONDS = 5.0  # A kept SMTP connection idle this long is checked bef
 
 class SendError(RuntimeError):
     """The provider did not take the message. It may work later."""
+
+
+class Unsendable(SendError):
+    """The message itself is wrong (it cannot even be built): trying again would never work."""
+
+
+def log_safe(error: BaseException) -> str:
+    """What an error may say in a log line. Our own `SendError`s are written to be safe to log; of
+    any other error only its kind and a mail server's reply code, never its text, which can hold an
+    address, a device's push address or part of the message."""
+    if isinstance(error, SendError) and error.__cause__ is None:
+        return str(error)
+    cause = error.__cause__ or error
+    code = getattr(cause, "smtp_code", None)
+    return type(cause).__name__ + (f" {code}" if isinstance(code, int) else "")
 
 
 class EmailProvider(Protocol):
@@ -96,13 +112,17 @@ class SmtpEmail:
 
     def send(self, *, to: str, subject: str, body: str, html: str = "") -> None:
         settings = self.settings
-        email = EmailMessage()
-        email["From"] = settings.mail.from_address
-        email["To"] = to
-        email["Subject"] = subject
-        email.set_content(body)
-        if html:
-            email.add_alternative(html, subtype="html")
+        try:
+            email = EmailMessage()
+            email["From"] = settings.mail.from_address
+            email["To"] = to
+            # A subject is one line, whatever was stored before names were cleaned on the way in.
+            email["Subject"] = " ".join(subject.split())
+            email.set_content(body)
+            if html:
+                email.add_alternative(html, subtype="html")
+        except (ValueError, TypeError, LookupError, MessageError) as error:
+            raise Unsendable(f"The email could not be built: {type(error).__name__}: {error}") from error
         try:
             smtp = self._connection()
             try:

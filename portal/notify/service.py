@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import smtplib
 import time
 from collections.abc import Callable
 
@@ -136,20 +135,28 @@ def _send_one(db: Session, providers: channels.Drivers, message: OutboxMessage,
         elif message.channel == "push":
             providers.push.send(to=message.to, title=message.subject, body=message.body, url=message.link)
         else:
-            raise channels.SendError(f"Unknown channel {message.channel!r}")
-    except (OSError, smtplib.SMTPException, channels.SendError) as error:
+            raise channels.Unsendable(f"Unknown channel {message.channel!r}")
+    # Any error at all is this message's failure: it must never stop the rest of the batch, nor
+    # leave the message claimed, to be claimed again and fail again for ever.
+    except Exception as error:
         now = clock()
-        gave_up = attempts >= MAX_ATTEMPTS
+        gave_up = attempts >= MAX_ATTEMPTS or isinstance(error, channels.Unsendable)
+        # The log says which message and what kind of error; the row keeps the error's text.
         logger.warning("Outbox message %s (%s) not sent, attempt %d%s: %s", message.id, message.channel,
-                       attempts, ", giving up" if gave_up else "", error)
+                       attempts, ", giving up" if gave_up else "", channels.log_safe(error))
         values: dict[str, object] = {"attempts": attempts, "claimed_until": None,
-                                     "last_error": str(error)[:500]}
+                                     "last_error": _error_text(error)[:500]}
         values.update({"failed_at": now} if gave_up else {"next_attempt_at": now + retry_delay(attempts)})
         _finish(db, message, values)
         return 0
     _finish(db, message, {"attempts": attempts, "claimed_until": None, "sent_at": clock(),
                               "next_attempt_at": None, "last_error": ""})
     return 1
+
+
+def _error_text(error: Exception) -> str:
+    """For the outbox row, which holds the address anyway: what went wrong, in full."""
+    return str(error) if isinstance(error, channels.SendError) else f"{type(error).__name__}: {error}"
 
 
 def _finish(db: Session, message: OutboxMessage, values: dict[str, object]) -> None:

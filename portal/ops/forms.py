@@ -51,11 +51,11 @@ def _text_fields() -> tuple[Field, ...]:
     return (
         Field("title", required=_l("Enter a short title, like No water in parts of NF2"),
               max_length=TITLE_MAX, too_long=_l("The title must be 120 characters or fewer")),
-        Field("what_is_happening", required=_l("Say what is happening"), max_length=TEXT_MAX,
+        Field("what_is_happening", multiline=True, required=_l("Say what is happening"), max_length=TEXT_MAX,
               too_long=_l("What is happening is too long. Use 1000 characters or fewer.")),
-        Field("who_is_affected", required=_l("Say who is affected"), max_length=WHO_MAX,
+        Field("who_is_affected", multiline=True, required=_l("Say who is affected"), max_length=WHO_MAX,
               too_long=_l("Who is affected is too long. Use 500 characters or fewer.")),
-        Field("what_to_do", required=_l("Say what people should do"), max_length=TEXT_MAX,
+        Field("what_to_do", multiline=True, required=_l("Say what people should do"), max_length=TEXT_MAX,
               too_long=_l("What people should do must be 1000 characters or fewer")),
     )
 
@@ -204,9 +204,9 @@ class FixedForm(Form[FixedData]):
     """Mark as fixed, or correct what we said when it was fixed."""
 
     fields: ClassVar = (
-        Field("what_is_happening", required=_l("Say what we fixed"), max_length=TEXT_MAX,
+        Field("what_is_happening", multiline=True, required=_l("Say what we fixed"), max_length=TEXT_MAX,
               too_long=_l("What we fixed must be 1000 characters or fewer")),
-        Field("what_to_do", max_length=TEXT_MAX,
+        Field("what_to_do", multiline=True, max_length=TEXT_MAX,
               too_long=_l("What people should do must be 1000 characters or fewer")),
         Field("from_version", max_length=HIDDEN, parse=version_number),
     )

@@ -186,9 +186,11 @@ def _needs(db: Session, person_id: int) -> Data | None:
 
 
 def _activity(db: Session, person_id: int, account_ids: list[int]) -> list[Data]:
-    """What the person did, and what anyone did on the accounts in scope. Newest first."""
+    """What the person did, what anyone did on the accounts in scope, and what people who help them
+    did for them (and were refused). Newest first."""
     entries = list(db.exec(select(ActivityEntry).where(or_(
         ActivityEntry.actor_person_id == person_id,
+        ActivityEntry.on_behalf_of_person_id == person_id,
         col(ActivityEntry.subject_account_id).in_(account_ids)))
         .order_by(col(ActivityEntry.at).desc(), col(ActivityEntry.id).desc())))
     names = _names(db, {e.actor_person_id for e in entries})

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from portal.clock import utcnow
 from portal.db import id_of
-from portal.notify.channels import SendError, provide_push
+from portal.notify.channels import SendError, Unsendable, provide_push
 from portal.push import service as push
 from portal.settings import Settings
 from portal.vapid import load_private
@@ -62,7 +62,7 @@ class WebPush:
     def send(self, *, to: str, title: str, body: str, url: str = "") -> None:
         match = PERSON_ADDRESS.fullmatch(to)
         if match is None:
-            raise SendError(f"A push message must be addressed to person:ID, not {to[:40]!r}.")
+            raise Unsendable("A push message must be addressed to person:ID.")
         with Session(self.engine) as db:
             devices = push.subscriptions_of(db, int(match.group(1)))
         payload = json.dumps({"title": title, "body": body, "url": url}, ensure_ascii=False)
@@ -84,7 +84,8 @@ class WebPush:
                     continue
                 problems.append(f"device {device_id}: push service answered {status}")
             except (requests.RequestException, ValueError, TypeError) as error:
-                problems.append(f"device {device_id}: {type(error).__name__}: {error}"[:200])
+                # Only the kind of error: its text names the device's push address, which is a secret.
+                problems.append(f"device {device_id}: {type(error).__name__}")
             else:
                 took.append(device_id)
         if took:

@@ -33,6 +33,24 @@ from portal.web.csrf import MAX_FIELDS
 
 Message = Any  # A string or a lazy gettext proxy, translated when shown.
 
+# Control characters (C0, DEL, C1, and the Unicode line and paragraph separators). The ones that
+# break a line become a space; the rest go. A line break in a name would otherwise reach an email
+# header, a log line or a text message.
+_BREAKS = re.compile(r"[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]+")
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+_CONTROLS_BUT_NEWLINE_AND_TAB = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def one_line(value: str) -> str:
+    """What a single-line field keeps: no control characters, line breaks turned into spaces."""
+    return _BREAKS.sub(" ", _CONTROLS.sub("", value))
+
+
+def several_lines(value: str) -> str:
+    """What a text box keeps: line breaks (as \\n) and tabs, and no other control characters."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    return _CONTROLS_BUT_NEWLINE_AND_TAB.sub("", value)
+
 
 @dataclass(frozen=True)
 class Field:
@@ -44,7 +62,9 @@ class Field:
     pattern: str | None = None
     invalid: Message | None = None  # The error for a value outside `choices` or `pattern`.
     many: bool = False  # Checkboxes: several values.
-    normalise: Callable[[str], str] = lambda value: value.replace("\x00", "").strip()
+    multiline: bool = False  # A text box: keeps its line breaks. Every other field is one line.
+    # Runs after control characters are gone (see `one_line` and `several_lines`).
+    normalise: Callable[[str], str] = lambda value: value.strip()
     # Turns a checked value into its type in `form.data` (each one, for `many`). It also gets the
     # empty value of an optional field, so it must take "" then (`bool` does).
     parse: Callable[[str], Any] | None = None
@@ -174,7 +194,8 @@ class Form(Generic[D]):
             else:
                 item: Any = data.get(f.name, [])
                 raw = item if isinstance(item, list) else [item]
-            cleaned = [f.normalise(v) for v in raw if f.normalise(v)]
+            tidy = several_lines if f.multiline else one_line
+            cleaned = [value for value in (f.normalise(tidy(v)) for v in raw) if value]
             values[f.name] = cleaned if f.many else (cleaned[0] if cleaned else "")
         return cls(values=values)
 

@@ -44,6 +44,15 @@
     }
   });
 
+  // An invitation link carries its code after "#", which browsers never send to a server, so no log
+  // keeps it. Put it in the code box, then take it out of the address bar and the history.
+  var fromLink = /^#code=([A-Za-z0-9-]{1,40})$/.exec(window.location.hash);
+  var codeBox = document.querySelector("form[action='/carers/accept'] input[name=code]");
+  if (fromLink && codeBox) {
+    if (!codeBox.value) codeBox.value = fromLink[1];
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
+
   // For the scripts that talk to the server in JSON (passkeys, notifications): send `body` with the
   // CSRF token; resolve with the reply, or fail with the server's own words when it gave some.
   function postJSON(url, body, csrf) {
