@@ -16,6 +16,8 @@ from tests.conftest import PageCheckingClient, sign_in
 from tests.page_checks import parse, text_of
 from tests.route_table import api_routes
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 
 def main_text(html: str) -> str:
     root = parse(html)

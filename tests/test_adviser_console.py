@@ -88,7 +88,7 @@ def adviser_client(app: FastAPI, persona: str) -> PageCheckingClient:
     return client
 
 
-pytestmark = pytest.mark.usefixtures("no_help_requests")
+pytestmark = [pytest.mark.demo, pytest.mark.usefixtures("no_help_requests")]
 
 
 @pytest.fixture

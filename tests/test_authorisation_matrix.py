@@ -31,6 +31,8 @@ from portal.updates.models import Update
 from tests.conftest import PageCheckingClient, sign_in
 from tests.route_table import api_routes
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 # Who each route is for, by path. Carers are decided separately, by the policy table.
 PUBLIC = "public"  # Anyone, signed in or not.
 SIGNED_IN = "signed in"  # Anyone signed in (customers, carers, staff): their own things.

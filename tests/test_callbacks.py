@@ -20,7 +20,7 @@ from portal.identity.models import Person
 from tests.conftest import PageCheckingClient, sign_in
 from tests.page_checks import parse, text_of
 
-pytestmark = pytest.mark.usefixtures("no_help_requests")
+pytestmark = [pytest.mark.demo, pytest.mark.usefixtures("no_help_requests")]
 
 # A Friday in winter: London is on UTC. The first time offered is at least an hour away: 11:30.
 FRIDAY = dt.datetime(2026, 12, 18, 10, 10, tzinfo=dt.UTC)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
@@ -17,6 +18,8 @@ from portal.carers import service
 from portal.carers.models import CarerAuthority
 from portal.identity.models import Person
 from portal.settings import Settings
+
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
 
 TODAY = dt.date(2026, 12, 3)
 SCOPE_SETS = st.frozensets(st.sampled_from(list(Scope)), min_size=1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 from sqlmodel import Session, col, select, update
 
 from portal.activity.models import ActivityEntry
@@ -18,6 +19,8 @@ from portal.identity.models import Person
 from portal.notify.models import InboxMessage, OutboxMessage
 from tests.conftest import PageCheckingClient, sign_in
 from tests.page_checks import parse, text_of
+
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
 
 MARGARET_AND_CERI = 1
 

@@ -27,6 +27,8 @@ from portal.web.sessions import WebSession
 from tests.conftest import PageCheckingClient, sign_in
 from tests.page_checks import parse, text_of
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 MARGARET_AND_CERI = 1
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
 from portal.activity.models import ActivityEntry
 from portal.web.sessions import WebSession, hash_id
 from tests.conftest import PageCheckingClient, make_app, make_settings, sign_in
 from tests.page_checks import parse, text_of
+
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
 
 
 def test_empty_choice_shows_error_summary_linked_to_field(client: PageCheckingClient) -> None:

@@ -17,6 +17,8 @@ from portal.notify.models import InboxMessage, OutboxMessage
 from tests.conftest import PageCheckingClient, sign_in
 from tests.page_checks import parse, text_of
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 SAM = "NF-101502"
 
 

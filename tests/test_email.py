@@ -15,6 +15,8 @@ from portal.notify.service import MAX_ATTEMPTS, deliver_pending, queue_email
 from tests.conftest import make_settings
 from tests.helpers import at, deliver, free_port, incident_update, someone, today
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 
 class Inbox(Message):
     def __init__(self) -> None:

@@ -28,6 +28,8 @@ from portal.updates.fanout import fan_out_pending, outward_code
 from portal.updates.models import Delivery, DeliveryChannel, Update, UpdateKind
 from tests.conftest import postgres_url
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)  # Midday: outside anyone's quiet hours.
 
 

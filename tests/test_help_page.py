@@ -20,7 +20,7 @@ from portal.identity.models import Person
 from tests.conftest import PageCheckingClient, make_app, make_settings, sign_in
 from tests.page_checks import parse, text_of
 
-pytestmark = pytest.mark.usefixtures("no_help_requests")
+pytestmark = [pytest.mark.demo, pytest.mark.usefixtures("no_help_requests")]
 
 CHANNELS = ["phone", "relay-uk", "bsl", "callback", "messages", "chat", "share-screen", "in-person"]
 HEADINGS = ["Phone", "Relay UK", "British Sign Language (BSL)", "Ask us to call you back",

@@ -18,6 +18,8 @@ from portal import logs
 from portal.db import make_engine
 from tests.conftest import PageCheckingClient, make_app, make_settings
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 
 @pytest.fixture
 def log_lines() -> io.StringIO:

@@ -21,7 +21,7 @@ from portal.notify.models import InboxMessage, OutboxMessage
 from tests.conftest import PageCheckingClient, sign_in, stream_calls
 from tests.page_checks import parse, text_of
 
-pytestmark = pytest.mark.usefixtures("no_help_requests")
+pytestmark = [pytest.mark.demo, pytest.mark.usefixtures("no_help_requests")]
 
 WEDNESDAY_MORNING = dt.datetime(2026, 6, 3, 9, 0, tzinfo=dt.UTC)  # 10:00 in London: open.
 SUNDAY = dt.datetime(2026, 6, 7, 12, 0, tzinfo=dt.UTC)  # Closed all day.

@@ -14,6 +14,8 @@ import portal.models  # noqa: F401
 from portal.db import make_engine, upgrade
 from tests.conftest import PageCheckingClient, postgres_url, sign_in
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 
 def assert_schema_matches_models(url: str) -> None:
     engine = make_engine(url)

@@ -3,6 +3,7 @@ kept only with their consent, with every consent and withdrawal written down onc
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
 from portal.activity.models import ActivityEntry
@@ -12,6 +13,8 @@ from portal.needs.service import needs_of
 from portal.privacy.models import ConsentRecord
 from tests.conftest import PageCheckingClient, sign_in
 from tests.page_checks import parse, text_of
+
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
 
 CONSENT_ERROR = "Tick the box if we can keep this and use it to help you"
 

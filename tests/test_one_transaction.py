@@ -26,6 +26,8 @@ from portal.notify.models import InboxMessage, OutboxMessage
 from portal.settings import Settings
 from tests.conftest import PageCheckingClient
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 
 class NotificationFailed(RuntimeError):
     pass

@@ -24,6 +24,8 @@ from portal.updates.service import WORK_CHANNEL
 from tests.conftest import PageCheckingClient, sign_in
 from tests.page_checks import parse, text_of
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 ZONE = ZoneInfo("Europe/London")
 
 

@@ -16,6 +16,8 @@ from tests.conftest import PageCheckingClient, sign_in
 from tests.helpers import assertion, post_json, register, sign_out
 from tests.softauthn import UP, SoftAuthenticator
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 
 @pytest.fixture
 def authenticator() -> SoftAuthenticator:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import re
 
+import pytest
 from sqlmodel import Session, select
 
 from portal.accounts.models import Bill, CustomerAccount
@@ -15,6 +16,8 @@ from portal.notify.models import OutboxMessage
 from portal.web.sessions import WebSession
 from tests.conftest import PageCheckingClient, sign_in
 from tests.page_checks import parse, text_of
+
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
 
 SAM, AMINA = "NF-101502", "NF-100234"
 

@@ -42,6 +42,8 @@ from tests.helpers import (
 )
 from tests.push_endpoint import FakeDevice, PushEndpoint
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 KEYS = keys.generate()
 
 

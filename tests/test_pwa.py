@@ -19,6 +19,8 @@ from portal.settings import Settings
 from tests.conftest import PageCheckingClient, make_app, make_settings, sign_in
 from tests.page_checks import parse, text_of
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 # Nothing under these may ever be stored by the service worker. (It does name /sign-out: it empties its
 # caches when it sees someone sign out.)
 PERSONAL = ("/account", "/updates", "/help", "/carers", "/adviser", "/ops", "/demo", "/sign-in",

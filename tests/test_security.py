@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import PageCheckingClient, make_app, make_settings
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 
 def test_security_headers_are_exactly_these(client: PageCheckingClient) -> None:
     response = client.get("/")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlmodel import Session, select
 
 from portal.identity.models import Passkey, Person
@@ -11,6 +12,8 @@ from portal.notify.models import InboxMessage
 from portal.web.sessions import WebSession, hash_id
 from tests.conftest import PageCheckingClient, sign_in
 from tests.page_checks import parse, text_of
+
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
 
 
 def sams_passkey(db: Session) -> Passkey:

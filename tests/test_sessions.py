@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from portal.web.sessions import SessionState, SessionStore, WebSession, hash_id
 from tests.conftest import PageCheckingClient, make_app, make_settings, sign_in
+
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
 
 
 def session_cookie_header(response) -> str:

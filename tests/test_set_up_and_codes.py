@@ -19,6 +19,8 @@ from tests.conftest import PageCheckingClient
 from tests.helpers import latest_code, submit
 from tests.page_checks import parse, text_of
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 
 def normalised(html: str) -> str:
     """The page without what differs per request by design: tokens and CSP nonces."""

@@ -28,6 +28,8 @@ from tests.helpers import (
     today,
 )
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 MINUTE = dt.timedelta(minutes=1)
 
 

@@ -29,6 +29,8 @@ from portal.ops.models import Confidence, Incident, IncidentStage, IncidentVersi
 from portal.updates import messages
 from portal.updates.models import Update, UpdateKind
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 ZONE = "Europe/London"
 
 

@@ -26,6 +26,8 @@ from portal.updates.models import (
 )
 from tests.helpers import ZONE, at, deliver, deliveries, incident_update, prefer, someone, today
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 PORTAL, EMAIL, TEXT = DeliveryChannel.portal, DeliveryChannel.email, DeliveryChannel.text
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import Session, col, select
 
 from portal.accounts import usage
@@ -24,6 +25,8 @@ from portal.clock import aware
 from portal.identity.models import Person
 from portal.updates import service, sources
 from portal.updates.models import Delivery, DeliveryStatus, Update, UsageAlert
+
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
 
 ZONE = "Europe/London"
 

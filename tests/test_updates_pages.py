@@ -29,6 +29,8 @@ from tests.conftest import PageCheckingClient, sign_in, stream_calls
 from tests.helpers import checked, main_text, settings_form, token
 from tests.page_checks import parse, text_of
 
+pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+
 OLU_FAILED_PAYMENT = 68  # In the demo data.
 OLU_ELECTRICITY, OLU_GAS, SAM_ELECTRICITY = 7, 8, 6
 MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
