@@ -9,7 +9,8 @@ from accessibility.inventory import LOCALES, all_states, covered_paths
 from tests.conftest import PageCheckingClient, sign_in
 from tests.route_table import api_routes
 
-pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+# The accessibility inventory is the demo's: each state names a demo person and the demo's references.
+pytestmark = pytest.mark.demo
 
 # Routes that are not pages: they redirect, or answer with data rather than HTML.
 NOT_PAGES = {"/healthz", "/theme.css", "/language/{code}", "/sign-out", "/account/privacy/download",
