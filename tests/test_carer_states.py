@@ -6,20 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from sqlmodel import Session, select
 
 from portal.access import SCOPE_PERMISSIONS, Actor, Permission, Scope, can
-from portal.accounts.models import CustomerAccount
 from portal.carers import service
 from portal.carers.models import CarerAuthority
 from portal.identity.models import Person
 from portal.settings import Settings
-
-pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
+from tests import factories
 
 TODAY = dt.date(2026, 12, 3)
 SCOPE_SETS = st.frozensets(st.sampled_from(list(Scope)), min_size=1)
@@ -27,9 +24,9 @@ CUSTOMER_ONLY = (Permission.see_privacy, Permission.manage_carers, Permission.ma
 
 
 def test_a_carer_can_do_exactly_what_is_allowed_now(db: Session, settings: Settings) -> None:
-    customer = db.exec(select(Person).where(Person.name == "Sam Taylor")).one()
-    account = db.exec(select(CustomerAccount).where(CustomerAccount.holder_person_id == customer.id)).one()
-    adviser = db.exec(select(Person).where(Person.name == "Hana Ali")).one()
+    customer = factories.customer(db)
+    account = factories.account_of(db, customer)
+    adviser = factories.adviser(db)
     assert customer.id is not None and adviser.id is not None
     me = Actor(person_id=customer.id, name=customer.name)
     staff = Actor(person_id=adviser.id, name=adviser.name, staff_role="adviser")
