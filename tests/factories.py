@@ -10,6 +10,7 @@ test_passkeys.py and test_set_up_and_codes.py."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
@@ -341,9 +342,10 @@ def carer_authority(db: Session, customer: Person, carer: Person | None = None, 
 
 def sign_in(client: TestClient | httpx.Client, someone: Person, *, engine: Engine | None = None,
             secure: bool | None = None) -> None:
-    """Sign `someone` in on this client, as finishing a sign-in does: a new server-side session (the
-    one the client had ends), its cookie, and the entry in the activity log. For a client of a live
-    server, pass the app's engine and whether its cookies are secure."""
+    """Sign `someone` in on this client, as finishing a sign-in does (portal/web/sessions.py): the
+    session gets a new id and keeps what it held (what they were asking about), but acts for nobody;
+    a new cookie; the entry in the activity log. For a client of a live server, pass the app's engine
+    and whether its cookies are secure."""
     if isinstance(client, TestClient):
         app: Any = client.app
         engine = engine or app.state.engine
@@ -351,11 +353,14 @@ def sign_in(client: TestClient | httpx.Client, someone: Person, *, engine: Engin
     assert engine is not None, "pass the app's engine for a client of a live server"
     name = "__Host-portal_session" if secure else "portal_session"
     session_id = secrets.token_urlsafe(32)
+    data: dict[str, Any] = {}
     with Session(engine) as db:
         for previous in [cookie.value for cookie in client.cookies.jar if cookie.name == name]:
             if previous and (old := db.get(WebSession, hash_id(previous))):
+                data = json.loads(old.data)
                 db.delete(old)
-        db.add(WebSession(id_hash=hash_id(session_id), person_id=someone.id,
+        data.pop("acting_for", None)
+        db.add(WebSession(id_hash=hash_id(session_id), person_id=someone.id, data=json.dumps(data),
                           user_agent=client.headers.get("user-agent", "")))
         found = db.get(Person, someone.id)
         assert found is not None
