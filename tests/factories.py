@@ -179,7 +179,8 @@ def bill(db: Session, on: CustomerAccount, *, ends_on: dt.date | None = None, da
          amount_pence: int = 5000, used: int = 200, service: Service | None = None,
          standing_pence: int = 0, discount_pence: int = 0, paid: bool = False, **fields: Any) -> Bill:
     """A bill for `days` ending on `ends_on` (a month ago by default), issued two days after and due
-    two weeks after that, with a line for use (and a standing charge or a discount, if given)."""
+    two weeks after that, with a line for use (and a standing charge or a discount, if given).
+    `paid`: paid in full by card on its due date."""
     number = _count(db, Bill) + 1
     ends_on = ends_on or today() - dt.timedelta(days=30)
     fields.setdefault("reference", f"B{300000 + number}")
@@ -198,6 +199,8 @@ def bill(db: Session, on: CustomerAccount, *, ends_on: dt.date | None = None, da
     if discount_pence:
         lines.append(BillLine(bill_id=made.id, kind=LineKind.discount, amount_pence=-discount_pence))
     save(db, *lines)
+    if paid:
+        payment(db, on, sum(line.amount_pence for line in lines), made_on=made.due_on)
     db.refresh(made)
     return made
 
