@@ -50,6 +50,7 @@ from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestSta
 from portal.identity.models import Passkey, Person
 from portal.identity.service import record_sign_in
 from portal.needs.models import CommunicationNeeds
+from portal.ops.models import Incident, IncidentStage, IncidentVersion
 from portal.privacy.models import ConsentRecord
 from portal.web.sessions import WebSession, hash_id
 
@@ -317,6 +318,26 @@ def say(db: Session, on: HelpRequest, who: Person, body: str, *,
     """A message in a request's conversation; from the adviser when `who` is staff."""
     return save(db, HelpMessage(request_id=on.id, author_person_id=who.id, body=body,
                                 from_adviser=bool(who.staff_role), created_at=at or utcnow()))
+
+
+# Incidents
+
+
+def incident(db: Session, *, service: ServiceKind = ServiceKind.water, areas: str = "NF2",
+             stage: IncidentStage = IncidentStage.fixing, title: str = "Low water pressure in NF2",
+             by: Person | None = None, fanned_out_at: dt.datetime | None = None, **fields: Any) -> Incident:
+    """A published incident with its first version, waiting for a worker to fan it out (unless
+    `fanned_out_at`)."""
+    made = save(db, Incident(service=service, areas=areas, stage=stage,
+                             created_by_person_id=by.id if by else None, **fields))
+    save(db, IncidentVersion(incident_id=made.id, version=1, stage=stage, title=title,
+                             what_is_happening="A pump has stopped. Your taps may run slowly.",
+                             who_is_affected=f"Homes and shops in {areas}.",
+                             what_to_do="Keep some water in a jug for drinking.",
+                             expected_fix_at=utcnow() + dt.timedelta(hours=3),
+                             created_by_person_id=by.id if by else None, fanned_out_at=fanned_out_at))
+    db.refresh(made)
+    return made
 
 
 # Carers
