@@ -325,17 +325,17 @@ def say(db: Session, on: HelpRequest, who: Person, body: str, *,
 
 def incident(db: Session, *, service: ServiceKind = ServiceKind.water, areas: str = "NF2",
              stage: IncidentStage = IncidentStage.fixing, title: str = "Low water pressure in NF2",
-             by: Person | None = None, fanned_out_at: dt.datetime | None = None, **fields: Any) -> Incident:
-    """A published incident with its first version, waiting for a worker to fan it out (unless
-    `fanned_out_at`)."""
+             by: Person | None = None, words: dict[str, Any] | None = None, **fields: Any) -> Incident:
+    """A published incident with its first version, waiting for a worker to fan it out. `words`
+    overrides what the version says (and any other of its fields, like `fanned_out_at`)."""
     made = save(db, Incident(service=service, areas=areas, stage=stage,
                              created_by_person_id=by.id if by else None, **fields))
+    said = {"what_is_happening": "A pump has stopped. Your taps may run slowly.",
+            "who_is_affected": f"Homes and shops in {areas}.",
+            "what_to_do": "Keep some water in a jug for drinking.",
+            "expected_fix_at": utcnow() + dt.timedelta(hours=3), **(words or {})}
     save(db, IncidentVersion(incident_id=made.id, version=1, stage=stage, title=title,
-                             what_is_happening="A pump has stopped. Your taps may run slowly.",
-                             who_is_affected=f"Homes and shops in {areas}.",
-                             what_to_do="Keep some water in a jug for drinking.",
-                             expected_fix_at=utcnow() + dt.timedelta(hours=3),
-                             created_by_person_id=by.id if by else None, fanned_out_at=fanned_out_at))
+                             created_by_person_id=by.id if by else None, **said))
     db.refresh(made)
     return made
 
