@@ -26,9 +26,8 @@ from portal.ops.models import Confidence, Incident, IncidentStage, IncidentVersi
 from portal.updates import fanout
 from portal.updates.fanout import fan_out_pending, outward_code
 from portal.updates.models import Delivery, DeliveryChannel, Update, UpdateKind
+from tests import factories
 from tests.conftest import postgres_url
-
-pytestmark = pytest.mark.demo  # Not yet on made data: see tests/factories.py.
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)  # Midday: outside anyone's quiet hours.
 
@@ -67,9 +66,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 def ops_person(engine: Engine) -> Actor:
     with Session(engine) as db:
-        person = Person(name="Olwen Price", email="olwen@example.org", staff_role="operations")
-        db.add(person)
-        db.commit()
+        person = factories.operations(db)
         assert person.id is not None
         return Actor(person_id=person.id, name=person.name, staff_role=person.staff_role)
 
