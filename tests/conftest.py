@@ -14,13 +14,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel, delete, update
+from sqlmodel import Session, SQLModel
 
 import portal.models  # noqa: F401  (registers every table)
 from portal.app import create_app
 from portal.db import make_engine
 from portal.demo.service import seed
-from portal.help.models import HelpMessage, HelpRequest
 from portal.identity.models import Person
 from portal.settings import Settings
 from portal.web.sse import Fragments, LiveStream
@@ -127,23 +126,10 @@ def db(app: FastAPI) -> Iterator[Session]:
         yield session
 
 
-def demo_sign_in(client: PageCheckingClient, persona: str = "sam") -> httpx.Response:
+def demo_sign_in(client: PageCheckingClient, persona: str) -> httpx.Response:
     """Sign in as a demo person through the demo's own form (tests marked `demo`)."""
     token = client.csrf_token("/demo")
     return client.post("/demo", data={"persona": persona, "csrf_token": token})
-
-
-sign_in = demo_sign_in  # Until every file is on made data.
-
-
-@pytest.fixture
-def no_help_requests(db: Session) -> None:
-    """Start from empty queues and nobody taking chats, whatever sample requests the demo seed brings;
-    tests that need them make their own."""
-    db.exec(delete(HelpMessage))
-    db.exec(delete(HelpRequest))
-    db.exec(update(Person).values(available_for_chat=False))
-    db.commit()
 
 
 @pytest.fixture
@@ -153,11 +139,8 @@ def customer(db: Session) -> Person:
 
 
 @pytest.fixture
-def signed_in_client(request: pytest.FixtureRequest, client: PageCheckingClient) -> PageCheckingClient:
-    if request.node.get_closest_marker("demo"):  # Until every file is on made data.
-        assert sign_in(client).url.path == "/account"
-        return client
-    factories.sign_in(client, request.getfixturevalue("customer"))
+def signed_in_client(client: PageCheckingClient, customer: Person) -> PageCheckingClient:
+    factories.sign_in(client, customer)
     return client
 
 

@@ -77,7 +77,7 @@ def test_signing_in_shows_account_and_logs_it(client: PageCheckingClient, db: Se
 def test_signing_in_gives_a_new_session_id(client: PageCheckingClient, db: Session) -> None:
     client.get("/demo")
     before = client.cookies.get("portal_session")
-    demo_sign_in(client)
+    demo_sign_in(client, "sam")
     after = client.cookies.get("portal_session")
     assert before and after and before != after
     assert db.get(WebSession, hash_id(before)) is None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from accessibility.inventory import LOCALES, all_states, covered_paths
-from tests.conftest import PageCheckingClient, sign_in
+from tests.conftest import PageCheckingClient, demo_sign_in
 from tests.route_table import api_routes
 
 # The accessibility inventory is the demo's: each state names a demo person and the demo's references.
@@ -37,7 +37,7 @@ def test_every_inventory_page_passes_page_checks(client: PageCheckingClient, loc
     signed_in_as = ""
     for state in sorted(all_states(), key=lambda s: s.persona):
         if state.persona != signed_in_as:
-            sign_in(client, state.persona)
+            demo_sign_in(client, state.persona)
             signed_in_as = state.persona
         response = client.get(state.path)  # The client checks each page as it arrives.
         if state.send_first:

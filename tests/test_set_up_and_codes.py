@@ -21,17 +21,17 @@ from tests.helpers import latest_code, submit
 from tests.page_checks import parse, text_of
 
 # Customers of ours not online yet: one with a mobile, one without.
-NEW, NEW_EMAIL, NEW_PHONE = "NF-500100", "priya@example.org", "07700 900321"
-NO_MOBILE, NO_MOBILE_EMAIL = "NF-500200", "tom@example.org"
+NEW, NEW_EMAIL, NEW_PHONE = "NF-500100", "lena@example.org", "07700 900321"
+NO_MOBILE, NO_MOBILE_EMAIL = "NF-500200", "ray@example.org"
 # A customer already online.
 ONLINE, ONLINE_EMAIL = "NF-123456", "alex@example.org"
 
 
 @pytest.fixture(autouse=True)
 def customers(db: Session) -> None:
-    factories.account(db, None, reference=NEW, holder_name="Priya Shah", postcode="NF4 1GH",
+    factories.account(db, None, reference=NEW, holder_name="Lena Shah", postcode="NF4 1GH",
                       email=NEW_EMAIL, phone=NEW_PHONE)
-    factories.account(db, None, reference=NO_MOBILE, holder_name="Tom Evans", postcode="NF5 3JK",
+    factories.account(db, None, reference=NO_MOBILE, holder_name="Ray Evans", postcode="NF5 3JK",
                       date_of_birth=dt.date(1949, 8, 9), email=NO_MOBILE_EMAIL, phone="")
     online = factories.customer(db, "Alex Green", email=ONLINE_EMAIL,
                                 account_fields={"reference": ONLINE, "postcode": "NF2 9EF"})
@@ -53,7 +53,7 @@ def test_set_up_with_postcode_then_code_signs_in(client, db: Session) -> None:
     response = submit(client, "/set-up/code", code=f"{code[:3]} {code[3:]}")
     assert response.headers["location"] == "/set-up/passkey"
     page = client.get("/set-up/passkey")
-    assert "You are signed in, Priya Shah." in page.text
+    assert "You are signed in, Lena Shah." in page.text
     account = db.exec(select(CustomerAccount).where(CustomerAccount.reference == NEW)).one()
     db.refresh(account)
     assert account.holder_person_id is not None
