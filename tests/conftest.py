@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
@@ -14,16 +15,16 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel, delete, update
+from sqlmodel import Session, SQLModel
 
 import portal.models  # noqa: F401  (registers every table)
 from portal.app import create_app
 from portal.db import make_engine
 from portal.demo.service import seed
-from portal.help.models import HelpMessage, HelpRequest
 from portal.identity.models import Person
 from portal.settings import Settings
 from portal.web.sse import Fragments, LiveStream
+from tests import factories
 from tests.page_checks import check_page
 
 
@@ -42,7 +43,7 @@ class PageCheckingClient(TestClient):
             check_page(response.text, response.headers.get("content-security-policy", ""))
         return response
 
-    def csrf_token(self, path: str = "/demo") -> str:
+    def csrf_token(self, path: str = "/sign-in") -> str:
         """The token from a form on `path`, as a browser would have it."""
         match = re.search(r'name="csrf_token" value="([^"]+)"', self.get(path).text)
         assert match, f"no CSRF token on {path}"
@@ -63,36 +64,42 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-# Seeding the whole demo takes about 0.4 s; copying a seeded SQLite file takes about 2 ms. Each test
-# process seeds once per (time zone, secret key, day) and every test gets its own copy of that file.
-_SEEDED_FILES: dict[tuple[str, str, date], Path] = {}
+# Each test gets its own database file, copied from a template that each test process makes once:
+# an empty one (the tables, nobody in them) for unit tests, which make the people and things they
+# need with tests/factories.py, and a seeded one for the demo's own tests (marked `demo`). Copying a
+# file takes about a millisecond; making the tables tens of milliseconds; seeding the demo 0.4 s or more.
+_TEMPLATES: dict[tuple[object, ...], Path] = {}
 
 
-def _seeded_file(settings: Settings) -> Path:
-    key = (settings.time_zone, settings.secret_key, date.today())
-    if key not in _SEEDED_FILES:
-        folder = Path(tempfile.mkdtemp(prefix="portal-seeded-"))
-        template = folder / "seeded.db"
+def _template(settings: Settings, demo: bool) -> Path:
+    # The demo is dated from today and its invitation code comes from the secret key.
+    key: tuple[object, ...] = (settings.time_zone, settings.secret_key, date.today()) if demo else ()
+    if key not in _TEMPLATES:
+        folder = Path(tempfile.mkdtemp(prefix="portal-template-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = folder / ("seeded.db" if demo else "empty.db")
         engine = make_engine(f"sqlite:///{template}")
         SQLModel.metadata.create_all(engine)
-        with Session(engine) as db:
-            seed(db, settings.time_zone, settings.secret_key)
+        if demo:
+            with Session(engine) as db:
+                seed(db, settings.time_zone, settings.secret_key)
         engine.dispose()  # The last connection closing folds the write-ahead log into the file.
-        _SEEDED_FILES[key] = template
-    return _SEEDED_FILES[key]
+        _TEMPLATES[key] = template
+    return _TEMPLATES[key]
 
 
-def make_app(settings: Settings) -> FastAPI:
-    """An app on a database holding the demo people: a copy of a seeded file for SQLite, seeded in
-    place for any other database."""
+def make_app(settings: Settings, *, demo: bool = False) -> FastAPI:
+    """An app on a database of its own: empty (only the tables), or with the demo people when `demo`.
+    A copy of a template file for SQLite; made in place for any other database."""
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
-        shutil.copyfile(_seeded_file(settings), url.database)
+        shutil.copyfile(_template(settings, demo), url.database)
         return create_app(settings)
     app = create_app(settings)
     SQLModel.metadata.create_all(app.state.engine)
-    with Session(app.state.engine) as db:
-        seed(db, settings.time_zone, settings.secret_key)
+    if demo:
+        with Session(app.state.engine) as db:
+            seed(db, settings.time_zone, settings.secret_key)
     return app
 
 
@@ -102,8 +109,9 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings) -> Iterator[FastAPI]:
-    app = make_app(settings)
+def app(request: pytest.FixtureRequest, settings: Settings) -> Iterator[FastAPI]:
+    """Empty, unless the test is about the demo (`pytest.mark.demo`)."""
+    app = make_app(settings, demo=request.node.get_closest_marker("demo") is not None)
     yield app
     app.state.engine.dispose()
 
@@ -120,25 +128,21 @@ def db(app: FastAPI) -> Iterator[Session]:
         yield session
 
 
-def sign_in(client: PageCheckingClient, persona: str = "sam") -> httpx.Response:
+def demo_sign_in(client: PageCheckingClient, persona: str) -> httpx.Response:
+    """Sign in as a demo person through the demo's own form (tests marked `demo`)."""
     token = client.csrf_token("/demo")
     return client.post("/demo", data={"persona": persona, "csrf_token": token})
 
 
 @pytest.fixture
-def no_help_requests(db: Session) -> None:
-    """Start from empty queues and nobody taking chats, whatever sample requests the demo seed brings;
-    tests that need them make their own."""
-    db.exec(delete(HelpMessage))
-    db.exec(delete(HelpRequest))
-    db.exec(update(Person).values(available_for_chat=False))
-    db.commit()
+def customer(db: Session) -> Person:
+    """A customer with one account and electricity on it (see tests/factories.py)."""
+    return factories.customer(db)
 
 
 @pytest.fixture
-def signed_in_client(client: PageCheckingClient) -> PageCheckingClient:
-    response = sign_in(client)
-    assert response.url.path == "/account"
+def signed_in_client(client: PageCheckingClient, customer: Person) -> PageCheckingClient:
+    factories.sign_in(client, customer)
     return client
 
 

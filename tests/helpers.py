@@ -18,8 +18,6 @@ from sqlmodel import Session, select
 from portal import logs
 from portal.accounts.models import ServiceKind
 from portal.clock import today_in
-from portal.demo.personas import persona
-from portal.demo.service import person_for
 from portal.identity.models import Person
 from portal.notify.models import OutboxMessage
 from portal.ops.models import Incident, IncidentStage, IncidentVersion
@@ -30,7 +28,7 @@ from tests.conftest import PageCheckingClient
 from tests.page_checks import parse, text_of
 from tests.softauthn import SoftAuthenticator
 
-# Time and people for update rules
+# Time and updates
 
 ZONE = "Europe/London"
 
@@ -41,14 +39,7 @@ def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 
 
 def today() -> dt.date:
-    """The demo's bills and cases are laid out around the real today."""
     return today_in(ZONE)
-
-
-def someone(db: Session, key: str = "sam") -> Person:
-    found = persona(key)
-    assert found is not None
-    return person_for(db, found)
 
 
 def prefer(db: Session, person: Person, *, channels: dict[str, list[str]] | None = None,

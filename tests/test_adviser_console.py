@@ -15,10 +15,10 @@ import httpx2 as httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, select
 
 from portal.access import Actor
-from portal.accounts.models import CustomerAccount
+from portal.accounts.models import CaseCategory, CaseKind, CustomerAccount
 from portal.activity.models import ActivityEntry
 from portal.advisers import service
 from portal.clock import utcnow
@@ -27,35 +27,26 @@ from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestSta
 from portal.identity.models import Person
 from portal.needs.service import make_needs
 from portal.needs.service import save as save_needs
-from portal.updates.live import UpdatesStream
-from tests.conftest import PageCheckingClient, sign_in
-from tests.helpers import assertion, latest_code, post_json, register, submit
+from tests import factories
+from tests.conftest import PageCheckingClient
 from tests.page_checks import parse, text_of
 from tests.route_table import api_routes
-from tests.softauthn import SoftAuthenticator
-
-NAMES = {"sam": "Sam Taylor", "amina": "Amina Haddad", "gareth": "Gareth Jones", "olu": "Olu Adeyemi",
-         "margaret": "Margaret Price", "ceri": "Ceri Price", "dewi": "Dewi Morgan", "hana": "Hana Ali"}
 
 
-def actor(db: Session, key: str) -> Actor:
-    person = db.exec(select(Person).where(Person.name == NAMES[key])).one()
+def actor(person: Person) -> Actor:
     assert person.id is not None
     return Actor(person_id=person.id, name=person.name, staff_role=person.staff_role, team=person.team)
 
 
-def account_of(db: Session, key: str) -> CustomerAccount:
-    return db.exec(select(CustomerAccount).where(
-        CustomerAccount.holder_person_id == actor(db, key).person_id).order_by(CustomerAccount.id)).first()
-
-
-def ask(db: Session, key: str, kind: RequestKind = RequestKind.message, *, minutes_ago: int = 0,
+def ask(db: Session, customer: Person, kind: RequestKind = RequestKind.message, *, minutes_ago: int = 0,
         urgent: bool = False, context: tuple[str, ...] = (), first_message: str = "Please help me",
         subject: str = "") -> HelpRequest:
     """A customer asks for help, as the customer's pages do; `minutes_ago` dates it back."""
-    account = account_of(db, key)
+    account = db.exec(select(CustomerAccount).where(CustomerAccount.holder_person_id == customer.id)
+                      .order_by(CustomerAccount.id)).first()
     request, _created = requests.open_request(
-        db, actor(db, key), kind, form_key=f"{key}-{kind.value}-{minutes_ago}-{urgent}-{len(context)}",
+        db, actor(customer), kind,
+        form_key=f"{customer.id}-{kind.value}-{minutes_ago}-{urgent}-{len(context)}",
         account_id=account.id if account else None, subject=subject, context=context,
         first_message=first_message, urgent=urgent,
         callback_at=utcnow() + dt.timedelta(hours=2) if kind is RequestKind.callback else None,
@@ -83,20 +74,36 @@ def post(client: PageCheckingClient, path: str, page: str, **fields: str) -> htt
     return client.post(path, data={"csrf_token": client.csrf_token(page), **fields})
 
 
-def adviser_client(app: FastAPI, persona: str) -> PageCheckingClient:
+def adviser_client(app: FastAPI, adviser: Person) -> PageCheckingClient:
     client = PageCheckingClient(app)
     client.__enter__()
-    response = sign_in(client, persona)
-    assert response.url.path == "/adviser"
+    factories.sign_in(client, adviser)
     return client
 
 
-pytestmark = pytest.mark.usefixtures("no_help_requests")
+@pytest.fixture
+def adviser(db: Session) -> Person:
+    """An adviser in the general team."""
+    return factories.adviser(db, "Rowan Ellis")
 
 
 @pytest.fixture
-def hana(app: FastAPI) -> Iterator[PageCheckingClient]:
-    client = adviser_client(app, "hana")
+def specialist(db: Session) -> Person:
+    """An adviser in the team for people who need more time, BSL, Relay UK or easy read."""
+    return factories.adviser(db, "Sky Turner", team=Team.specialist)
+
+
+@pytest.fixture
+def needs_time(db: Session) -> Person:
+    """A customer who needs large print and more time, so the specialist team answers them."""
+    made = factories.customer(db, "Bea Khan", email="bea@example.org", phone="07700 900123")
+    factories.needs(db, made, channel="email", support=["large_print", "extra_time"])
+    return made
+
+
+@pytest.fixture
+def specialist_client(app: FastAPI, specialist: Person) -> Iterator[PageCheckingClient]:
+    client = adviser_client(app, specialist)
     yield client
     client.__exit__(None, None, None)
 
@@ -104,10 +111,10 @@ def hana(app: FastAPI) -> Iterator[PageCheckingClient]:
 # Only advisers
 
 
-@pytest.mark.parametrize("persona", ["sam", "ceri"])
-def test_everyone_else_gets_page_not_found_on_every_adviser_address(client, db, persona) -> None:
-    own = ask(db, "sam")  # Even Sam's own request is not to be seen through the console.
-    sign_in(client, persona)
+@pytest.mark.parametrize("who", ["the customer", "someone with no account"])
+def test_everyone_else_gets_page_not_found_on_every_adviser_address(client, db, customer, who) -> None:
+    own = ask(db, customer)  # Even the customer's own request is not to be seen through the console.
+    factories.sign_in(client, customer if who == "the customer" else factories.person(db))
     token = client.csrf_token("/account")
     ref = own.reference
     for path in ("/adviser", "/adviser/events", f"/adviser/requests/{ref}",
@@ -137,8 +144,8 @@ def test_signed_out_visitors_are_asked_to_sign_in(client) -> None:
 # The queue
 
 
-def test_an_empty_queue_says_nobody_is_waiting(client) -> None:
-    sign_in(client, "dewi")
+def test_an_empty_queue_says_nobody_is_waiting(client, adviser) -> None:
+    factories.sign_in(client, adviser)
     page = client.get("/adviser")
     text = main_text(page.text)
     assert text_of(parse(page.text).find(".//h1")) == "Your queue"
@@ -152,42 +159,44 @@ def test_an_empty_queue_says_nobody_is_waiting(client) -> None:
     assert status.get("aria-live") == "polite" and status.get("sse-swap") == "queue-status"
 
 
-def test_the_queue_puts_urgent_first_then_the_oldest(client, db) -> None:
-    newest = ask(db, "olu", RequestKind.chat, minutes_ago=5)
-    oldest = ask(db, "sam", RequestKind.message, minutes_ago=45, subject="My late bill")
-    urgent = ask(db, "gareth", RequestKind.callback, minutes_ago=1, urgent=True)
-    sign_in(client, "dewi")
+def test_the_queue_puts_urgent_first_then_the_oldest(client, db, customer, adviser) -> None:
+    newest = ask(db, factories.customer(db, "Chris Lloyd"), RequestKind.chat, minutes_ago=5)
+    oldest = ask(db, customer, RequestKind.message, minutes_ago=45, subject="My late bill")
+    urgent = ask(db, factories.customer(db, "Dana Okafor"), RequestKind.callback, minutes_ago=1, urgent=True)
+    factories.sign_in(client, adviser)
     page = client.get("/adviser").text
     assert queue_references(page) == [urgent.reference, oldest.reference, newest.reference]
     text = main_text(page)
     assert "3 waiting" in text
     assert f"Urgent Callback {urgent.reference}" in text
-    assert f"Message {oldest.reference} From Sam. Waiting 45 minutes. General team." in text
+    assert f"Message {oldest.reference} From Alex. Waiting 45 minutes. General team." in text
     assert "About: My late bill" in text
-    assert f"Chat {newest.reference} From Olu." in text
+    assert f"Chat {newest.reference} From Chris." in text
     assert "Call them at" in text  # The time the callback was booked for.
     # Each Claim button says which request it takes, for people who hear the page.
     buttons = [text_of(b) for b in parse(page).findall(".//form[@class='claim-form']//button")]
-    assert buttons[0] == f"Claim Callback {urgent.reference} from Gareth"
+    assert buttons[0] == f"Claim Callback {urgent.reference} from Dana"
 
 
-def test_each_adviser_sees_only_the_queues_of_their_team(client, db, hana) -> None:
-    general = ask(db, "sam")
-    specialist = ask(db, "amina", RequestKind.callback)  # Large print and extra time: specialists.
-    assert specialist.team is Team.specialist
-    sign_in(client, "dewi")
+def test_each_adviser_sees_only_the_queues_of_their_team(client, db, specialist_client, customer, adviser,
+                                                          needs_time) -> None:
+    general = ask(db, customer)
+    for_specialists = ask(db, needs_time, RequestKind.callback)  # Large print and extra time.
+    assert for_specialists.team is Team.specialist
+    factories.sign_in(client, adviser)
     assert queue_references(client.get("/adviser").text) == [general.reference]
-    assert client.get(f"/adviser/requests/{specialist.reference}").status_code == 404
+    assert client.get(f"/adviser/requests/{for_specialists.reference}").status_code == 404
     token = client.csrf_token("/adviser")
-    assert client.post(f"/adviser/requests/{specialist.reference}/claim",
+    assert client.post(f"/adviser/requests/{for_specialists.reference}/claim",
                        data={"csrf_token": token}).status_code == 404
-    assert set(queue_references(hana.get("/adviser").text)) == {general.reference, specialist.reference}
-    assert "Specialist team" in main_text(hana.get("/adviser").text)
+    assert set(queue_references(specialist_client.get("/adviser").text)) == {general.reference,
+                                                                for_specialists.reference}
+    assert "Specialist team" in main_text(specialist_client.get("/adviser").text)
 
 
-def test_claiming_moves_a_request_to_yours_and_opens_it(client, db) -> None:
-    request = ask(db, "sam")
-    sign_in(client, "dewi")
+def test_claiming_moves_a_request_to_yours_and_opens_it(client, db, customer, adviser) -> None:
+    request = ask(db, customer)
+    factories.sign_in(client, adviser)
     response = post(client, f"/adviser/requests/{request.reference}/claim", "/adviser")
     assert response.url.path == f"/adviser/requests/{request.reference}"
     assert "You have taken this." in main_text(response.text)
@@ -195,29 +204,30 @@ def test_claiming_moves_a_request_to_yours_and_opens_it(client, db) -> None:
     assert queue_references(page) == []
     assert queue_references(page, "yours-heading") == [request.reference]
     db.expire_all()
-    assert db.get(HelpRequest, request.id).claimed_by_person_id == actor(db, "dewi").person_id
+    assert db.get(HelpRequest, request.id).claimed_by_person_id == actor(adviser).person_id
 
 
-def test_when_someone_else_took_it_first_the_adviser_is_told(client, db, hana) -> None:
-    request = ask(db, "sam")
-    sign_in(client, "dewi")
-    token = client.csrf_token("/adviser")  # Dewi has the queue open with the request in it...
-    post(hana, f"/adviser/requests/{request.reference}/claim", "/adviser")  # ...and Hana is quicker.
+def test_when_someone_else_took_it_first_the_adviser_is_told(client, db, specialist_client, customer, adviser,
+                                                              specialist) -> None:
+    request = ask(db, customer)
+    factories.sign_in(client, adviser)
+    token = client.csrf_token("/adviser")  # The queue is open with it; a specialist is quicker:
+    post(specialist_client, f"/adviser/requests/{request.reference}/claim", "/adviser")
     response = client.post(f"/adviser/requests/{request.reference}/claim", data={"csrf_token": token})
     assert response.url.path == "/adviser"
     text = main_text(response.text)
     assert "Someone else took this" in text
     assert request.reference in text
     db.expire_all()
-    assert db.get(HelpRequest, request.id).claimed_by_person_id == actor(db, "hana").person_id
-    # It is Hana's now: Dewi cannot open it, and the message does not come back on the next visit.
+    assert db.get(HelpRequest, request.id).claimed_by_person_id == actor(specialist).person_id
+    # It is the specialist's now: the adviser cannot open it, and the message does not come back.
     assert client.get(f"/adviser/requests/{request.reference}").status_code == 404
     assert "Someone else took this" not in main_text(client.get("/adviser").text)
 
 
-def test_two_advisers_claiming_at_the_same_moment_one_wins(db) -> None:
-    request = ask(db, "sam")
-    dewi, hana = actor(db, "dewi"), actor(db, "hana")
+def test_two_advisers_claiming_at_the_same_moment_one_wins(db, customer, adviser, specialist) -> None:
+    request = ask(db, customer)
+    first, second = actor(adviser), actor(specialist)
 
     class Quiet:  # The broker is not what this test is about.
         def publish_sync(self, channel: str, data: dict) -> None:
@@ -225,84 +235,91 @@ def test_two_advisers_claiming_at_the_same_moment_one_wins(db) -> None:
 
     stale = db.get(HelpRequest, request.id)  # Both loaded it while it was waiting.
     with Session(db.get_bind()) as other:
-        assert service.claim(other, hana, Quiet(), request.reference) is service.Claimed.yours
+        assert service.claim(other, second, Quiet(), request.reference) is service.Claimed.yours
     assert stale.status is RequestStatus.waiting
     with pytest.raises(requests.AlreadyTaken):
-        requests.claim(db, dewi, stale)
-    assert service.claim(db, dewi, Quiet(), request.reference) is service.Claimed.taken
+        requests.claim(db, first, stale)
+    assert service.claim(db, first, Quiet(), request.reference) is service.Claimed.taken
 
 
-def test_taking_and_stopping_chats(client, db) -> None:
-    sign_in(client, "dewi")
+def test_taking_and_stopping_chats(client, db, adviser) -> None:
+    factories.sign_in(client, adviser)
     response = post(client, "/adviser/availability", "/adviser", available="yes")
     assert "You are taking chats now." in main_text(response.text)
     db.expire_all()
-    assert db.get(Person, actor(db, "dewi").person_id).available_for_chat
+    assert db.get(Person, actor(adviser).person_id).available_for_chat
     assert requests.advisers_free_for_chat(db, Team.general) == 1
     response = post(client, "/adviser/availability", "/adviser", available="no")
     assert "You are not taking chats now." in main_text(response.text)
     db.expire_all()
-    assert not db.get(Person, actor(db, "dewi").person_id).available_for_chat
+    assert not db.get(Person, actor(adviser).person_id).available_for_chat
 
 
 # The customer in front of the adviser
 
 
-def views(db: Session, adviser: str, request: HelpRequest) -> list[ActivityEntry]:
+def views(db: Session, adviser: Person, request: HelpRequest) -> list[ActivityEntry]:
     db.expire_all()
     return list(db.exec(select(ActivityEntry).where(
         ActivityEntry.action == "adviser_viewed",
-        ActivityEntry.actor_person_id == actor(db, adviser).person_id,
+        ActivityEntry.actor_person_id == adviser.id,
         ActivityEntry.detail == request.reference)))
 
 
-def test_the_customer_panel_shows_needs_context_cases_and_is_logged(db, hana) -> None:
-    gareths_bill = "B100871-13"  # Not Amina's: she could not see it, so neither may the adviser.
-    request = ask(db, "amina", RequestKind.callback, subject="My new meter",
-                  context=("case:OR-100234-1", f"bill:{gareths_bill}", "page:/account/cases/OR-100234-1"))
-    page = hana.get(f"/adviser/requests/{request.reference}")
+def test_the_customer_panel_shows_needs_context_cases_and_is_logged(db, specialist_client, customer,
+                                                                   specialist, needs_time) -> None:
+    account = factories.account_of(db, needs_time)
+    order = factories.case(db, account, category=CaseCategory.order, kind=CaseKind.smart_meter)
+    factories.appointment(db, account, for_case=order)
+    # Not theirs: they could not see it, so neither may the adviser.
+    someone_elses_bill = factories.bill(db, factories.account_of(db, customer)).reference
+    request = ask(db, needs_time, RequestKind.callback, subject="My new meter",
+                  context=(f"case:{order.reference}", f"bill:{someone_elses_bill}",
+                           f"page:/account/cases/{order.reference}"))
+    page = specialist_client.get(f"/adviser/requests/{request.reference}")
     root = parse(page.text)
     assert text_of(root.find(".//h1")) == f"Callback {request.reference}"
     needs = text_of(root.find(".//*[@aria-labelledby='needs-title']"))
-    assert needs.startswith("What helps Amina")
+    assert needs.startswith("What helps Bea")
     assert "Large print: Send any letters in large print." in needs
     assert "Extra time: Give them more time. Do not rush them." in needs
     assert "How they like us to contact them: Email" in needs
     text = main_text(page.text)
     assert "What they were doing before asking" in text
     assert "About: My new meter" in text
-    assert "OR-100234-1" in text and "A page they were on: /account/cases/OR-100234-1" in text
-    assert gareths_bill not in text
-    assert "Customer reference NF-100234" in text
-    assert "amina@example.org" in text and "07700 900123" in text
+    assert order.reference in text and f"A page they were on: /account/cases/{order.reference}" in text
+    assert someone_elses_bill not in text
+    assert f"Customer reference {account.reference}" in text
+    assert "bea@example.org" in text and "07700 900123" in text
     assert "Open cases and orders" in text and "Things they need to do" in text
     assert "Asked for a callback" in text  # Recent activity, in words.
     assert "Claim it to answer the customer." in text
     # Each view of the record is written down, with the adviser and the account.
-    hana.get(f"/adviser/requests/{request.reference}")
-    entries = views(db, "hana", request)
+    specialist_client.get(f"/adviser/requests/{request.reference}")
+    entries = views(db, specialist, request)
     assert len(entries) == 2
-    assert {e.subject_account_id for e in entries} == {account_of(db, "amina").id}
+    assert {e.subject_account_id for e in entries} == {account.id}
 
 
-def test_relay_uk_users_are_shown_how_to_call_them(client, db) -> None:
-    sam = actor(db, "sam")
-    save_needs(db, sam, sam.person_id, make_needs("phone", ["relay_uk"], ""), consent=True)
-    request = ask(db, "sam", RequestKind.callback)
+def test_relay_uk_users_are_shown_how_to_call_them(client, db, customer, specialist) -> None:
+    me = actor(customer)
+    save_needs(db, me, me.person_id, make_needs("phone", ["relay_uk"], ""), consent=True)
+    request = ask(db, customer, RequestKind.callback)
     assert request.team is Team.specialist
-    hana = adviser_client(client.app, "hana")
+    specialist_client = adviser_client(client.app, specialist)
     try:
-        needs = text_of(parse(hana.get(f"/adviser/requests/{request.reference}").text)
+        needs = text_of(parse(specialist_client.get(f"/adviser/requests/{request.reference}").text)
                         .find(".//*[@aria-labelledby='needs-title']"))
     finally:
-        hana.__exit__(None, None, None)
+        specialist_client.__exit__(None, None, None)
     assert "Relay UK: Call through Relay UK (18001): dial 18001, then their number." in needs
 
 
-def test_an_adviser_cannot_open_a_request_another_adviser_holds(client, db, hana) -> None:
-    request = ask(db, "sam")
-    requests.claim(db, actor(db, "hana"), request)
-    sign_in(client, "dewi")
+def test_an_adviser_cannot_open_a_request_another_adviser_holds(client, db, specialist_client, customer,
+                                                                adviser, specialist) -> None:
+    request = ask(db, customer)
+    requests.claim(db, actor(specialist), request)
+    factories.sign_in(client, adviser)
     assert client.get(f"/adviser/requests/{request.reference}").status_code == 404
     token = client.csrf_token("/adviser")
     for path, form in ((f"/adviser/requests/{request.reference}/reply", {"body": "Hi", "form_key": "k"}),
@@ -311,8 +328,8 @@ def test_an_adviser_cannot_open_a_request_another_adviser_holds(client, db, hana
         assert client.post(path, data={"csrf_token": token, **form},
                            follow_redirects=False).status_code == 404, path
     assert client.get(f"/adviser/requests/{request.reference}/events").status_code == 404
-    assert views(db, "dewi", request) == []
-    assert hana.get(f"/adviser/requests/{request.reference}").status_code == 200
+    assert views(db, adviser, request) == []
+    assert specialist_client.get(f"/adviser/requests/{request.reference}").status_code == 200
 
 
 # Answering
@@ -322,9 +339,9 @@ def claim(client: PageCheckingClient, request: HelpRequest) -> httpx.Response:
     return post(client, f"/adviser/requests/{request.reference}/claim", "/adviser")
 
 
-def test_a_reply_is_stored_once_and_reaches_the_customer(client, db) -> None:
-    request = ask(db, "sam", first_message="My meter is broken")
-    sign_in(client, "dewi")
+def test_a_reply_is_stored_once_and_reaches_the_customer(client, db, customer, adviser) -> None:
+    request = ask(db, customer, first_message="My meter is broken")
+    factories.sign_in(client, adviser)
     page = claim(client, request).text
     key = parse(page).find(".//input[@name='form_key']").get("value")
     token = client.csrf_token(f"/adviser/requests/{request.reference}")
@@ -346,13 +363,13 @@ def test_a_reply_is_stored_once_and_reaches_the_customer(client, db) -> None:
     assert [m.body for m in replies] == ["We will send an engineer."]
     # The customer sees it on their own page for the conversation, once that page exists.
     if any(r.path == "/help/messages/{reference}" for r in api_routes(client.app)):
-        sign_in(client, "sam")
+        factories.sign_in(client, customer)
         assert "We will send an engineer." in client.get(f"/help/messages/{request.reference}").text
 
 
-def test_with_htmx_a_reply_is_sent_in_place_so_the_adviser_can_go_on(client, db) -> None:
-    request = ask(db, "sam", RequestKind.chat, first_message="Hi")
-    sign_in(client, "dewi")
+def test_with_htmx_a_reply_is_sent_in_place_so_the_adviser_can_go_on(client, db, customer, adviser) -> None:
+    request = ask(db, customer, RequestKind.chat, first_message="Hi")
+    factories.sign_in(client, adviser)
     claim(client, request)
     token = client.csrf_token(f"/adviser/requests/{request.reference}")
     path = f"/adviser/requests/{request.reference}/reply"
@@ -372,9 +389,9 @@ def test_with_htmx_a_reply_is_sent_in_place_so_the_adviser_can_go_on(client, db)
     assert text_of(fragment.find(".//*[@id='announce']")) == "Your reply is sent"
 
 
-def test_a_waiting_request_must_be_claimed_before_replying(client, db) -> None:
-    request = ask(db, "sam")
-    sign_in(client, "dewi")
+def test_a_waiting_request_must_be_claimed_before_replying(client, db, customer, adviser) -> None:
+    request = ask(db, customer)
+    factories.sign_in(client, adviser)
     page = client.get(f"/adviser/requests/{request.reference}").text
     assert parse(page).find(".//form[@id='reply']") is None
     token = client.csrf_token("/adviser")
@@ -384,9 +401,9 @@ def test_a_waiting_request_must_be_claimed_before_replying(client, db) -> None:
     assert len(requests.messages(db, db.get(HelpRequest, request.id))) == 1  # Only the customer's.
 
 
-def test_recording_the_call_closes_the_callback(client, db) -> None:
-    request = ask(db, "sam", RequestKind.callback)
-    sign_in(client, "dewi")
+def test_recording_the_call_closes_the_callback(client, db, customer, adviser) -> None:
+    request = ask(db, customer, RequestKind.callback)
+    factories.sign_in(client, adviser)
     claim(client, request)
     path = f"/adviser/requests/{request.reference}/close"
     token = client.csrf_token(f"/adviser/requests/{request.reference}")
@@ -410,12 +427,12 @@ def test_recording_the_call_closes_the_callback(client, db) -> None:
     # Looking back at it shows how it ended, but no longer the customer's record.
     later = main_text(client.get(f"/adviser/requests/{request.reference}").text)
     assert "How it ended" in later and "No answer" in later
-    assert "NF-101502" not in later
+    assert factories.account_of(db, customer).reference not in later
 
 
-def test_a_message_is_closed_with_a_note(client, db) -> None:
-    request = ask(db, "sam", RequestKind.message)
-    sign_in(client, "dewi")
+def test_a_message_is_closed_with_a_note(client, db, customer, adviser) -> None:
+    request = ask(db, customer, RequestKind.message)
+    factories.sign_in(client, adviser)
     page = claim(client, request)
     assert "Close with a note" in main_text(page.text)
     assert parse(page.text).find(".//input[@name='outcome']") is None
@@ -428,8 +445,8 @@ def test_a_message_is_closed_with_a_note(client, db) -> None:
     assert db.get(HelpRequest, request.id).status is RequestStatus.closed
 
 
-def test_typing_signals_are_throttled(db) -> None:
-    request = ask(db, "sam")
+def test_typing_signals_are_throttled(db, customer, adviser) -> None:
+    request = ask(db, customer)
     sent: list[tuple[str, dict]] = []
 
     class Recording:
@@ -437,34 +454,34 @@ def test_typing_signals_are_throttled(db) -> None:
             sent.append((channel, data))
 
     now = [100.0]
-    dewi = actor(db, "dewi")
-    assert service.typing(Recording(), dewi, request, clock=lambda: now[0])
+    typist = actor(adviser)
+    assert service.typing(Recording(), typist, request, clock=lambda: now[0])
     now[0] += 1
-    assert not service.typing(Recording(), dewi, request, clock=lambda: now[0])
+    assert not service.typing(Recording(), typist, request, clock=lambda: now[0])
     now[0] += service.TYPING_EVERY_SECONDS
-    assert service.typing(Recording(), dewi, request, clock=lambda: now[0])
+    assert service.typing(Recording(), typist, request, clock=lambda: now[0])
     assert sent == [(requests.request_channel(request),
                      {"event": "typing", "by": "adviser", "reference": request.reference})] * 2
 
 
-def test_live_streams_stop_when_the_adviser_signs_out_or_stops_being_one(client, db) -> None:
-    sign_in(client, "dewi")
+def test_live_streams_stop_when_the_adviser_signs_out_or_stops_being_one(client, db, adviser) -> None:
+    factories.sign_in(client, adviser)
     session_id = client.cookies.get("portal_session")
-    dewi = actor(db, "dewi").person_id
+    adviser_id = adviser.id
     idle = dt.timedelta(minutes=30)
-    assert service.still_adviser_here(db, dewi, session_id, idle)
-    assert not service.still_adviser_here(db, dewi, session_id, dt.timedelta(seconds=-1))  # Gone idle.
-    person = db.get(Person, dewi)
+    assert service.still_adviser_here(db, adviser_id, session_id, idle)
+    assert not service.still_adviser_here(db, adviser_id, session_id, dt.timedelta(seconds=-1))  # Gone idle.
+    person = db.get(Person, adviser_id)
     person.staff_role = ""
     db.add(person)
     db.commit()
-    assert not service.still_adviser_here(db, dewi, session_id, idle)
+    assert not service.still_adviser_here(db, adviser_id, session_id, idle)
     person.staff_role = "adviser"
     db.add(person)
     db.commit()
     client.post("/sign-out", data={"csrf_token": client.csrf_token("/adviser")})
     db.expire_all()
-    assert not service.still_adviser_here(db, dewi, session_id, idle)
+    assert not service.still_adviser_here(db, adviser_id, session_id, idle)
 
 
 # Live updates, through a real server: events published after a change reach the open pages.
@@ -486,12 +503,11 @@ def live(app: FastAPI) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-def live_sign_in(base: str, persona: str) -> httpx.Client:
+def live_sign_in(app: FastAPI, base: str, someone: Person) -> httpx.Client:
     # The app's own address is http://testserver (see conftest): that is the origin its forms come from.
     browser = httpx.Client(base_url=base, headers={"Origin": "http://testserver"}, follow_redirects=True,
                            timeout=5)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/demo").text).group(1)
-    browser.post("/demo", data={"persona": persona, "csrf_token": token})
+    factories.sign_in(browser, someone, engine=app.state.engine, secure=False)
     return browser
 
 
@@ -519,15 +535,15 @@ def read_events(stream: httpx.Response, wanted: str, then: Callable[[], None],
     raise AssertionError(f"the stream ended before {wanted!r}")
 
 
-def test_a_customer_message_appears_live_and_is_announced(app, db, live) -> None:
-    request = ask(db, "sam", first_message="Hello")
-    requests.claim(db, actor(db, "dewi"), request)
-    browser = live_sign_in(live, "dewi")
+def test_a_customer_message_appears_live_and_is_announced(app, db, live, customer, adviser) -> None:
+    request = ask(db, customer, first_message="Hello")
+    requests.claim(db, actor(adviser), request)
+    browser = live_sign_in(app, live, adviser)
 
     def customer_writes() -> None:
         with Session(app.state.engine) as other:
             fresh = other.get(HelpRequest, request.id)
-            requests.add_message(other, actor(other, "sam"), fresh, "Are you there?", form_key="live-1")
+            requests.add_message(other, actor(customer), fresh, "Are you there?", form_key="live-1")
             requests.announce(app.state.broker, fresh, "message")
 
     with browser.stream("GET", f"/adviser/requests/{request.reference}/events") as stream:
@@ -536,17 +552,18 @@ def test_a_customer_message_appears_live_and_is_announced(app, db, live) -> None
         events = read_events(stream, "announce", customer_writes)
     assert "Are you there?" in events["conversation"]
     assert events["typing"] == ""
-    assert events["announce"] == "New message from Sam"
+    assert events["announce"] == "New message from Alex"
     browser.close()
 
 
-def test_the_queue_updates_live_with_a_short_announcement(app, db, live) -> None:
-    browser = live_sign_in(live, "dewi")
+def test_the_queue_updates_live_with_a_short_announcement(app, db, live, adviser) -> None:
+    chatting = factories.customer(db)
+    browser = live_sign_in(app, live, adviser)
     opened: list[HelpRequest] = []
 
     def customer_asks() -> None:
         with Session(app.state.engine) as other:
-            opened.append(ask(other, "olu", RequestKind.chat))
+            opened.append(ask(other, chatting, RequestKind.chat))
             requests.announce(app.state.broker, opened[0], "opened")
 
     with browser.stream("GET", "/adviser/events") as stream:
@@ -557,169 +574,19 @@ def test_the_queue_updates_live_with_a_short_announcement(app, db, live) -> None
     browser.close()
 
 
-def test_an_adviser_looking_at_a_request_hears_when_someone_else_takes_it(app, db, live) -> None:
-    request = ask(db, "sam")
-    browser = live_sign_in(live, "dewi")
+def test_an_adviser_looking_at_a_request_hears_when_someone_else_takes_it(app, db, live, customer, adviser,
+                                                                           specialist) -> None:
+    request = ask(db, customer)
+    browser = live_sign_in(app, live, adviser)
 
-    def hana_takes_it() -> None:
+    def specialist_takes_it() -> None:
         with Session(app.state.engine) as other:
             fresh = other.get(HelpRequest, request.id)
-            requests.claim(other, actor(other, "hana"), fresh)
+            requests.claim(other, actor(specialist), fresh)
             requests.announce(app.state.broker, fresh, "claimed")
 
     with browser.stream("GET", f"/adviser/requests/{request.reference}/events") as stream:
-        events = read_events(stream, "request-status", hana_takes_it)
+        events = read_events(stream, "request-status", specialist_takes_it)
     assert events["request-status"] == "Someone else took this."
     assert browser.get(f"/adviser/requests/{request.reference}/events").status_code == 404
     browser.close()
-
-
-# Locking someone's sign-in (portal/advisers/locks.py)
-
-
-def lock_page(client: PageCheckingClient, person_id: int) -> str:
-    return f"/adviser/people/{person_id}/sign-in"
-
-
-def send_lock(client: PageCheckingClient, person_id: int, action: str, reason: str) -> httpx.Response:
-    token = client.csrf_token(lock_page(client, person_id))
-    return client.post(f"/adviser/people/{person_id}/{action}", data={"reason": reason, "csrf_token": token},
-                       follow_redirects=False)
-
-
-def is_locked_page(response: httpx.Response) -> bool:
-    return (response.url.path == "/sign-in/locked" and "You cannot sign in at the moment" in response.text
-            and "Call us on 0300 123 4567" in response.text)
-
-
-def test_an_adviser_locks_a_customers_sign_in_at_once_every_way_in_is_refused_then_lifts_it(
-        app: FastAPI, db: Session) -> None:
-    sam = actor(db, "sam")
-    sams_account = account_of(db, "sam")
-    authenticator = SoftAuthenticator()
-    with PageCheckingClient(app) as customer, PageCheckingClient(app) as adviser:
-        sign_in(customer, "sam")
-        assert register(customer, authenticator).status_code == 200  # Sam has a passkey too.
-        session_id = customer.cookies["portal_session"]
-        updates = UpdatesStream(app.state.templates, "Europe/London", 30, sam.person_id, session_id, "en")
-        with Session(app.state.engine) as fresh:
-            assert updates.still_allowed(fresh)
-
-        sign_in(adviser, "dewi")
-        page = adviser.get(lock_page(adviser, sam.person_id))
-        assert "They can sign in" in main_text(page.text) and sams_account.reference in page.text
-        empty = send_lock(adviser, sam.person_id, "lock", "  ")
-        assert empty.status_code == 422 and "Say why you are locking their sign-in" in main_text(empty.text)
-        locked = send_lock(adviser, sam.person_id, "lock", "Says a stranger has his phone")
-        assert locked.status_code == 303
-        text = main_text(adviser.get(lock_page(adviser, sam.person_id)).text)
-        assert "Their sign-in is locked" in text and "Says a stranger has his phone" in text
-        assert "Locked by Dewi Morgan" in text
-
-        # Sam's open page and live stream end on their very next step.
-        assert customer.get("/account").url.path == "/sign-in"
-        with Session(app.state.engine) as fresh:
-            assert not updates.still_allowed(fresh)
-        # Every way in is refused, with a kind page that says to call.
-        assert is_locked_page(sign_in(customer, "sam"))
-        submit(customer, "/sign-in", identifier="sam@example.org")
-        assert is_locked_page(customer.post("/sign-in/code", data={
-            "code": latest_code(db, "sam@example.org"), "csrf_token": customer.csrf_token("/sign-in/code")}))
-        submit(customer, "/set-up", reference=sams_account.reference, postcode=sams_account.postcode)
-        assert is_locked_page(customer.post("/set-up/code", data={
-            "code": latest_code(db, "sam@example.org"), "csrf_token": customer.csrf_token("/set-up/code")}))
-        _options, response = assertion(customer, authenticator)
-        assert post_json(customer, "/webauthn/authenticate/verify", response).json() == {
-            "redirect": "/sign-in/locked"}
-        assert customer.get("/account").url.path == "/sign-in"  # Still nobody.
-
-        # Lifting it needs a reason too; then Sam signs in again.
-        assert send_lock(adviser, sam.person_id, "unlock", "").status_code == 422
-        unlocked = send_lock(adviser, sam.person_id, "unlock", "Checked it is him, on the phone")
-        assert unlocked.status_code == 303
-        assert "They can sign in" in main_text(adviser.get(lock_page(adviser, sam.person_id)).text)
-        assert sign_in(customer, "sam").url.path == "/account"
-        his_data = main_text(customer.get("/account/privacy/data").text)
-        assert "We locked sign-in, to keep the account safe" in his_data and "We unlocked sign-in" in his_data
-
-    db.expire_all()
-    log = {e.action: e for e in db.exec(select(ActivityEntry).where(
-        col(ActivityEntry.action).in_(["sign_in_locked", "sign_in_unlocked"])))}
-    assert log["sign_in_locked"].detail == "Says a stranger has his phone"
-    assert log["sign_in_unlocked"].detail == "Checked it is him, on the phone"
-    assert {(e.actor_person_id, e.on_behalf_of_person_id, e.subject_account_id) for e in log.values()} == {
-        (actor(db, "dewi").person_id, sam.person_id, sams_account.id)}
-    refused = db.exec(select(ActivityEntry).where(ActivityEntry.action == "sign_in_refused",
-                                                  ActivityEntry.actor_person_id == sam.person_id)).all()
-    assert len(refused) == 4 and all(e.detail.startswith("sign-in is locked") for e in refused)
-
-
-def test_a_session_made_while_the_lock_was_set_ends_on_its_next_request(app: FastAPI, db: Session) -> None:
-    with PageCheckingClient(app) as adviser, PageCheckingClient(app) as customer:
-        sign_in(customer, "sam")  # Signed in a moment before the lock: as if the two raced.
-        sign_in(adviser, "dewi")
-        sam = actor(db, "sam")
-        db.exec(update(Person).where(col(Person.id) == sam.person_id).values(
-            sign_in_locked_at=utcnow(), sign_in_locked_reason="Raced"))
-        db.commit()
-        assert is_locked_page(customer.get("/account"))
-        assert customer.get("/account").url.path == "/sign-in"  # The session went.
-
-
-def test_locking_a_carers_sign_in_stops_their_acting_at_once(app: FastAPI, db: Session) -> None:
-    ceri = actor(db, "ceri")
-    with PageCheckingClient(app) as carer, PageCheckingClient(app) as adviser:
-        sign_in(carer, "ceri")
-        carer.post("/carers/act", data={"authority": "1", "csrf_token": carer.csrf_token("/carers")})
-        assert "You are acting for Margaret Price" in carer.get("/account/bills").text
-        sign_in(adviser, "dewi")
-        authority = adviser.get("/adviser/carers/1").text
-        assert f'href="/adviser/people/{ceri.person_id}/sign-in"' in authority
-        text = main_text(adviser.get(lock_page(adviser, ceri.person_id)).text)
-        assert "Margaret Price" in text  # Whom she helps.
-        assert send_lock(adviser, ceri.person_id, "lock", "Margaret's son called, worried").status_code == 303
-        bills = carer.get("/account/bills")
-        assert bills.url.path == "/sign-in" and "Margaret" not in main_text(bills.text)
-        assert is_locked_page(sign_in(carer, "ceri"))
-
-
-@pytest.mark.parametrize("who", ["hana", "dewi", "nobody", "too big"])
-def test_staff_and_people_with_no_account_cannot_be_locked(app: FastAPI, db: Session, who: str) -> None:
-    nobody = Person(name="Nobody Here", email="nobody@example.org")  # No account, helps nobody.
-    db.add(nobody)
-    db.commit()
-    staff = {key: actor(db, key).person_id for key in ("hana", "dewi")}
-    person_id = {"too big": 2**63, "nobody": nobody.id, **staff}[who]
-    with PageCheckingClient(app) as adviser:
-        sign_in(adviser, "dewi")
-        assert adviser.get(f"/adviser/people/{person_id}/sign-in").status_code == 404
-        token = adviser.csrf_token("/adviser")
-        assert adviser.post(f"/adviser/people/{person_id}/lock",
-                            data={"reason": "Test", "csrf_token": token}).status_code == 404
-
-
-@pytest.mark.parametrize("who", ["sam", "ceri", "olwen"])
-def test_only_advisers_find_the_lock(client: PageCheckingClient, db: Session, who: str) -> None:
-    sign_in(client, who)
-    sam = actor(db, "sam")
-    assert client.get(f"/adviser/people/{sam.person_id}/sign-in").status_code == 404
-    token = client.csrf_token()
-    assert client.post(f"/adviser/people/{sam.person_id}/lock",
-                       data={"reason": "Test", "csrf_token": token}).status_code == 404
-    assert not actor_is_locked(db, "sam")
-
-
-def actor_is_locked(db: Session, key: str) -> bool:
-    db.expire_all()
-    return db.get(Person, actor(db, key).person_id).sign_in_locked  # type: ignore[union-attr]
-
-
-def test_the_console_links_to_the_lock_from_the_customer_in_front_of_the_adviser(app: FastAPI,
-                                                                                 db: Session) -> None:
-    help_request = ask(db, "olu")
-    with PageCheckingClient(app) as adviser:
-        sign_in(adviser, "dewi")
-        page = adviser.get(f"/adviser/requests/{help_request.reference}").text
-        assert f'href="/adviser/people/{actor(db, "olu").person_id}/sign-in"' in page
-        found = adviser.get(f"/adviser/carers?account={account_of(db, 'olu').reference}").text
-        assert f'href="/adviser/people/{actor(db, "olu").person_id}/sign-in"' in found

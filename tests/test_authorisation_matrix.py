@@ -3,8 +3,8 @@
 The list of routes comes from the app itself, so a new route is checked the day it is added: it must
 be given an audience below, and carers can reach it only once it is in portal/carers/policy.py.
 
-Who: the customer (Margaret); a carer acting for her with each single scope (Ceri); a carer whose
-access was stopped, paused or ran out; an adviser; and a stranger who is not signed in."""
+Who: a customer; a carer acting for them with each single scope; a carer whose access was stopped,
+paused or ran out; an adviser; operations; and a stranger who is not signed in."""
 
 from __future__ import annotations
 
@@ -20,15 +20,16 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select, update
 
 from portal.access import SCOPE_PERMISSIONS, Scope
-from portal.accounts.models import Bill, Case, CustomerAccount, Service
 from portal.carers import policy
 from portal.carers.models import AuthorityStatus, CarerAuthority
 from portal.clock import utcnow
 from portal.cobrowse.models import ScreenShare, ShareStatus
 from portal.help.models import HelpMessage, HelpRequest, RequestKind, RequestStatus
 from portal.identity.models import Passkey, Person
-from portal.updates.models import Update
-from tests.conftest import PageCheckingClient, sign_in
+from portal.ops.models import Incident
+from tests import factories
+from tests.conftest import PageCheckingClient
+from tests.helpers import incident_update
 from tests.route_table import api_routes
 
 # Who each route is for, by path. Carers are decided separately, by the policy table.
@@ -98,8 +99,9 @@ SESSION_CHANGING = {
 }
 
 
+REFERENCE = "NF-123456"  # The customer's account.
 # Pages that need a query to mean anything.
-QUERIES = {"/adviser/carers/new": "?account=NF-100990"}
+QUERIES = {"/adviser/carers/new": f"?account={REFERENCE}"}
 
 
 @dataclass(frozen=True)
@@ -136,15 +138,35 @@ def every_route(app: FastAPI) -> list[Route]:
     return sorted(routes, key=lambda r: ((r.method, r.path) in SESSION_CHANGING, r.method != "GET", r.path))
 
 
+@dataclass(frozen=True)
+class Cast:
+    customer: Person
+    carer: Person
+    authority_id: int
+    adviser: Person
+    operations: Person
+
+
 @pytest.fixture
-def samples(db: Session) -> dict[str, str]:
-    """Real things of Margaret's for each kind of reference in the paths, so a refusal can only come
-    from who is asking."""
-    margaret = db.exec(select(Person).where(Person.name == "Margaret Price")).one()
-    account = db.exec(select(CustomerAccount).where(CustomerAccount.holder_person_id == margaret.id)).one()
-    bill = db.exec(select(Bill).where(Bill.account_id == account.id)).first()
-    case = db.exec(select(Case).where(Case.account_id == account.id)).first()
-    service = db.exec(select(Service).where(Service.account_id == account.id)).first()
+def cast(db: Session) -> Cast:
+    """A customer with a carer who may do everything a carer can, an adviser and operations."""
+    customer = factories.customer(db, "Iris Obi", account_fields={"reference": REFERENCE})
+    carer = factories.person(db, "Jude Marsh")
+    authority = factories.carer_authority(db, customer, carer, scopes=list(Scope))
+    assert authority.id is not None
+    return Cast(customer, carer, authority.id, factories.adviser(db), factories.operations(db))
+
+
+@pytest.fixture
+def samples(db: Session, cast: Cast) -> dict[str, str]:
+    """Real things of the customer's for each kind of reference in the paths, so a refusal can only
+    come from who is asking."""
+    customer = cast.customer
+    account = factories.account_of(db, customer)
+    bill = factories.bill(db, account)
+    case = factories.case(db, account)
+    service = factories.service_of(db, account)
+    factories.incident(db)
     now = utcnow()
     made = {}
     for kind, reference, status in (
@@ -157,7 +179,7 @@ def samples(db: Session) -> dict[str, str]:
             reference=reference,
             kind=kind,
             status=status,
-            customer_person_id=margaret.id,
+            customer_person_id=customer.id,
             account_id=account.id,
             subject="Matrix",
             callback_at=now + dt.timedelta(days=2) if call else None,
@@ -165,18 +187,18 @@ def samples(db: Session) -> dict[str, str]:
         )
         db.add(request)
         db.flush()
-        db.add(HelpMessage(request_id=request.id, author_person_id=margaret.id, body="Hello"))
+        db.add(HelpMessage(request_id=request.id, author_person_id=customer.id, body="Hello"))
         made[kind] = reference
-    db.add(Passkey(person_id=margaret.id, credential_id=b"matrix", public_key=b"x", name="Phone"))
-    hana = db.exec(select(Person).where(Person.name == "Hana Ali")).one()
-    share = ScreenShare(customer_person_id=margaret.id, sharer_person_id=margaret.id, session_hash="matrix",
-                        code_expires_at=now, status=ShareStatus.sharing, adviser_person_id=hana.id,
+    db.add(Passkey(person_id=customer.id, credential_id=b"matrix", public_key=b"x", name="Phone"))
+    share = ScreenShare(customer_person_id=customer.id, sharer_person_id=customer.id, session_hash="matrix",
+                        code_expires_at=now, status=ShareStatus.sharing, adviser_person_id=cast.adviser.id,
                         started_at=now, last_seen_at=now, last_activity_at=now)
     db.add(share)
     db.commit()
-    update_row = db.exec(select(Update).where(Update.person_id == margaret.id)).first()
-    passkey = db.exec(select(Passkey).where(Passkey.person_id == margaret.id)).one()
-    assert bill and case and service and update_row
+    update_row = incident_update(db, customer, "Low water pressure", now)
+    passkey = db.exec(select(Passkey).where(Passkey.person_id == customer.id)).one()
+    incident = db.exec(select(Incident)).first()
+    assert incident is not None
     return {
         "account/bills:reference": bill.reference,
         "account/cases:reference": case.reference,
@@ -185,13 +207,13 @@ def samples(db: Session) -> dict[str, str]:
         "help/chat:reference": made[RequestKind.chat],
         "help/callback:reference": made[RequestKind.callback],
         "adviser/requests:reference": made[RequestKind.message],
-        "ops/incidents:reference": "IN-WATER",
+        "ops/incidents:reference": incident.reference,
         "update_id": str(update_row.id),
         "passkey_id": str(passkey.id),
-        "authority_id": "1",
+        "authority_id": str(cast.authority_id),
         "code": "en",
         "name": "icon-192.png",
-        "carers/invited:authority_id": "1",
+        "carers/invited:authority_id": str(cast.authority_id),
         "share_id": str(share.id),
     }
 
@@ -230,28 +252,28 @@ def sent_to_sign_in(response: httpx.Response) -> bool:
     return redirected_to(response, "/sign-in")
 
 
-def set_authority(db: Session, **values: object) -> None:
+def set_authority(db: Session, cast: Cast, **values: object) -> None:
     db.exec(
         update(CarerAuthority)
-        .where(CarerAuthority.id == 1)
+        .where(CarerAuthority.id == cast.authority_id)
         .values(**{"status": AuthorityStatus.active, "ends_on": None, **values})
     )
     db.commit()
 
 
-def acting_client(client: PageCheckingClient) -> str:
-    sign_in(client, "ceri")
+def acting_client(client: PageCheckingClient, cast: Cast) -> str:
+    factories.sign_in(client, cast.carer)
     token = client.csrf_token("/carers")
-    client.post("/carers/act", data={"authority": "1", "csrf_token": token})
+    client.post("/carers/act", data={"authority": str(cast.authority_id), "csrf_token": token})
     return client.csrf_token("/carers")
 
 
 @pytest.mark.parametrize("scope", list(Scope))
 def test_a_carer_with_one_scope_reaches_exactly_the_routes_it_allows(
-    app: FastAPI, client: PageCheckingClient, db: Session, samples: dict[str, str], scope: Scope
+    app: FastAPI, client: PageCheckingClient, db: Session, cast: Cast, samples: dict[str, str], scope: Scope
 ) -> None:
-    set_authority(db, scopes=scope.value)
-    token = acting_client(client)
+    set_authority(db, cast, scopes=scope.value)
+    token = acting_client(client, cast)
     wrong = []
     for route in every_route(app):
         rule = policy.rule_for(route.method, route.path)
@@ -261,7 +283,7 @@ def test_a_carer_with_one_scope_reaches_exactly_the_routes_it_allows(
         if refused_by_guard(response) == expected:
             wrong.append(f"{route.method} {route.path}: {'refused' if expected else 'allowed'}")
         if (route.method, route.path) in SESSION_CHANGING:
-            token = acting_client(client)
+            token = acting_client(client, cast)
     assert not wrong, f"with only {scope.value}: " + "; ".join(wrong)
 
 
@@ -270,43 +292,43 @@ def test_a_carer_with_one_scope_reaches_exactly_the_routes_it_allows(
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("ended", ["stopped", "paused", "ran out"])
 def test_a_carer_whose_access_ended_reaches_nothing_for_the_customer(
-    app: FastAPI, client: PageCheckingClient, db: Session, samples: dict[str, str], ended: str
+    app: FastAPI, client: PageCheckingClient, db: Session, cast: Cast, samples: dict[str, str], ended: str
 ) -> None:
-    set_authority(db, scopes=",".join(s.value for s in Scope))
+    set_authority(db, cast, scopes=",".join(s.value for s in Scope))
     wrong = []
     token, signed_in = "", False
     for route in every_route(app):
-        if signed_in:  # Still Ceri: act for Margaret again.
-            client.post("/carers/act", data={"authority": "1", "csrf_token": token})
+        if signed_in:  # Still the carer: act for the customer again.
+            client.post("/carers/act", data={"authority": str(cast.authority_id), "csrf_token": token})
         else:
-            token, signed_in = acting_client(client), True
+            token, signed_in = acting_client(client, cast), True
         if ended == "ran out":
-            set_authority(db, scopes=",".join(s.value for s in Scope), ends_on=dt.date(2020, 1, 1))
+            set_authority(db, cast, scopes=",".join(s.value for s in Scope), ends_on=dt.date(2020, 1, 1))
         else:
             status = AuthorityStatus.ended if ended == "stopped" else AuthorityStatus.suspended
-            set_authority(db, status=status)
+            set_authority(db, cast, status=status)
         response = send(client, route, samples, token)
         if not redirected_to(response, "/carers") and response.status_code != 204:
             wrong.append(f"{route.method} {route.path}")
         assert "You are acting for" not in client.get("/carers").text
-        set_authority(db, scopes=",".join(s.value for s in Scope))
+        set_authority(db, cast, scopes=",".join(s.value for s in Scope))
         signed_in = (route.method, route.path) not in SESSION_CHANGING
     assert not wrong, f"{ended}: these still answered instead of ending: " + "; ".join(wrong)
 
 
 @pytest.mark.parametrize("who", ["stranger", "customer", "adviser", "operations"])
 def test_every_route_is_for_the_people_it_should_be(
-    app: FastAPI, client: PageCheckingClient, samples: dict[str, str], who: str
+    app: FastAPI, client: PageCheckingClient, cast: Cast, samples: dict[str, str], who: str
 ) -> None:
-    persona = {"customer": "margaret", "adviser": "hana", "operations": "olwen"}.get(who)
+    person = {"customer": cast.customer, "adviser": cast.adviser, "operations": cast.operations}.get(who)
     wrong = []
     for route in every_route(app):
-        token = client.csrf_token("/demo")
-        if persona:
-            sign_in(client, persona)
-            token = client.csrf_token("/demo")
+        token = client.csrf_token("/sign-in")
+        if person:
+            factories.sign_in(client, person)
+            token = client.csrf_token("/sign-in")
         kind = audience(route.path)
-        response = send(client, route, samples, token, signed_in=persona is not None)
+        response = send(client, route, samples, token, signed_in=person is not None)
         if who == "stranger":
             expected_sign_in = kind in (SIGNED_IN, ADVISER, OPERATIONS)
             # Scripts' own endpoints (notifications) answer 401 rather than send a browser to sign in.

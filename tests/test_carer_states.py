@@ -13,12 +13,12 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlmodel import Session, select
 
 from portal.access import SCOPE_PERMISSIONS, Actor, Permission, Scope, can
-from portal.accounts.models import CustomerAccount
 from portal.advisers import locks
 from portal.carers import service
 from portal.carers.models import CarerAuthority
 from portal.identity.models import Person
 from portal.settings import Settings
+from tests import factories
 
 TODAY = dt.date(2026, 12, 3)
 SCOPE_SETS = st.frozensets(st.sampled_from(list(Scope)), min_size=1)
@@ -26,9 +26,9 @@ CUSTOMER_ONLY = (Permission.see_privacy, Permission.manage_carers, Permission.ma
 
 
 def test_a_carer_can_do_exactly_what_is_allowed_now(db: Session, settings: Settings) -> None:
-    customer = db.exec(select(Person).where(Person.name == "Sam Taylor")).one()
-    account = db.exec(select(CustomerAccount).where(CustomerAccount.holder_person_id == customer.id)).one()
-    adviser = db.exec(select(Person).where(Person.name == "Hana Ali")).one()
+    customer = factories.customer(db)
+    account = factories.account_of(db, customer)
+    adviser = factories.adviser(db)
     assert customer.id is not None and adviser.id is not None
     me = Actor(person_id=customer.id, name=customer.name)
     staff = Actor(person_id=adviser.id, name=adviser.name, staff_role="adviser")

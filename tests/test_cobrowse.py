@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import Session, col, select, update
 
+from portal.access import Scope
 from portal.activity.models import ActivityEntry
 from portal.carers.models import CarerAuthority
 from portal.clock import utcnow
@@ -24,18 +25,13 @@ from portal.housekeeping import end_quiet_screen_shares
 from portal.identity.models import Person
 from portal.notify.models import InboxMessage
 from portal.web.sessions import WebSession
-from tests.conftest import PageCheckingClient, sign_in
+from tests import factories
+from tests.conftest import PageCheckingClient
 from tests.page_checks import parse, text_of
-
-MARGARET_AND_CERI = 1
 
 
 def main_text(html: str) -> str:
     return " ".join(text_of(parse(html).find(".//main")).split())
-
-
-def person(db: Session, name: str) -> Person:
-    return db.exec(select(Person).where(Person.name == name)).one()
 
 
 def newest_share(db: Session) -> ScreenShare:
@@ -44,12 +40,29 @@ def newest_share(db: Session) -> ScreenShare:
 
 
 @pytest.fixture
-def adviser(app: FastAPI) -> Iterator[PageCheckingClient]:
-    """Dewi, in a browser of his own, reading English."""
+def adviser(app: FastAPI, db: Session) -> Iterator[PageCheckingClient]:
+    """An adviser in the general team, in a browser of their own, reading English."""
     with PageCheckingClient(app) as client:
         client.cookies.set("portal_lang", "en")
-        sign_in(client, "dewi")
+        factories.sign_in(client, factories.adviser(db, "Rowan Ellis"))
         yield client
+
+
+@pytest.fixture
+def carer(db: Session) -> CarerAuthority:
+    """Jude Marsh helps Iris Obi: may see the account, contact details and messages, and talk to us."""
+    helped = factories.customer(db, "Iris Obi")
+    return factories.carer_authority(db, helped, factories.person(db, "Jude Marsh"),
+                                     scopes=(Scope.account, Scope.contact, Scope.messages, Scope.talk))
+
+
+def act_for(client: PageCheckingClient, db: Session, authority: CarerAuthority) -> None:
+    """Sign the carer in and act for the customer, as a carer chooses at /carers."""
+    carer = db.get(Person, authority.carer_person_id)
+    assert carer is not None
+    factories.sign_in(client, carer)
+    client.post("/carers/act", data={"authority": str(authority.id),
+                                     "csrf_token": client.csrf_token("/carers")})
 
 
 def get_code(client: PageCheckingClient, form_key: str = "key-1") -> str:
@@ -108,20 +121,21 @@ def test_a_customer_gets_a_code_that_only_we_keep_hashed(signed_in_client: PageC
     again = signed_in_client.post("/help/share-screen", data={
         "form_key": "key-1", "request": "", "csrf_token": signed_in_client.csrf_token("/help/share-screen")})
     assert code in again.text
-    assert len(db.exec(select(ScreenShare)).all()) == 2  # The demo's old share, and this one.
+    assert len(db.exec(select(ScreenShare)).all()) == 1
 
 
 def test_the_adviser_enters_the_code_and_the_customer_is_asked_by_name_and_team(
-        signed_in_client: PageCheckingClient, adviser: PageCheckingClient, db: Session) -> None:
+        signed_in_client: PageCheckingClient, adviser: PageCheckingClient, db: Session,
+        customer: Person) -> None:
     code = get_code(signed_in_client)
     response = enter_code(adviser, code)
     assert re.fullmatch(r"/adviser/share-screen/\d+", response.url.path)
     assert "Waiting for the customer to say yes." in main_text(response.text)
     asked = main_text(signed_in_client.get("/help/share-screen").text)
-    assert "Dewi from our General team wants to see your screen" in asked
+    assert "Rowan from our General team wants to see your screen" in asked
     # Every other page says so too, with a way to answer.
     account = signed_in_client.get("/account").text
-    assert "Dewi from our General team wants to see your screen" in account
+    assert "Rowan from our General team wants to see your screen" in account
     assert newest_share(db).code_hash is None  # Spent.
 
 
@@ -148,7 +162,8 @@ def test_an_expired_code_is_refused_and_the_customer_can_get_another(
     assert newest_share(db).end_reason is EndReason.expired
 
 
-def test_codes_are_checked_for_shape_and_guessing_is_limited(adviser: PageCheckingClient) -> None:
+def test_codes_are_checked_for_shape_and_guessing_is_limited(adviser: PageCheckingClient,
+                                                             customer: Person) -> None:
     empty = enter_code(adviser, "")
     assert empty.status_code == 422
     assert "Enter the code the customer reads out to you" in main_text(empty.text)
@@ -172,14 +187,14 @@ def test_the_customer_can_cancel_a_code(signed_in_client: PageCheckingClient, ad
 
 
 def test_saying_no_ends_it_and_the_adviser_is_told(signed_in_client: PageCheckingClient,
-                                                   adviser: PageCheckingClient, db: Session) -> None:
+                                                   adviser: PageCheckingClient, db: Session,
+                                                   customer: Person) -> None:
     view = enter_code(adviser, get_code(signed_in_client)).url.path
     page = say(signed_in_client, "decline")
     assert "You said no. The adviser cannot see your screen." in main_text(page.text)
     assert "The customer said no." in main_text(adviser.get(view).text)
     assert send_frames(signed_in_client, PAGE).status_code == 409
-    sam = person(db, "Sam Taylor")
-    assert db.exec(select(HelpRequest).where(HelpRequest.customer_person_id == sam.id,
+    assert db.exec(select(HelpRequest).where(HelpRequest.customer_person_id == customer.id,
                                              HelpRequest.subject == "You shared your screen")).all() == []
 
 
@@ -241,7 +256,8 @@ def test_frames_without_a_share_or_the_token_are_refused(signed_in_client: PageC
 
 
 def test_stopping_ends_it_at_once_and_leaves_a_summary_in_the_customers_messages(
-        signed_in_client: PageCheckingClient, adviser: PageCheckingClient, db: Session) -> None:
+        signed_in_client: PageCheckingClient, adviser: PageCheckingClient, db: Session,
+        customer: Person) -> None:
     view = enter_code(adviser, get_code(signed_in_client)).url.path
     say(signed_in_client, "allow")
     send_frames(signed_in_client, PAGE)
@@ -254,15 +270,14 @@ def test_stopping_ends_it_at_once_and_leaves_a_summary_in_the_customers_messages
     share = newest_share(db)
     assert share.end_reason is EndReason.stopped
     assert db.exec(select(ScreenFrame).where(ScreenFrame.share_id == share.id)).all() == []
-    sam = person(db, "Sam Taylor")
-    summary = db.exec(select(HelpRequest).where(HelpRequest.customer_person_id == sam.id,
+    summary = db.exec(select(HelpRequest).where(HelpRequest.customer_person_id == customer.id,
                                                 HelpRequest.subject == "You shared your screen")).one()
     body = db.exec(select(HelpMessage).where(HelpMessage.request_id == summary.id)).one().body
-    assert "Dewi from our General team looked at your screen" in body
+    assert "Rowan from our General team looked at your screen" in body
     assert "for less than a minute" in body and "- Your account" in body and "You stopped sharing." in body
     thread = signed_in_client.get(f"/help/messages/{summary.reference}")
-    assert "Dewi from our General team looked at your screen" in thread.text
-    entries = db.exec(select(ActivityEntry).where(ActivityEntry.actor_person_id == sam.id))
+    assert "Rowan from our General team looked at your screen" in thread.text
+    entries = db.exec(select(ActivityEntry).where(ActivityEntry.actor_person_id == customer.id))
     actions = [entry.action for entry in entries]
     assert "screen_share_started" in actions and "screen_share_ended" in actions
 
@@ -295,7 +310,8 @@ def test_an_adviser_who_signs_out_stops_looking(signed_in_client: PageCheckingCl
 
 
 def test_sharing_ends_when_nothing_happens_for_a_while(signed_in_client: PageCheckingClient,
-                                                       adviser: PageCheckingClient, db: Session) -> None:
+                                                       adviser: PageCheckingClient, db: Session,
+                                                       customer: Person) -> None:
     enter_code(adviser, get_code(signed_in_client))
     say(signed_in_client, "allow")
     send_frames(signed_in_client, PAGE)
@@ -333,10 +349,10 @@ def test_typing_and_moving_keep_sharing_alive_but_a_heartbeat_does_not(db: Sessi
 
 
 def test_only_the_adviser_who_entered_the_code_sees_the_share(
-        signed_in_client: PageCheckingClient, adviser: PageCheckingClient, app: FastAPI) -> None:
+        signed_in_client: PageCheckingClient, adviser: PageCheckingClient, app: FastAPI, db: Session) -> None:
     view = enter_code(adviser, get_code(signed_in_client)).url.path
     with PageCheckingClient(app) as other:
-        sign_in(other, "hana")
+        factories.sign_in(other, factories.adviser(db))
         assert other.get(view).status_code == 404
         assert other.get(f"{view}/events").status_code == 404
     assert signed_in_client.get(view).status_code == 404
@@ -358,36 +374,32 @@ def test_pointing_works_only_while_sharing(signed_in_client: PageCheckingClient,
 
 
 def test_a_carer_shares_within_their_scopes_and_the_customer_is_told(
-        client: PageCheckingClient, adviser: PageCheckingClient, db: Session) -> None:
-    sign_in(client, "ceri")
-    client.post("/carers/act", data={"authority": str(MARGARET_AND_CERI),
-                                     "csrf_token": client.csrf_token("/carers")})
+        client: PageCheckingClient, adviser: PageCheckingClient, carer: CarerAuthority, db: Session,
+        customer: Person) -> None:
+    act_for(client, db, carer)
     view = enter_code(adviser, get_code(client)).url.path
-    assert "Ceri Price, acting for Margaret Price" in main_text(adviser.get(view).text)
+    assert "Jude Marsh, acting for Iris Obi" in main_text(adviser.get(view).text)
     say(client, "allow")
     send_frames(client, PAGE)
     share = newest_share(db)
-    assert share.customer_person_id == person(db, "Margaret Price").id
-    assert share.sharer_person_id == person(db, "Ceri Price").id
-    # Margaret takes "talk" away: the adviser's view ends on its next check.
-    db.exec(update(CarerAuthority).where(col(CarerAuthority.id) == MARGARET_AND_CERI).values(
+    assert share.customer_person_id == carer.customer_person_id
+    assert share.sharer_person_id == carer.carer_person_id
+    # The customer takes "talk" away: the adviser's view ends on its next check.
+    db.exec(update(CarerAuthority).where(col(CarerAuthority.id) == carer.id).values(
         scopes="account,messages"))
     db.commit()
     assert not service.still_on(db, None, share, "Europe/London")
     assert newest_share(db).end_reason is EndReason.access_ended
-    margaret = person(db, "Margaret Price")
-    told = db.exec(select(InboxMessage).where(InboxMessage.person_id == margaret.id,
+    told = db.exec(select(InboxMessage).where(InboxMessage.person_id == carer.customer_person_id,
                                               InboxMessage.subject == "You shared your screen")).one()
-    assert "Ceri Price shared their screen while acting for you." in told.body
+    assert "Jude Marsh shared their screen while acting for you." in told.body
     # Without "talk", sharing is refused while acting.
     assert client.get("/help/share-screen").status_code == 403
 
 
 def test_a_carer_who_stops_acting_stops_sharing(client: PageCheckingClient, adviser: PageCheckingClient,
-                                                db: Session) -> None:
-    sign_in(client, "ceri")
-    client.post("/carers/act", data={"authority": str(MARGARET_AND_CERI),
-                                     "csrf_token": client.csrf_token("/carers")})
+                                                carer: CarerAuthority, db: Session) -> None:
+    act_for(client, db, carer)
     enter_code(adviser, get_code(client))
     say(client, "allow")
     client.post("/carers/stop-acting", data={"csrf_token": client.csrf_token("/carers")})
@@ -443,11 +455,12 @@ def test_a_line_separator_typed_by_the_customer_cannot_split_the_adviser_s_strea
 
 
 def test_signing_out_everywhere_else_stops_sharing_there(
-        signed_in_client: PageCheckingClient, adviser: PageCheckingClient, app: FastAPI, db: Session) -> None:
+        signed_in_client: PageCheckingClient, adviser: PageCheckingClient, app: FastAPI, db: Session,
+        customer: Person) -> None:
     enter_code(adviser, get_code(signed_in_client))
     say(signed_in_client, "allow")
     with PageCheckingClient(app) as phone:
-        sign_in(phone, "sam")
+        factories.sign_in(phone, customer)
         phone.post("/account/security/sessions/end-others",
                    data={"csrf_token": phone.csrf_token("/account/security")})
     assert newest_share(db).end_reason is EndReason.signed_out

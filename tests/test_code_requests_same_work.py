@@ -22,6 +22,9 @@ from portal.updates import worker
 from tests.conftest import PageCheckingClient
 from tests.helpers import latest_code, submit
 
+# The demo people (a customer online, one not yet online) are who these tests sign in as.
+pytestmark = pytest.mark.demo
+
 
 class UntilAnswered:
     """The app, noting the moment its answer has gone: work after it (background tasks) is not part

@@ -38,6 +38,7 @@ def test_component_has_examples(name: str) -> None:
     assert examples(name)
 
 
+@pytest.mark.demo  # The gallery is part of the demo, and browsed with its people in it.
 @pytest.mark.parametrize("name", NAMES)
 def test_component_gallery_page_passes_page_checks(client: PageCheckingClient, name: str) -> None:
     response = client.get(f"/demo/components/{name}")

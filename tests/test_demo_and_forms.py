@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
 from portal.activity.models import ActivityEntry
 from portal.web.sessions import WebSession, hash_id
-from tests.conftest import PageCheckingClient, make_app, make_settings, sign_in
+from tests.conftest import PageCheckingClient, demo_sign_in, make_app, make_settings
 from tests.page_checks import parse, text_of
+
+pytestmark = pytest.mark.demo  # The demo's own persona form, on the demo people.
 
 
 def test_empty_choice_shows_error_summary_linked_to_field(client: PageCheckingClient) -> None:
@@ -61,7 +64,7 @@ def test_htmx_error_returns_only_title_and_main(client: PageCheckingClient) -> N
 
 
 def test_signing_in_shows_account_and_logs_it(client: PageCheckingClient, db: Session) -> None:
-    response = sign_in(client, "gareth")
+    response = demo_sign_in(client, "gareth")
     assert response.url.path == "/account"
     root = parse(response.text)
     assert text_of(root.find(".//h1")) == "Your account"
@@ -74,7 +77,7 @@ def test_signing_in_shows_account_and_logs_it(client: PageCheckingClient, db: Se
 def test_signing_in_gives_a_new_session_id(client: PageCheckingClient, db: Session) -> None:
     client.get("/demo")
     before = client.cookies.get("portal_session")
-    sign_in(client)
+    demo_sign_in(client, "sam")
     after = client.cookies.get("portal_session")
     assert before and after and before != after
     assert db.get(WebSession, hash_id(before)) is None
@@ -101,3 +104,16 @@ def test_demo_is_absent_when_demo_mode_is_off(tmp_path) -> None:
         assert client.get("/demo/components").status_code == 404
         page = client.get("/sign-in").text
         assert 'href="/demo' not in page and 'name="identifier"' in page
+
+
+def test_the_operations_person_is_on_the_demo_page_and_starts_at_the_incidents(client: PageCheckingClient
+                                                                             ) -> None:
+    page = client.get("/demo").text
+    assert "Olwen Price" in page
+    assert "Works in operations." in page
+    response = demo_sign_in(client, "olwen")
+    assert response.url.path == "/ops"
+    text = text_of(parse(response.text).find(".//main"))
+    assert "Signed in as Olwen Price." in text
+    # The demo's sample incidents: one open, one fixed lately.
+    assert text.index("IN-WATER") < text.index("IN-AMPER")

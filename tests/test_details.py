@@ -14,10 +14,18 @@ from portal.accounts.models import CustomerAccount
 from portal.activity.models import ActivityEntry
 from portal.identity.models import OneTimeCode, Person
 from portal.notify.models import InboxMessage, OutboxMessage
-from tests.conftest import PageCheckingClient, sign_in
+from tests import factories
+from tests.conftest import PageCheckingClient
 from tests.page_checks import parse, text_of
 
-SAM = "NF-101502"
+REFERENCE, EMAIL, PHONE = "NF-123456", "alex@example.org", "07700 900789"
+
+
+@pytest.fixture
+def customer(db: Session) -> Person:
+    """The customer signed_in_client signs in."""
+    return factories.customer(db, "Alex Green", email=EMAIL, phone=PHONE, account_fields={
+        "reference": REFERENCE, "address": "Flat 4, 88 Mill Lane, Northfield", "postcode": "NF2 9EF"})
 
 
 def post(client: PageCheckingClient, path: str, **fields):
@@ -25,7 +33,7 @@ def post(client: PageCheckingClient, path: str, **fields):
     return client.post(path, data={"csrf_token": token, **fields}, follow_redirects=False)
 
 
-def account(db: Session, reference: str = SAM) -> CustomerAccount:
+def account(db: Session, reference: str = REFERENCE) -> CustomerAccount:
     db.expire_all()
     return db.exec(select(CustomerAccount).where(CustomerAccount.reference == reference)).one()
 
@@ -51,7 +59,7 @@ def test_details_page_shows_the_account_with_change_links(signed_in_client) -> N
     response = signed_in_client.get("/account/details")
     root = parse(response.text)
     rows = {text_of(row.find("dt")): row for row in root.findall(".//dl/div")}
-    assert text_of(rows["Name"].find("dd")) == "Sam Taylor"
+    assert text_of(rows["Name"].find("dd")) == "Alex Green"
     assert text_of(rows["Address"].find("dd")) == "Flat 4, 88 Mill Lane, Northfield, NF2 9EF"
     assert rows["Address"].find(".//a") is None  # The address is not changed here.
     email_link = rows["Email address"].find(".//a")
@@ -82,7 +90,7 @@ def test_without_permission_there_is_no_change_link_and_no_change(
 
 
 def test_someone_with_no_account_is_sent_to_the_dashboard(client, db: Session) -> None:
-    sign_in(client, "ceri")
+    factories.sign_in(client, factories.person(db))
     assert client.get("/account/details").url.path == "/account"
     token = client.csrf_token("/account")
     response = client.post("/account/details/email", data={"csrf_token": token,
@@ -94,17 +102,17 @@ def test_someone_with_no_account_is_sent_to_the_dashboard(client, db: Session) -
 def test_form_comes_filled_in(signed_in_client) -> None:
     root = parse(signed_in_client.get("/account/details/email").text)
     field = root.find(".//input[@name='email']")
-    assert field.get("value") == "sam@example.org" and field.get("type") == "email"
+    assert field.get("value") == EMAIL and field.get("type") == "email"
     assert text_of(root.find(".//h1")) == "What is your new email address?"
     phone = parse(signed_in_client.get("/account/details/phone").text).find(".//input[@name='phone']")
-    assert phone.get("value") == "07700 900789" and phone.get("type") == "tel"
+    assert phone.get("value") == PHONE and phone.get("type") == "tel"
 
 
 @pytest.mark.parametrize(("path", "field", "typed", "message"), [
     ("/account/details/email", "email", "", "Enter your new email address"),
-    ("/account/details/email", "email", "sam at example", "Check your email address. It should "
-                                                          "look like name@example.com"),
-    ("/account/details/email", "email", "SAM@example.org",
+    ("/account/details/email", "email", "alex at example", "Check your email address. It should "
+                                                           "look like name@example.com"),
+    ("/account/details/email", "email", "ALEX@example.org",
      "This is already your email address. Enter a new one."),
     ("/account/details/email", "email", "a" * 250 + "@example.org",
      "Your email address is too long. Use 254 characters or fewer."),
@@ -128,35 +136,35 @@ def test_errors_are_shown_with_the_value_kept(signed_in_client, db: Session, pat
 
 def test_email_change_with_the_code_from_the_new_address(signed_in_client, db: Session,
                                                          settings) -> None:
-    response = post(signed_in_client, "/account/details/email", email=" sam.new@example.org ")
+    response = post(signed_in_client, "/account/details/email", email=" alex.new@example.org ")
     assert response.status_code == 303
     assert response.headers["location"] == "/account/details/confirm"
-    (sent,) = messages_to(db, "sam.new@example.org")
-    assert messages_to(db, "sam@example.org") == []  # Nothing changed yet, so nothing to tell.
+    (sent,) = messages_to(db, "alex.new@example.org")
+    assert messages_to(db, EMAIL) == []  # Nothing changed yet, so nothing to tell.
     page = signed_in_client.get("/account/details/confirm")
-    assert "We sent a 6-digit code to sam.new@example.org." in text_of(parse(page.text))
+    assert "We sent a 6-digit code to alex.new@example.org." in text_of(parse(page.text))
     # Going back to fix a typing mistake shows what was typed.
     form = parse(signed_in_client.get("/account/details/email").text)
-    assert form.find(".//input[@name='email']").get("value") == "sam.new@example.org"
+    assert form.find(".//input[@name='email']").get("value") == "alex.new@example.org"
 
     wrong = "000000" if code_in(sent) != "000000" else "111111"
     response = post(signed_in_client, "/account/details/confirm", code=wrong)
     assert response.status_code == 422
     assert error_summary(response.text) == [(
         "#code", "That code is wrong. Check it and try again. You have 4 tries left.")]
-    assert account(db).email == "sam@example.org"
+    assert account(db).email == EMAIL
 
     response = post(signed_in_client, "/account/details/confirm", code=code_in(sent))
     assert response.status_code == 303 and response.headers["location"] == "/account/details"
     page = signed_in_client.get("/account/details")
     banner = parse(page.text).find(".//*[@role='alert']")
     assert "Your email address was changed" in text_of(banner)
-    assert "sam.new@example.org" in page.text
+    assert "alex.new@example.org" in page.text
 
     changed = account(db)
-    assert changed.email == "sam.new@example.org"
-    assert db.get(Person, changed.holder_person_id).email == "sam.new@example.org"
-    (told,) = messages_to(db, "sam@example.org")
+    assert changed.email == "alex.new@example.org"
+    assert db.get(Person, changed.holder_person_id).email == "alex.new@example.org"
+    (told,) = messages_to(db, EMAIL)
     assert told.subject == "Your email address was changed"
     assert f"If this was not you, call us on {settings.help.phone}." in told.body
     assert db.exec(select(InboxMessage).where(
@@ -176,9 +184,9 @@ def test_phone_change_texts_the_new_number_and_tells_the_old_one(signed_in_clien
     changed = account(db)
     assert changed.phone == "07700 900 111"
     assert db.get(Person, changed.holder_person_id).phone == "07700 900 111"
-    (told,) = messages_to(db, "07700 900789")
+    (told,) = messages_to(db, PHONE)
     assert told.channel == "sms" and "The phone number on your account" in told.body
-    assert [m.subject for m in messages_to(db, "sam@example.org")] == ["Your phone number was changed"]
+    assert [m.subject for m in messages_to(db, EMAIL)] == ["Your phone number was changed"]
     assert db.exec(select(ActivityEntry).where(ActivityEntry.action == "phone_changed")).one()
 
 
@@ -239,7 +247,7 @@ def test_too_many_wrong_codes_then_a_new_code(signed_in_client, db: Session) -> 
         ("#code", "You have tried that code too many times. Ask for a new code.")]
     # Even the right code no longer works.
     response = post(signed_in_client, "/account/details/confirm", code=code_in(sent))
-    assert response.status_code == 422 and account(db).phone == "07700 900789"
+    assert response.status_code == 422 and account(db).phone == PHONE
     post(signed_in_client, "/account/details/confirm/new-code")
     new = messages_to(db, "07700 900222")[-1]
     assert new.id != sent.id
@@ -255,28 +263,30 @@ def test_the_code_page_needs_a_change_waiting(signed_in_client) -> None:
 
 def test_a_code_works_only_in_the_session_that_asked(app, signed_in_client,
                                                      db: Session) -> None:
-    with PageCheckingClient(app) as amina:
-        sign_in(amina, "amina")
-        post(amina, "/account/details/email", email="amina.new@example.org")
-    (sent,) = messages_to(db, "amina.new@example.org")
-    # Sam has the code (say it was sent to an address he holds): it does nothing for him.
+    other = factories.customer(db, "Bea Khan", email="bea@example.org")
+    with PageCheckingClient(app) as bea:
+        factories.sign_in(bea, other)
+        post(bea, "/account/details/email", email="bea.new@example.org")
+    (sent,) = messages_to(db, "bea.new@example.org")
+    # Alex has the code (say it was sent to an address they hold): it does nothing for them.
     response = post(signed_in_client, "/account/details/confirm", code=code_in(sent))
     assert response.headers["location"] == "/account/details"
-    post(signed_in_client, "/account/details/email", email="amina.new@example.org")
+    post(signed_in_client, "/account/details/email", email="bea.new@example.org")
     post(signed_in_client, "/account/details/confirm", code=code_in(sent))
-    assert account(db, "NF-100234").email == "amina@example.org"
-    assert account(db).email == "sam@example.org"
+    assert account(db, factories.account_of(db, other).reference).email == "bea@example.org"
+    assert account(db).email == EMAIL
 
 
 def test_an_address_someone_else_signs_in_with_is_refused(signed_in_client, db: Session) -> None:
-    post(signed_in_client, "/account/details/email", email="gareth@example.org")
-    (sent,) = messages_to(db, "gareth@example.org")
+    factories.person(db, "Bea Khan", email="bea@example.org")
+    post(signed_in_client, "/account/details/email", email="bea@example.org")
+    (sent,) = messages_to(db, "bea@example.org")
     response = post(signed_in_client, "/account/details/confirm", code=code_in(sent))
     assert response.status_code == 422
     assert error_summary(response.text)[0][0] == "#email"
     assert "Someone else already uses this email address" in response.text
-    assert parse(response.text).find(".//input[@name='email']").get("value") == "gareth@example.org"
-    assert account(db).email == "sam@example.org"
+    assert parse(response.text).find(".//input[@name='email']").get("value") == "bea@example.org"
+    assert account(db).email == EMAIL
 
 
 def test_too_many_codes_are_refused(signed_in_client, db: Session) -> None:
@@ -307,23 +317,24 @@ def test_htmx_gets_the_main_element_and_a_redirect(signed_in_client) -> None:
 
 
 def test_the_holder_is_told_in_their_own_language(client: PageCheckingClient, db: Session) -> None:
-    """Gareth reads Welsh. Whatever language the page was in, the notice of a change is in Welsh."""
-    sign_in(client, "gareth")
+    """Whatever language the page was in, the notice of a change is in the holder's language."""
+    welsh = factories.customer(db, preferred_language="cy")
+    factories.sign_in(client, welsh)
     client.cookies.set("portal_lang", "en")
     post(client, "/account/details/phone", phone="07700 900 222")
     (sent,) = messages_to(db, "07700 900 222")
     post(client, "/account/details/confirm", code=code_in(sent))
-    (told,) = messages_to(db, "gareth@example.org")
+    (told,) = messages_to(db, welsh.email)
     i18n.set_locale("cy")
     assert told.subject == i18n.gettext("Your phone number was changed") != "Your phone number was changed"
 
 
 def test_sending_the_right_code_twice_is_still_a_success(signed_in_client, db: Session) -> None:
     """A double click on Continue: the first changes the email, the second must not say it failed."""
-    post(signed_in_client, "/account/details/email", email="sam.twice@example.org")
-    (sent,) = messages_to(db, "sam.twice@example.org")
+    post(signed_in_client, "/account/details/email", email="alex.twice@example.org")
+    (sent,) = messages_to(db, "alex.twice@example.org")
     first = post(signed_in_client, "/account/details/confirm", code=code_in(sent))
     again = post(signed_in_client, "/account/details/confirm", code=code_in(sent))
     assert first.status_code == 303 and first.headers["location"] == "/account/details"
     assert again.status_code in (303, 200) and "run out" not in again.text
-    assert account(db).email == "sam.twice@example.org"
+    assert account(db).email == "alex.twice@example.org"

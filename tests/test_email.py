@@ -17,8 +17,9 @@ from portal.clock import aware
 from portal.notify.models import OutboxMessage
 from portal.notify.service import MAX_ATTEMPTS, deliver_pending, queue_email
 from portal.web.forms import one_line, several_lines
-from tests.conftest import make_settings, sign_in
-from tests.helpers import at, deliver, free_port, incident_update, someone, today
+from tests import factories
+from tests.conftest import make_settings
+from tests.helpers import at, deliver, free_port, incident_update, today
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES, PORTAL = ROOT / "templates", ROOT / "portal"
@@ -47,12 +48,12 @@ def test_queued_email_is_delivered_over_smtp(smtp_server, app, tmp_path) -> None
     settings = make_settings(tmp_path, mail={"smtp_host": "127.0.0.1", "smtp_port": controller.port,
                                              "from_address": "account@northfield.example"})
     with Session(app.state.engine) as db:
-        queue_email(db, "sam@example.org", "Your code", "Your code is 123456.")
+        queue_email(db, "alex@example.org", "Your code", "Your code is 123456.")
         db.commit()
     assert deliver_pending(app.state.engine, settings) == 1
     assert len(inbox.received) == 1
     message = inbox.received[0]
-    assert message["To"] == "sam@example.org" and message["Subject"] == "Your code"
+    assert message["To"] == "alex@example.org" and message["Subject"] == "Your code"
     assert message["From"] == "account@northfield.example"
     assert "Your code is 123456." in message.get_payload()
     with Session(app.state.engine) as db:
@@ -63,7 +64,7 @@ def test_queued_email_is_delivered_over_smtp(smtp_server, app, tmp_path) -> None
 def test_email_waits_when_the_server_is_down(app, tmp_path) -> None:
     settings = make_settings(tmp_path, mail={"smtp_host": "127.0.0.1", "smtp_port": free_port()})
     with Session(app.state.engine) as db:
-        queue_email(db, "sam@example.org", "Your code", "Your code is 123456.")
+        queue_email(db, "alex@example.org", "Your code", "Your code is 123456.")
         db.commit()
     assert deliver_pending(app.state.engine, settings) == 0
     with Session(app.state.engine) as db:
@@ -73,7 +74,7 @@ def test_email_waits_when_the_server_is_down(app, tmp_path) -> None:
 
 def test_without_smtp_email_stays_in_the_outbox(app, settings) -> None:
     with Session(app.state.engine) as db:
-        queue_email(db, "sam@example.org", "Hello", "Body")
+        queue_email(db, "alex@example.org", "Hello", "Body")
         db.commit()
     assert deliver_pending(app.state.engine, settings) == 0
 
@@ -99,13 +100,13 @@ def smtp_settings(tmp_path, port: int):
 def test_an_update_reaches_the_inbox_as_plain_text(smtp_server, app, db, tmp_path) -> None:
     controller, inbox = smtp_server
     settings = smtp_settings(tmp_path, controller.port)
-    sam, now = someone(db, "sam"), at(today(), 10)
-    incident_update(db, sam, "No water in parts of NF2", now)
+    person, now = factories.customer(db, email="alex@example.org"), at(today(), 10)
+    incident_update(db, person, "No water in parts of NF2", now)
     deliver(app, settings, now)
     assert deliver_pending(app.state.engine, settings, now=now) == 1
 
     [message] = inbox.received
-    assert message["To"] == "sam@example.org" and message["Subject"] == "No water in parts of NF2"
+    assert message["To"] == "alex@example.org" and message["Subject"] == "No water in parts of NF2"
     assert message["From"] == "updates@northfield.example"
     parts = parts_of(message)
     assert list(parts) == ["text/plain"]
@@ -118,8 +119,9 @@ def test_an_update_reaches_the_inbox_as_plain_text(smtp_server, app, db, tmp_pat
 def test_someone_who_needs_large_print_gets_big_text_too(smtp_server, app, db, tmp_path) -> None:
     controller, inbox = smtp_server
     settings = smtp_settings(tmp_path, controller.port)
-    margaret, now = someone(db, "margaret"), at(today(), 10)  # Large print is one of her needs.
-    incident_update(db, margaret, "Water off in NF7", now)
+    reader, now = factories.customer(db), at(today(), 10)
+    factories.needs(db, reader, channel="email", support=["large_print"])
+    incident_update(db, reader, "Water off in NF7", now)
     deliver(app, settings, now)
     assert deliver_pending(app.state.engine, settings, now=now) == 1
 
@@ -136,13 +138,13 @@ def test_someone_who_needs_large_print_gets_big_text_too(smtp_server, app, db, t
 def test_email_is_tried_again_later_and_sent_once_the_server_is_back(app, db, tmp_path) -> None:
     port = free_port()  # Nothing listens here yet.
     settings = smtp_settings(tmp_path, port)
-    sam, start = someone(db, "sam"), at(today(), 10)
-    incident_update(db, sam, "Burst pipe on Mill Lane", start)
+    person, start = factories.customer(db, email="alex@example.org"), at(today(), 10)
+    incident_update(db, person, "Burst pipe on Mill Lane", start)
     deliver(app, settings, start)
 
     def outbox_row() -> OutboxMessage:
         db.expire_all()
-        return db.exec(select(OutboxMessage).where(OutboxMessage.to == "sam@example.org")).one()
+        return db.exec(select(OutboxMessage).where(OutboxMessage.to == "alex@example.org")).one()
 
     assert deliver_pending(app.state.engine, settings, now=start) == 0
     assert outbox_row().attempts == 1 and outbox_row().last_error
@@ -168,8 +170,8 @@ def test_email_is_tried_again_later_and_sent_once_the_server_is_back(app, db, tm
 
 def test_email_is_given_up_after_the_last_try(app, db, tmp_path) -> None:
     settings = smtp_settings(tmp_path, free_port())
-    sam, now = someone(db, "sam"), at(today(), 10)
-    incident_update(db, sam, "Burst pipe on Mill Lane", now)
+    person, now = factories.customer(db, email="alex@example.org"), at(today(), 10)
+    incident_update(db, person, "Burst pipe on Mill Lane", now)
     deliver(app, settings, now)
     for _ in range(MAX_ATTEMPTS + 2):
         deliver_pending(app.state.engine, settings, now=now)
@@ -206,10 +208,10 @@ def test_a_message_that_cannot_be_built_fails_once_and_the_rest_go_out(smtp_serv
 
 
 def test_a_carer_named_with_a_line_break_gets_one_line_and_email_still_goes(smtp_server, client, db,
-                                                                            app, tmp_path) -> None:
+                                                                            app, tmp_path, customer) -> None:
     controller, inbox = smtp_server
     settings = smtp_settings(tmp_path, controller.port)
-    sign_in(client, "margaret")
+    factories.sign_in(client, customer)
     form = {"carer_name": "Evil\r\nBcc: x@example.net", "carer_email": "evil@example.org",
             "carer_phone": "", "scopes": ["account"], "until": "stopped", "form_key": "key-evil-1234567",
             "csrf_token": client.csrf_token("/carers/invite")}

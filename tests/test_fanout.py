@@ -26,6 +26,7 @@ from portal.ops.models import Confidence, Incident, IncidentStage, IncidentVersi
 from portal.updates import fanout
 from portal.updates.fanout import fan_out_pending, outward_code
 from portal.updates.models import Delivery, DeliveryChannel, Update, UpdateKind
+from tests import factories
 from tests.conftest import postgres_url
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)  # Midday: outside anyone's quiet hours.
@@ -65,9 +66,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 def ops_person(engine: Engine) -> Actor:
     with Session(engine) as db:
-        person = Person(name="Olwen Price", email="olwen@example.org", staff_role="operations")
-        db.add(person)
-        db.commit()
+        person = factories.operations(db)
         assert person.id is not None
         return Actor(person_id=person.id, name=person.name, staff_role=person.staff_role)
 
@@ -141,7 +140,7 @@ def test_postcode_districts() -> None:
 
 
 def test_only_holders_with_that_service_in_those_areas_are_told(engine) -> None:
-    olwen = ops_person(engine)
+    publisher = ops_person(engine)
     in_area = customer(engine, "NF2 9EF")
     lower_case = customer(engine, "nf2 1ab")
     no_space = customer(engine, "NF21AB")
@@ -153,7 +152,7 @@ def test_only_holders_with_that_service_in_those_areas_are_told(engine) -> None:
     ended = customer(engine, "NF2 6FG", status=ServiceStatus.ended)
     customer(engine, "NF2 7GH", online=False)  # Not online: nobody to tell in the portal.
     customer(engine, "NF2 8HJ", person_id=in_area)  # A second account there: still one update.
-    incident = publish(engine, olwen, "NF2", safety_critical=True)
+    incident = publish(engine, publisher, "NF2", safety_critical=True)
 
     assert fan_out_pending(engine, "worker-1", NOW) == 1
     expected = {in_area, lower_case, no_space, with_fault, no_email}
@@ -175,13 +174,13 @@ def test_only_holders_with_that_service_in_those_areas_are_told(engine) -> None:
 
 
 def test_a_correction_reaches_everyone_told_before_even_if_their_area_was_removed(engine) -> None:
-    olwen = ops_person(engine)
+    publisher = ops_person(engine)
     nf2, nf3, nf4 = customer(engine, "NF2 1AA"), customer(engine, "NF3 1AA"), customer(engine, "NF4 1AA")
-    incident = publish(engine, olwen, "NF2 NF3")
+    incident = publish(engine, publisher, "NF2 NF3")
     fan_out_pending(engine, "worker-1", NOW)
     assert told(engine, incident, 1) == {nf2, nf3}
 
-    correct(engine, olwen, incident, "NF2 NF4", title="No water in parts of NF2 and NF4")
+    correct(engine, publisher, incident, "NF2 NF4", title="No water in parts of NF2 and NF4")
     assert fan_out_pending(engine, "worker-1", NOW) == 1
     assert told(engine, incident, 2) == {nf2, nf3, nf4}  # NF3 heard v1, so hears it was wrong.
     assert told(engine, incident, 1) == {nf2, nf3}
@@ -190,10 +189,10 @@ def test_a_correction_reaches_everyone_told_before_even_if_their_area_was_remove
 def test_a_version_replaced_before_its_turn_is_passed_over(engine) -> None:
     """Published and corrected before any worker ran: people hear only the correction, in the areas
     it names; the version it replaced reaches nobody."""
-    olwen = ops_person(engine)
+    publisher = ops_person(engine)
     nf2, nf3 = customer(engine, "NF2 1AA"), customer(engine, "NF3 1AA")
-    incident = publish(engine, olwen, "NF3")
-    correct(engine, olwen, incident, "NF2")
+    incident = publish(engine, publisher, "NF3")
+    correct(engine, publisher, incident, "NF2")
     assert fan_out_pending(engine, "worker-1", NOW) == 2
     assert told(engine, incident, 1) == set()
     assert told(engine, incident, 2) == {nf2}
@@ -201,10 +200,10 @@ def test_a_version_replaced_before_its_turn_is_passed_over(engine) -> None:
 
 
 def test_running_again_makes_nothing_twice(engine) -> None:
-    olwen = ops_person(engine)
+    publisher = ops_person(engine)
     for n in range(3):
         customer(engine, f"NF2 {n}AA")
-    publish(engine, olwen, "NF2")
+    publish(engine, publisher, "NF2")
     assert fan_out_pending(engine, "worker-1", NOW) == 1
     before = count(engine, Update), count(engine, Delivery)
     assert fan_out_pending(engine, "worker-1", NOW) == 0
@@ -213,9 +212,9 @@ def test_running_again_makes_nothing_twice(engine) -> None:
 
 
 def test_after_a_crash_the_next_worker_finishes_the_job_once(engine, monkeypatch) -> None:
-    olwen = ops_person(engine)
+    publisher = ops_person(engine)
     people = {customer(engine, f"NF2 {n}AA") for n in range(5)}
-    incident = publish(engine, olwen, "NF2")
+    incident = publish(engine, publisher, "NF2")
     monkeypatch.setattr(fanout, "BATCH", 2)
     real = fanout._make_updates
     calls: list[int] = []
@@ -243,9 +242,9 @@ def test_after_a_crash_the_next_worker_finishes_the_job_once(engine, monkeypatch
 
 
 def test_a_worker_that_lost_its_claim_stops(engine) -> None:
-    olwen = ops_person(engine)
+    publisher = ops_person(engine)
     customer(engine, "NF2 1AA")
-    incident = publish(engine, olwen, "NF2")
+    incident = publish(engine, publisher, "NF2")
     with Session(engine) as db:
         version = db.exec(select(IncidentVersion).where(IncidentVersion.incident_id == incident.id)).one()
         assert version.id is not None
@@ -269,13 +268,13 @@ def postgres_engine() -> Iterator[Engine]:
 @pytest.mark.postgres
 def test_two_workers_at_once_fan_out_each_version_once(postgres_engine) -> None:
     engine = postgres_engine
-    olwen = ops_person(engine)
+    publisher = ops_person(engine)
     water = {customer(engine, f"NF2 {n % 10}A{chr(65 + n // 10)}") for n in range(120)}
     power = {customer(engine, f"NF5 {n % 10}B{chr(65 + n // 10)}", ServiceKind.electricity)
              for n in range(80)}
-    incidents = [publish(engine, olwen, "NF2"),
-                 publish(engine, olwen, "NF5", service=ServiceKind.electricity),
-                 publish(engine, olwen, "NF2")]
+    incidents = [publish(engine, publisher, "NF2"),
+                 publish(engine, publisher, "NF5", service=ServiceKind.electricity),
+                 publish(engine, publisher, "NF2")]
 
     done: dict[str, int] = {}
     problems: list[BaseException] = []

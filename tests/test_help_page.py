@@ -10,17 +10,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from portal.access import Actor
 from portal.help import service
 from portal.help.models import RequestKind
 from portal.help.requests import open_request
 from portal.identity.models import Person
-from tests.conftest import PageCheckingClient, make_app, make_settings, sign_in
+from tests import factories
+from tests.conftest import PageCheckingClient, make_app, make_settings
 from tests.page_checks import parse, text_of
-
-pytestmark = pytest.mark.usefixtures("no_help_requests")
 
 CHANNELS = ["phone", "relay-uk", "bsl", "callback", "messages", "chat", "share-screen", "in-person"]
 HEADINGS = ["Phone", "Relay UK", "British Sign Language (BSL)", "Ask us to call you back",
@@ -28,6 +27,15 @@ HEADINGS = ["Phone", "Relay UK", "British Sign Language (BSL)", "Ask us to call 
 LONDON = ZoneInfo("Europe/London")
 WEDNESDAY_10AM = dt.datetime(2026, 11, 25, 10, 0, tzinfo=LONDON)
 SATURDAY_2PM = dt.datetime(2026, 11, 28, 14, 0, tzinfo=LONDON)
+BILL = "B100001"  # The bill of the customer signed_in_client signs in.
+
+
+@pytest.fixture
+def customer(db: Session) -> Person:
+    """The customer signed_in_client signs in, with a bill to ask about."""
+    made = factories.customer(db)
+    factories.bill(db, factories.account_of(db, made), reference=BILL)
+    return made
 
 
 def freeze(app: FastAPI, moment: dt.datetime) -> None:
@@ -176,16 +184,12 @@ def test_chat_says_when_nobody_is_free_and_offers_a_callback(client: PageCheckin
 
 def test_chat_says_someone_is_free_and_the_wait(client: PageCheckingClient, open_now: FastAPI,
                                                 db: Session) -> None:
-    dewi = db.exec(select(Person).where(Person.name == "Dewi Morgan")).one()
-    dewi.available_for_chat = True
-    db.add(dewi)
-    db.commit()
+    factories.adviser(db, available_for_chat=True)
     chat = text_of(section(help_page(client), "chat"))
     assert "Someone is free to chat now." in chat and "The wait is" not in chat
-    for name in ("Sam Taylor", "Olu Adeyemi"):  # Two customers of the general team waiting.
-        person = db.exec(select(Person).where(Person.name == name)).one()
-        open_request(db, Actor(person_id=person.id, name=name), RequestKind.chat,
-                     form_key=f"chat-{name}", account_id=None)
+    for person in (factories.customer(db), factories.customer(db)):  # Two of the general team's waiting.
+        open_request(db, Actor(person_id=person.id, name=person.name), RequestKind.chat,
+                     form_key=f"chat-{person.id}", account_id=None)
     chat = text_of(section(help_page(client), "chat"))
     assert "The wait is about 12 minutes." in chat  # 2 waiting, 6 minutes each.
 
@@ -193,14 +197,14 @@ def test_chat_says_someone_is_free_and_the_wait(client: PageCheckingClient, open
 # Signed out ------------------------------------------------------------------------------------------
 
 
-def test_works_signed_out_and_says_sign_in_comes_first(client: PageCheckingClient,
+def test_works_signed_out_and_says_sign_in_comes_first(client: PageCheckingClient, customer: Person,
                                                        open_now: FastAPI) -> None:
-    root = help_page(client, "/help?about=bill:B101502-14")
+    root = help_page(client, f"/help?about=bill:{BILL}")
     for channel in ("callback", "messages", "chat"):
         assert "You will need to sign in first." in text_of(section(root, channel))
     assert "sign in" not in text_of(section(root, "phone"))
     assert root.find(".//main//form[@action='/help/do-not-share']") is None
-    assert "B101502-14" not in main_text(root)
+    assert BILL not in main_text(root)
 
 
 def test_signed_in_people_are_not_told_to_sign_in(signed_in_client: PageCheckingClient,
@@ -209,19 +213,20 @@ def test_signed_in_people_are_not_told_to_sign_in(signed_in_client: PageChecking
 
 
 def test_what_was_asked_about_signed_out_is_there_after_signing_in(client: PageCheckingClient,
+                                                                   customer: Person,
                                                                    open_now: FastAPI) -> None:
-    client.get("/help?about=bill:B101502-14")
-    sign_in(client, "sam")
-    assert "Bill B101502-14" in main_text(help_page(client))
+    client.get(f"/help?about=bill:{BILL}")
+    factories.sign_in(client, customer)
+    assert f"Bill {BILL}" in main_text(help_page(client))
 
 
 # What goes with the customer -------------------------------------------------------------------------
 
 
 def test_shows_what_will_be_shared(signed_in_client: PageCheckingClient, open_now: FastAPI) -> None:
-    root = help_page(signed_in_client, "/help?about=bill:B101502-14")
+    root = help_page(signed_in_client, f"/help?about=bill:{BILL}")
     box = root.find(".//main//div[@id='shared-context']")
-    assert [text_of(li) for li in box.findall(".//li")] == ["Bill B101502-14"]
+    assert [text_of(li) for li in box.findall(".//li")] == [f"Bill {BILL}"]
     assert "You were looking at:" in text_of(box) and "you choose what to share" in text_of(box)
     assert text_of(box.find(".//form[@action='/help/do-not-share']//button")) == "Do not share this"
 
@@ -232,7 +237,7 @@ def test_the_page_they_came_from_goes_too(signed_in_client: PageCheckingClient, 
 
 
 def test_do_not_share_empties_it(signed_in_client: PageCheckingClient, open_now: FastAPI) -> None:
-    help_page(signed_in_client, "/help?about=bill:B101502-14")
+    help_page(signed_in_client, f"/help?about=bill:{BILL}")
     token = signed_in_client.csrf_token("/help")
     response = signed_in_client.post("/help/do-not-share", data={"csrf_token": token},
                                      follow_redirects=False)
@@ -240,7 +245,7 @@ def test_do_not_share_empties_it(signed_in_client: PageCheckingClient, open_now:
     root = help_page(signed_in_client)
     assert "We will not share what you were looking at." in text_of(root.find(".//div[@role='alert']"))
     assert root.find(".//main//div[@id='shared-context']") is None
-    assert "B101502-14" not in main_text(root)
+    assert BILL not in main_text(root)
     assert "We will not share" not in main_text(help_page(signed_in_client))  # Said once.
 
 
@@ -255,15 +260,16 @@ def test_do_not_share_with_htmx_moves_to_the_page(signed_in_client: PageChecking
 
 
 def test_do_not_share_needs_the_form_token(signed_in_client: PageCheckingClient, open_now: FastAPI) -> None:
-    help_page(signed_in_client, "/help?about=bill:B101502-14")
+    help_page(signed_in_client, f"/help?about=bill:{BILL}")
     assert signed_in_client.post("/help/do-not-share", data={}).status_code == 403
-    assert "Bill B101502-14" in main_text(help_page(signed_in_client))
+    assert f"Bill {BILL}" in main_text(help_page(signed_in_client))
 
 
-def test_another_customers_bill_is_not_shown(signed_in_client: PageCheckingClient,
+def test_another_customers_bill_is_not_shown(signed_in_client: PageCheckingClient, db: Session,
                                              open_now: FastAPI) -> None:
-    root = help_page(signed_in_client, "/help?about=bill:B100234-01")  # Amina's bill; Sam is signed in.
-    assert "B100234" not in main_text(root)
+    theirs = factories.bill(db, factories.account_of(db, factories.customer(db)), reference="B200001")
+    root = help_page(signed_in_client, f"/help?about=bill:{theirs.reference}")
+    assert theirs.reference not in main_text(root)
     assert root.find(".//main//div[@id='shared-context']") is None
 
 
@@ -276,8 +282,11 @@ def test_junk_in_about_is_not_shown(signed_in_client: PageCheckingClient, open_n
 
 
 def test_specialist_team_is_named_for_people_whose_needs_route_there(client: PageCheckingClient,
+                                                                   db: Session,
                                                                    open_now: FastAPI) -> None:
-    sign_in(client, "amina")
+    someone = factories.customer(db, preferred_language="ar")
+    factories.needs(db, someone, channel="email", support=["large_print", "extra_time"])
+    factories.sign_in(client, someone)
     client.cookies.set("portal_lang", "en")
     text = main_text(help_page(client))
     assert "We have a team that helps people who use BSL or Relay UK, or need more time." in text

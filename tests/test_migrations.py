@@ -12,7 +12,8 @@ from sqlmodel import Session, SQLModel
 
 import portal.models  # noqa: F401
 from portal.db import make_engine, upgrade
-from tests.conftest import PageCheckingClient, postgres_url, sign_in
+from tests import factories
+from tests.conftest import PageCheckingClient, postgres_url
 
 
 def assert_schema_matches_models(url: str) -> None:
@@ -63,15 +64,16 @@ def test_postgres_migrations_match_models(postgres_database: str) -> None:
 @pytest.mark.postgres
 def test_portal_runs_on_postgres(postgres_database: str, tmp_path) -> None:
     from portal.app import create_app
-    from portal.demo.service import seed
     from tests.conftest import make_settings
 
     upgrade(postgres_database)
     app = create_app(make_settings(tmp_path, database_url=postgres_database))
     with Session(app.state.engine) as db:
-        seed(db)
+        someone = factories.customer(db)
+        reference = factories.account_of(db, someone).reference
     with PageCheckingClient(app) as client:
         assert client.get("/healthz").json()["database"] == "ok"
-        response = sign_in(client, "amina")
-        assert response.url.path == "/account" and "NF-100234" in response.text
+        factories.sign_in(client, someone)
+        response = client.get("/account")
+        assert response.url.path == "/account" and reference in response.text
     app.state.engine.dispose()

@@ -3,6 +3,7 @@ kept only with their consent, with every consent and withdrawal written down onc
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
 from portal.activity.models import ActivityEntry
@@ -10,14 +11,21 @@ from portal.identity.models import Person
 from portal.needs.models import CommunicationNeeds, Support
 from portal.needs.service import needs_of
 from portal.privacy.models import ConsentRecord
-from tests.conftest import PageCheckingClient, sign_in
+from tests import factories
+from tests.conftest import PageCheckingClient
 from tests.page_checks import parse, text_of
 
 CONSENT_ERROR = "Tick the box if we can keep this and use it to help you"
 
 
-def person(db: Session, name: str) -> Person:
-    return db.exec(select(Person).where(Person.name == name)).one()
+@pytest.fixture
+def with_needs(db: Session) -> Person:
+    """A customer who told us they need large print, more time and a real person, and agreed to us
+    keeping it."""
+    made = factories.customer(db)
+    factories.needs(db, made, channel="phone", support=["large_print", "extra_time", "no_automated_chat"],
+                    other="My daughter helps me with my account.")
+    return made
 
 
 def save(client: PageCheckingClient, **fields):
@@ -67,8 +75,7 @@ def test_sending_it_empty_asks_how_to_contact(signed_in_client) -> None:
         ("#channel", "Choose how you would like us to contact you")]
 
 
-def test_needs_are_saved_and_consent_recorded_once(signed_in_client, db: Session) -> None:
-    sam = person(db, "Sam Taylor")
+def test_needs_are_saved_and_consent_recorded_once(signed_in_client, customer: Person, db: Session) -> None:
     fields = {"channel": "letter", "support": ["large_print", "extra_time"],
               "other": "Please call after 10am.", "consent": "yes"}
     response = save(signed_in_client, **fields)
@@ -80,20 +87,20 @@ def test_needs_are_saved_and_consent_recorded_once(signed_in_client, db: Session
     assert checked(page.text, "consent") == ["yes"]
     assert "Please call after 10am." in text_of(parse(page.text).find(".//textarea"))
 
-    row = needs_of(db, sam.id)
+    row = needs_of(db, customer.id)
     assert row.preferred_channel == "letter" and row.supports == [Support.large_print,
                                                                   Support.extra_time]
-    assert consents(db, sam.id) == [True]
-    record = db.exec(select(ConsentRecord).where(ConsentRecord.person_id == sam.id)).one()
-    assert record.topic == "access_needs" and record.recorded_by_person_id == sam.id
+    assert consents(db, customer.id) == [True]
+    record = db.exec(select(ConsentRecord).where(ConsentRecord.person_id == customer.id)).one()
+    assert record.topic == "access_needs" and record.recorded_by_person_id == customer.id
 
     save(signed_in_client, **fields)  # The same again: no second consent.
-    assert consents(db, sam.id) == [True]
+    assert consents(db, customer.id) == [True]
     entries = db.exec(select(ActivityEntry).where(ActivityEntry.action == "needs_updated")).all()
     assert len(entries) == 1 and "large" not in entries[0].detail  # Never what the needs are.
 
 
-def test_consent_is_needed_when_needs_are_given(signed_in_client, db: Session) -> None:
+def test_consent_is_needed_when_needs_are_given(signed_in_client, customer: Person, db: Session) -> None:
     response = save(signed_in_client, channel="phone", support=["bsl"], other="I lip read.")
     assert response.status_code == 422
     assert error_summary(response.text) == [("#consent", CONSENT_ERROR)]
@@ -101,27 +108,24 @@ def test_consent_is_needed_when_needs_are_given(signed_in_client, db: Session) -
     assert checked(response.text, "channel") == ["phone"]
     assert checked(response.text, "support") == ["bsl"]
     assert "I lip read." in response.text
-    sam = person(db, "Sam Taylor")
-    assert needs_of(db, sam.id) is None and consents(db, sam.id) == []
+    assert needs_of(db, customer.id) is None and consents(db, customer.id) == []
 
     response = save(signed_in_client, channel="phone", other="I lip read.")
     assert error_summary(response.text) == [("#consent", CONSENT_ERROR)]
 
 
-def test_a_way_to_contact_alone_needs_no_consent(signed_in_client, db: Session) -> None:
+def test_a_way_to_contact_alone_needs_no_consent(signed_in_client, customer: Person, db: Session) -> None:
     assert save(signed_in_client, channel="email").status_code == 303
-    sam = person(db, "Sam Taylor")
-    assert needs_of(db, sam.id).preferred_channel == "email"
-    assert consents(db, sam.id) == []
+    assert needs_of(db, customer.id).preferred_channel == "email"
+    assert consents(db, customer.id) == []
 
 
-def test_clearing_needs_withdraws_consent_and_deletes_them(client, db: Session) -> None:
-    sign_in(client, "margaret")
-    margaret = person(db, "Margaret Price")
+def test_clearing_needs_withdraws_consent_and_deletes_them(client, with_needs: Person, db: Session) -> None:
+    factories.sign_in(client, with_needs)
     page = client.get("/account/needs")
     assert checked(page.text, "support") == ["large_print", "extra_time", "no_automated_chat"]
     assert checked(page.text, "consent") == ["yes"]
-    assert consents(db, margaret.id) == [True]
+    assert consents(db, with_needs.id) == [True]
 
     # Keeping the needs but unticking the box is not allowed.
     response = save(client, channel="letter", support=["large_print"])
@@ -130,8 +134,8 @@ def test_clearing_needs_withdraws_consent_and_deletes_them(client, db: Session) 
     response = save(client, channel="none")
     assert response.status_code == 303
     db.expire_all()
-    assert needs_of(db, margaret.id) is None
-    assert consents(db, margaret.id) == [True, False]
+    assert needs_of(db, with_needs.id) is None
+    assert consents(db, with_needs.id) == [True, False]
     page = client.get("/account/needs")
     assert checked(page.text, "support") == [] and checked(page.text, "consent") == []
     history = parse(client.get("/account/privacy").text)
@@ -139,14 +143,13 @@ def test_clearing_needs_withdraws_consent_and_deletes_them(client, db: Session) 
     assert db.exec(select(ActivityEntry).where(ActivityEntry.action == "needs_removed")).one()
 
 
-def test_support_taken_away_but_a_way_to_contact_kept(client, db: Session) -> None:
-    sign_in(client, "margaret")
-    margaret = person(db, "Margaret Price")
+def test_support_taken_away_but_a_way_to_contact_kept(client, with_needs: Person, db: Session) -> None:
+    factories.sign_in(client, with_needs)
     save(client, channel="letter", consent="yes")
     db.expire_all()
-    row = needs_of(db, margaret.id)
+    row = needs_of(db, with_needs.id)
     assert row.preferred_channel == "letter" and row.support == "" and row.other == ""
-    assert consents(db, margaret.id) == [True, False]
+    assert consents(db, with_needs.id) == [True, False]
 
 
 def test_other_needs_have_a_limit_and_odd_values_are_refused(signed_in_client) -> None:
@@ -158,14 +161,14 @@ def test_other_needs_have_a_limit_and_odd_values_are_refused(signed_in_client) -
     assert [href for href, _ in error_summary(response.text)] == ["#channel", "#support"]
 
 
-def test_needs_are_the_persons_own(client, db: Session) -> None:
-    """Ceri has no account of her own, but she has her own needs."""
-    sign_in(client, "ceri")
+def test_needs_are_the_persons_own(client, with_needs: Person, db: Session) -> None:
+    """Someone with no account of their own has their own needs."""
+    no_account = factories.person(db)
+    factories.sign_in(client, no_account)
     assert client.get("/account/needs").status_code == 200
     save(client, channel="text", support=["easy_read"], consent="yes")
-    ceri, margaret = person(db, "Ceri Price"), person(db, "Margaret Price")
-    assert needs_of(db, ceri.id).supports == [Support.easy_read]
-    assert Support.easy_read not in needs_of(db, margaret.id).supports
+    assert needs_of(db, no_account.id).supports == [Support.easy_read]
+    assert Support.easy_read not in needs_of(db, with_needs.id).supports
 
 
 def test_htmx_gets_the_main_element(signed_in_client) -> None:
@@ -180,8 +183,7 @@ def test_htmx_gets_the_main_element(signed_in_client) -> None:
     assert response.status_code == 204 and response.headers["HX-Redirect"] == "/account/needs"
 
 
-def test_needs_of_gives_other_features_the_row(db: Session) -> None:
-    margaret = person(db, "Margaret Price")
-    row = needs_of(db, margaret.id)
+def test_needs_of_gives_other_features_the_row(db: Session, with_needs: Person, customer: Person) -> None:
+    row = needs_of(db, with_needs.id)
     assert isinstance(row, CommunicationNeeds)
-    assert needs_of(db, person(db, "Sam Taylor").id) is None
+    assert needs_of(db, customer.id) is None

@@ -10,11 +10,20 @@ import pytest
 from sqlmodel import Session, select
 
 from portal.activity.models import ActivityEntry
-from portal.identity.models import Passkey, WebAuthnChallenge
+from portal.identity.models import Passkey, Person, WebAuthnChallenge
 from portal.notify.models import InboxMessage, OutboxMessage
-from tests.conftest import PageCheckingClient, sign_in
+from tests import factories
+from tests.conftest import PageCheckingClient
 from tests.helpers import assertion, post_json, register, sign_out
 from tests.softauthn import UP, SoftAuthenticator
+
+
+@pytest.fixture
+def customer(db: Session) -> Person:
+    """The customer signed_in_client signs in: they have a passkey already, on another device."""
+    made = factories.customer(db)
+    factories.passkey(db, made, "Old phone")
+    return made
 
 
 @pytest.fixture
@@ -24,7 +33,7 @@ def authenticator() -> SoftAuthenticator:
 
 @pytest.fixture
 def registered(signed_in_client, authenticator) -> PageCheckingClient:
-    """Sam, with a passkey on the software authenticator, now signed out."""
+    """The customer, with a passkey on the software authenticator, now signed out."""
     response = register(signed_in_client, authenticator)
     assert response.status_code == 200, response.text
     sign_out(signed_in_client)
@@ -54,15 +63,15 @@ def test_registration_options_require_a_discoverable_verified_passkey(signed_in_
     assert options["authenticatorSelection"]["residentKey"] == "required"
     assert options["authenticatorSelection"]["userVerification"] == "required"
     assert options["rp"]["id"] == "testserver" and options["timeout"] >= 300_000
-    assert len(options["excludeCredentials"]) == 1  # Sam's sample passkey.
+    assert len(options["excludeCredentials"]) == 1  # The passkey they have already.
 
 
-def test_adding_a_passkey_tells_the_customer(signed_in_client, authenticator, db) -> None:
+def test_adding_a_passkey_tells_the_customer(signed_in_client, customer: Person, authenticator, db) -> None:
     register(signed_in_client, authenticator)
     assert db.exec(select(InboxMessage).where(
         InboxMessage.subject == "A passkey was added to your account")).one()
     email = db.exec(select(OutboxMessage).where(OutboxMessage.channel == "email")).one()
-    assert email.to == "sam@example.org" and "was added" in email.body
+    assert email.to == customer.email and "was added" in email.body
     page = signed_in_client.get("/account/security").text
     assert "Your passkey was added" in page and "Passkey 2" in page
 
@@ -143,11 +152,11 @@ def test_unknown_credential_is_refused(registered) -> None:
             "do not recognise")
 
 
-def test_duplicate_credential_id_is_refused(signed_in_client, authenticator, app) -> None:
+def test_duplicate_credential_id_is_refused(signed_in_client, authenticator, app, db: Session) -> None:
     assert register(signed_in_client, authenticator).status_code == 200
     taken = authenticator.credentials[-1].credential_id
     with PageCheckingClient(app) as other:
-        sign_in(other, "amina")
+        factories.sign_in(other, factories.customer(db))
         refused(register(other, SoftAuthenticator(), credential_id=taken), "already saved")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from py_vapid import Vapid
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
 from portal import vapid as keys
 from portal.activity.models import ActivityEntry
@@ -20,15 +20,15 @@ from portal.housekeeping import purge_expired
 from portal.identity.models import Person
 from portal.notify import channels
 from portal.notify.models import OutboxMessage
-from portal.ops.models import Incident
 from portal.push import sender
 from portal.push import service as push
 from portal.push.models import PushSubscription
 from portal.settings import Environment, Settings
 from portal.updates import delivery, rules, worker
-from portal.updates.models import Delivery, DeliveryChannel, DeliveryStatus, Update, UpdatePreferences
+from portal.updates.models import Delivery, DeliveryChannel, DeliveryStatus, UpdatePreferences
 from portal.web.sessions import WebSession
-from tests.conftest import PageCheckingClient, make_app, make_settings, sign_in
+from tests import factories
+from tests.conftest import PageCheckingClient, make_app, make_settings
 from tests.helpers import (
     at,
     captured_logs,
@@ -38,7 +38,6 @@ from tests.helpers import (
     main_text,
     prefer,
     settings_form,
-    someone,
     today,
     token,
 )
@@ -61,16 +60,9 @@ def endpoint() -> Iterator[PushEndpoint]:
 
 
 @pytest.fixture
-def quiet_demo(db: Session) -> None:
-    """No incidents or updates from the demo's own stories, which would come to the device too."""
-    db.exec(delete(Incident))  # type: ignore[call-overload]
-    db.exec(delete(Update))  # type: ignore[call-overload]
-    db.commit()
-
-
-@pytest.fixture
-def sam(client: PageCheckingClient) -> PageCheckingClient:
-    sign_in(client, "sam")
+def me(client: PageCheckingClient, customer: Person) -> PageCheckingClient:
+    """The customer, signed in."""
+    factories.sign_in(client, customer)
     return client
 
 
@@ -150,38 +142,40 @@ def test_portal_vapid_prints_the_two_settings(monkeypatch) -> None:
 # Turning notifications on and off
 
 
-def test_turning_on_stores_one_subscription_per_device(sam: PageCheckingClient, db: Session) -> None:
+def test_turning_on_stores_one_subscription_per_device(me: PageCheckingClient, db: Session,
+                                                       customer: Person) -> None:
     device = FakeDevice()
-    first = turn_on(sam, device, "https://push.example.net/send/abc")
+    first = turn_on(me, device, "https://push.example.net/send/abc")
     assert first.status_code == 201 and first.json() == {"subscribed": True, "new": True}
-    again = turn_on(sam, device, "https://push.example.net/send/abc")  # The same browser again.
+    again = turn_on(me, device, "https://push.example.net/send/abc")  # The same browser again.
     assert again.status_code == 200 and again.json() == {"subscribed": True, "new": False}
     [stored] = subscriptions(db)
-    person = someone(db, "sam")
-    assert stored.person_id == person.id and stored.p256dh == device.p256dh
+    assert stored.person_id == customer.id and stored.p256dh == device.p256dh
     assert stored.user_agent == "testclient"
     assert len(actions(db, "push_turned_on")) == 1
 
     newer = FakeDevice()  # The browser made new keys for the same endpoint: they replace the old.
-    assert turn_on(sam, newer, "https://push.example.net/send/abc").status_code == 200
+    assert turn_on(me, newer, "https://push.example.net/send/abc").status_code == 200
     assert [s.p256dh for s in subscriptions(db)] == [newer.p256dh]
 
-    assert turn_on(sam, FakeDevice(), "https://push.example.net/send/other").status_code == 201
+    assert turn_on(me, FakeDevice(), "https://push.example.net/send/other").status_code == 201
     assert len(subscriptions(db)) == 2
-    recipient = rules.recipients(db, [person.id])[person.id]  # type: ignore[list-item,index]
+    recipient = rules.recipients(db, [customer.id])[customer.id]  # type: ignore[list-item,index]
     assert recipient.can_reach(DeliveryChannel.push)
 
 
-def test_a_device_another_person_used_moves_to_whoever_turned_it_on(app: FastAPI, db: Session) -> None:
+def test_a_device_another_person_used_moves_to_whoever_turned_it_on(app: FastAPI, db: Session,
+                                                                    customer: Person) -> None:
     device = FakeDevice()
+    second_person = factories.customer(db)
     with PageCheckingClient(app) as first:
-        sign_in(first, "sam")
+        factories.sign_in(first, customer)
         assert turn_on(first, device, "https://push.example.net/shared").status_code == 201
     with PageCheckingClient(app) as second:
-        sign_in(second, "olu")
+        factories.sign_in(second, second_person)
         assert turn_on(second, device, "https://push.example.net/shared").status_code == 201
     [stored] = subscriptions(db)
-    assert stored.person_id == someone(db, "olu").id
+    assert stored.person_id == second_person.id
     assert [a.detail for a in actions(db, "push_removed")] == [
         "Unknown device: another person turned them on in this browser"]
 
@@ -204,42 +198,42 @@ def test_a_device_another_person_used_moves_to_whoever_turned_it_on(app: FastAPI
     (json.dumps(FakeDevice().subscription("https://push.example.net/" + "x" * 2000)).encode(), 422),
     (json.dumps({"endpoint": 5, "keys": {}}).encode(), 422),
 ])
-def test_what_cannot_be_used_is_refused_in_words_not_a_500(sam: PageCheckingClient, db: Session,
+def test_what_cannot_be_used_is_refused_in_words_not_a_500(me: PageCheckingClient, db: Session,
                                                           body: bytes, status: int) -> None:
-    response = post_json(sam, "/updates/push/subscribe", None, csrf=token(sam), raw=body)
+    response = post_json(me, "/updates/push/subscribe", None, csrf=token(me), raw=body)
     assert response.status_code == status
     assert response.json()["error"].startswith("Your browser sent something we cannot use")
     assert subscriptions(db) == []
 
 
-def test_in_production_only_the_browser_makers_push_services(app: FastAPI, sam: PageCheckingClient,
+def test_in_production_only_the_browser_makers_push_services(app: FastAPI, me: PageCheckingClient,
                                                              db: Session) -> None:
-    assert turn_on(sam, FakeDevice(), "http://127.0.0.1:9/push/a").status_code == 201  # For tests.
-    assert turn_on(sam, FakeDevice(), "https://push.example.net/b").status_code == 201
+    assert turn_on(me, FakeDevice(), "http://127.0.0.1:9/push/a").status_code == 201  # For tests.
+    assert turn_on(me, FakeDevice(), "https://push.example.net/b").status_code == 201
     app.state.settings = app.state.settings.model_copy(update={"env": Environment.production})
     for refused in ("http://127.0.0.1:9/push/c", "https://push.example.net/d", "https://10.0.0.1/e",
                     "https://fcm.googleapis.com.evil.example/f", "https://evilfcm.googleapis.com/g"):
-        response = turn_on(sam, FakeDevice(), refused)
+        response = turn_on(me, FakeDevice(), refused)
         assert response.status_code == 422 and "cannot use" in response.json()["error"], refused
     for allowed in ("https://fcm.googleapis.com/fcm/send/h", "https://updates.push.services.mozilla.com/wpush/v2/i",
                     "https://web.push.apple.com/j", "https://wns2-db5p.notify.windows.com/w/?token=k"):
-        assert turn_on(sam, FakeDevice(), allowed).status_code == 201, allowed
+        assert turn_on(me, FakeDevice(), allowed).status_code == 201, allowed
     assert len(subscriptions(db)) == 6
 
 
-def test_a_person_keeps_at_most_ten_devices_the_oldest_goes(sam: PageCheckingClient, db: Session) -> None:
+def test_a_person_keeps_at_most_ten_devices_the_oldest_goes(me: PageCheckingClient, db: Session) -> None:
     for n in range(push.MAX_DEVICES + 2):
-        assert turn_on(sam, FakeDevice(), f"https://push.example.net/{n}").status_code == 201
+        assert turn_on(me, FakeDevice(), f"https://push.example.net/{n}").status_code == 201
     assert [s.endpoint for s in subscriptions(db)] == [
         f"https://push.example.net/{n}" for n in range(2, push.MAX_DEVICES + 2)]
     assert len(actions(db, "push_removed")) == 2
 
 
 def test_turning_on_needs_the_csrf_token_and_a_signed_in_customer(app: FastAPI, client: PageCheckingClient,
-                                                                  db: Session) -> None:
+                                                                  db: Session, customer: Person) -> None:
     body = FakeDevice().subscription("https://push.example.net/x")
     assert post_json(client, "/updates/push/subscribe", body).status_code == 403  # No session.
-    sign_in(client, "sam")
+    factories.sign_in(client, customer)
     assert post_json(client, "/updates/push/subscribe", body).status_code == 403  # No token.
     assert post_json(client, "/updates/push/subscribe", body, csrf="wrong").status_code == 403
     assert subscriptions(db) == []
@@ -249,15 +243,17 @@ def test_turning_on_needs_the_csrf_token_and_a_signed_in_customer(app: FastAPI, 
 
 
 def test_staff_get_no_notifications(client: PageCheckingClient, db: Session) -> None:
-    sign_in(client, "dewi")
+    factories.sign_in(client, factories.adviser(db))
     response = turn_on(client, FakeDevice(), "https://push.example.net/x")
     assert response.status_code == 401 and subscriptions(db) == []
 
 
-def test_without_vapid_keys_notifications_are_not_offered(tmp_path: Path) -> None:
+def test_without_vapid_keys_notifications_are_not_offered(tmp_path: Path, customer: Person) -> None:
     app = make_app(make_settings(tmp_path))  # No keys.
+    with Session(app.state.engine, expire_on_commit=False) as db:
+        someone = factories.customer(db)
     with PageCheckingClient(app) as client:
-        sign_in(client, "sam")
+        factories.sign_in(client, someone)
         page = client.get("/updates/settings").text
         assert "Notifications on this device" not in page and "push.js" not in page
         assert checked(page, "channels_bills") == ["email"]
@@ -266,47 +262,48 @@ def test_without_vapid_keys_notifications_are_not_offered(tmp_path: Path) -> Non
     app.state.engine.dispose()
 
 
-def test_turning_off_this_device_and_another_from_the_list(sam: PageCheckingClient, db: Session) -> None:
+def test_turning_off_this_device_and_another_from_the_list(me: PageCheckingClient, db: Session) -> None:
     here, there = FakeDevice(), FakeDevice()
-    turn_on(sam, here, "https://push.example.net/here")
-    turn_on(sam, there, "https://push.example.net/there")
-    off = post_json(sam, "/updates/push/unsubscribe", {"endpoint": "https://push.example.net/here"},
-                    csrf=token(sam))
+    turn_on(me, here, "https://push.example.net/here")
+    turn_on(me, there, "https://push.example.net/there")
+    off = post_json(me, "/updates/push/unsubscribe", {"endpoint": "https://push.example.net/here"},
+                    csrf=token(me))
     assert off.status_code == 200 and off.json() == {"subscribed": False}
     assert [s.endpoint for s in subscriptions(db)] == ["https://push.example.net/there"]
 
     # Without JavaScript: the list of devices on the settings page, a plain form for each.
-    page = sam.get("/updates/settings").text
+    page = me.get("/updates/settings").text
     assert "Devices that get notifications" in main_text(page)
     [remaining] = subscriptions(db)
-    response = sam.post("/updates/push/unsubscribe",
-                        data={"device": str(remaining.id), "csrf_token": token(sam)}, follow_redirects=False)
+    response = me.post("/updates/push/unsubscribe",
+                        data={"device": str(remaining.id), "csrf_token": token(me)}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/updates/settings"
     assert subscriptions(db) == []
-    assert "Notifications are off for that device" in main_text(sam.get("/updates/settings").text)
+    assert "Notifications are off for that device" in main_text(me.get("/updates/settings").text)
     assert len(actions(db, "push_turned_off")) == 2
 
 
-def test_nobody_can_turn_off_someone_elses_device(app: FastAPI, db: Session) -> None:
+def test_nobody_can_turn_off_someone_elses_device(app: FastAPI, db: Session, customer: Person) -> None:
     with PageCheckingClient(app) as owner:
-        sign_in(owner, "sam")
-        turn_on(owner, FakeDevice(), "https://push.example.net/sams")
-    [sams] = subscriptions(db)
+        factories.sign_in(owner, customer)
+        turn_on(owner, FakeDevice(), "https://push.example.net/mine")
+    [mine] = subscriptions(db)
     with PageCheckingClient(app) as other:
-        sign_in(other, "olu")
-        post_json(other, "/updates/push/unsubscribe", {"endpoint": sams.endpoint}, csrf=token(other))
-        other.post("/updates/push/unsubscribe", data={"device": str(sams.id), "csrf_token": token(other)})
-    assert [s.id for s in subscriptions(db)] == [sams.id]
+        factories.sign_in(other, factories.customer(db))
+        post_json(other, "/updates/push/unsubscribe", {"endpoint": mine.endpoint}, csrf=token(other))
+        other.post("/updates/push/unsubscribe", data={"device": str(mine.id), "csrf_token": token(other)})
+    assert [s.id for s in subscriptions(db)] == [mine.id]
 
 
-def test_check_ties_a_known_device_to_this_session_and_never_turns_one_on(app: FastAPI, db: Session) -> None:
+def test_check_ties_a_known_device_to_this_session_and_never_turns_one_on(app: FastAPI, db: Session,
+                                                                          customer: Person) -> None:
     device = FakeDevice()
     with PageCheckingClient(app) as before:
-        sign_in(before, "sam")
+        factories.sign_in(before, customer)
         turn_on(before, device, "https://push.example.net/kept")
     [row] = subscriptions(db)
     with PageCheckingClient(app) as later:  # A new session on the same device, the old one expired.
-        sign_in(later, "sam")
+        factories.sign_in(later, customer)
         found = post_json(later, "/updates/push/check", {"endpoint": row.endpoint}, csrf=token(later))
         assert found.json() == {"subscribed": True}
         unknown = post_json(later, "/updates/push/check", {"endpoint": "https://push.example.net/new"},
@@ -320,10 +317,11 @@ def test_check_ties_a_known_device_to_this_session_and_never_turns_one_on(app: F
 # When a device's subscription goes
 
 
-def test_signing_out_turns_off_the_devices_turned_on_in_that_session(app: FastAPI, db: Session) -> None:
+def test_signing_out_turns_off_the_devices_turned_on_in_that_session(app: FastAPI, db: Session,
+                                                                     customer: Person) -> None:
     with PageCheckingClient(app) as phone, PageCheckingClient(app) as laptop:
-        sign_in(phone, "sam")
-        sign_in(laptop, "sam")
+        factories.sign_in(phone, customer)
+        factories.sign_in(laptop, customer)
         turn_on(phone, FakeDevice(), "https://push.example.net/phone")
         turn_on(laptop, FakeDevice(), "https://push.example.net/laptop")
         response = phone.post("/sign-out", data={"csrf_token": token(phone)}, follow_redirects=False)
@@ -331,10 +329,11 @@ def test_signing_out_turns_off_the_devices_turned_on_in_that_session(app: FastAP
         assert [s.endpoint for s in subscriptions(db)] == ["https://push.example.net/laptop"]
 
 
-def test_signing_out_everywhere_else_turns_off_every_other_device(app: FastAPI, db: Session) -> None:
+def test_signing_out_everywhere_else_turns_off_every_other_device(app: FastAPI, db: Session,
+                                                                  customer: Person) -> None:
     with PageCheckingClient(app) as phone, PageCheckingClient(app) as laptop:
-        sign_in(phone, "sam")
-        sign_in(laptop, "sam")
+        factories.sign_in(phone, customer)
+        factories.sign_in(laptop, customer)
         turn_on(phone, FakeDevice(), "https://push.example.net/phone")
         turn_on(laptop, FakeDevice(), "https://push.example.net/laptop")
         laptop.post("/account/security/sessions/end-others",
@@ -342,9 +341,9 @@ def test_signing_out_everywhere_else_turns_off_every_other_device(app: FastAPI, 
         assert [s.endpoint for s in subscriptions(db)] == ["https://push.example.net/laptop"]
 
 
-def test_a_session_that_only_expires_keeps_its_devices(app: FastAPI, sam: PageCheckingClient, db: Session,
+def test_a_session_that_only_expires_keeps_its_devices(app: FastAPI, me: PageCheckingClient, db: Session,
                                                      settings: Settings) -> None:
-    turn_on(sam, FakeDevice(), "https://push.example.net/phone")
+    turn_on(me, FakeDevice(), "https://push.example.net/phone")
     long_ago = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     for session in db.exec(select(WebSession)).all():
         session.last_seen_at = long_ago
@@ -357,9 +356,9 @@ def test_a_session_that_only_expires_keeps_its_devices(app: FastAPI, sam: PageCh
 # The settings page
 
 
-def test_the_settings_page_explains_notifications_and_offers_them_per_kind(sam: PageCheckingClient,
+def test_the_settings_page_explains_notifications_and_offers_them_per_kind(me: PageCheckingClient,
                                                                         db: Session) -> None:
-    page = sam.get("/updates/settings").text
+    page = me.get("/updates/settings").text
     text = main_text(page)
     assert "Notifications on this device" in text
     assert "We do not send news or offers unless you ask for them." in text
@@ -368,28 +367,28 @@ def test_the_settings_page_explains_notifications_and_offers_them_per_kind(sam: 
     assert "Turn on notifications on a device first." in text  # Push is a choice, not yet reachable.
     assert "Devices that get notifications" not in text
 
-    turn_on(sam, FakeDevice(), "https://push.example.net/phone")
-    page = sam.get("/updates/settings").text
+    turn_on(me, FakeDevice(), "https://push.example.net/phone")
+    page = me.get("/updates/settings").text
     assert "Turn on notifications on a device first." not in main_text(page)
     assert checked(page, "channels_bills") == ["email", "push"]  # The defaults, with push on.
     assert checked(page, "channels_offers") == []
 
 
-def test_the_first_device_adds_notifications_to_saved_choices_but_not_offers(sam: PageCheckingClient,
+def test_the_first_device_adds_notifications_to_saved_choices_but_not_offers(me: PageCheckingClient,
                                                                              db: Session) -> None:
     form = settings_form(channels_bills=["email"], channels_cases=[], channels_offers=["email"])
-    sam.post("/updates/settings", data={**form, "csrf_token": token(sam)})
-    turn_on(sam, FakeDevice(), "https://push.example.net/phone")
-    page = sam.get("/updates/settings").text
+    me.post("/updates/settings", data={**form, "csrf_token": token(me)})
+    turn_on(me, FakeDevice(), "https://push.example.net/phone")
+    page = me.get("/updates/settings").text
     assert checked(page, "channels_bills") == ["email", "push"]
     assert checked(page, "channels_cases") == ["push"]
     assert checked(page, "channels_offers") == ["email"]
 
     # Their later choices stand when another device is turned on.
     form = settings_form(channels_bills=["email"], channels_cases=["push"])
-    sam.post("/updates/settings", data={**form, "csrf_token": token(sam)})
-    turn_on(sam, FakeDevice(), "https://push.example.net/laptop")
-    page = sam.get("/updates/settings").text
+    me.post("/updates/settings", data={**form, "csrf_token": token(me)})
+    turn_on(me, FakeDevice(), "https://push.example.net/laptop")
+    page = me.get("/updates/settings").text
     assert checked(page, "channels_bills") == ["email"] and checked(page, "channels_cases") == ["push"]
 
 
@@ -407,19 +406,17 @@ def titles(device: FakeDevice, endpoint: PushEndpoint) -> list[str]:
     return [device.read(r.body)["title"] for r in endpoint.wait_for(1)]
 
 
-@pytest.mark.usefixtures("quiet_demo")
 def test_an_update_reaches_the_device_encrypted_for_it_alone(app: FastAPI, db: Session, settings: Settings,
-                                                           endpoint: PushEndpoint) -> None:
-    sam_ = someone(db, "sam")
+                                                           endpoint: PushEndpoint, customer: Person) -> None:
     device = FakeDevice()
-    subscription = subscribe_directly(db, sam_, device, endpoint.url("sam-phone"))
+    subscription = subscribe_directly(db, customer, device, endpoint.url("my-phone"))
     now = at(today(), 12)
-    update = incident_update(db, sam_, "No water in NF2", now)
+    update = incident_update(db, customer, "No water in NF2", now)
     counts = worker.run_once(app.state.engine, settings, now=now, worker_id="w", scan=False)
     assert counts["outbox"] >= 1
 
     [received] = endpoint.wait_for(1)
-    assert received.path == "/push/sam-phone"
+    assert received.path == "/push/my-phone"
     assert received.headers["content-encoding"] == "aes128gcm"
     assert received.headers["ttl"] == str(sender.PUSH_TTL_SECONDS)
     assert Vapid.verify(received.headers["authorization"])  # Signed with our VAPID key...
@@ -433,21 +430,19 @@ def test_an_update_reaches_the_device_encrypted_for_it_alone(app: FastAPI, db: S
     db.expire_all()
     push_row = db.exec(select(OutboxMessage).where(OutboxMessage.channel == "push",
                                                    OutboxMessage.subject == "No water in NF2")).one()
-    assert push_row.sent_at is not None and push_row.to == f"person:{sam_.id}"
+    assert push_row.sent_at is not None and push_row.to == f"person:{customer.id}"
     assert db.get(PushSubscription, subscription.id).last_used_at is not None  # type: ignore[union-attr]
     [sent] = db.exec(select(Delivery).where(Delivery.update_id == update.id,
                                              Delivery.channel == DeliveryChannel.push)).all()
     assert sent.status is DeliveryStatus.sent
 
 
-@pytest.mark.usefixtures("quiet_demo")
 def test_each_device_gets_its_own_copy(app: FastAPI, db: Session, settings: Settings,
-                                      endpoint: PushEndpoint) -> None:
-    sam_ = someone(db, "sam")
+                                      endpoint: PushEndpoint, customer: Person) -> None:
     phone, laptop = FakeDevice(), FakeDevice()
-    subscribe_directly(db, sam_, phone, endpoint.url("phone"))
-    subscribe_directly(db, sam_, laptop, endpoint.url("laptop"))
-    incident_update(db, sam_, "No water in NF2", at(today(), 12))
+    subscribe_directly(db, customer, phone, endpoint.url("phone"))
+    subscribe_directly(db, customer, laptop, endpoint.url("laptop"))
+    incident_update(db, customer, "No water in NF2", at(today(), 12))
     worker.run_once(app.state.engine, settings, now=at(today(), 12), worker_id="w", scan=False)
     by_path = {r.path: r for r in endpoint.wait_for(2)}
     assert len(endpoint.received) == 2
@@ -457,14 +452,13 @@ def test_each_device_gets_its_own_copy(app: FastAPI, db: Session, settings: Sett
         phone.read(by_path["/push/laptop"].body)
 
 
-@pytest.mark.usefixtures("quiet_demo")
 @pytest.mark.parametrize("status", [404, 410])
 def test_a_device_the_push_service_says_is_gone_is_removed(app: FastAPI, db: Session, settings: Settings,
-                                                          endpoint: PushEndpoint, status: int) -> None:
-    sam_ = someone(db, "sam")
-    subscribe_directly(db, sam_, FakeDevice(), endpoint.url("gone"))
+                                                          endpoint: PushEndpoint, status: int,
+                                                          customer: Person) -> None:
+    subscribe_directly(db, customer, FakeDevice(), endpoint.url("gone"))
     endpoint.status = status
-    incident_update(db, sam_, "No water in NF2", at(today(), 12))
+    incident_update(db, customer, "No water in NF2", at(today(), 12))
     worker.run_once(app.state.engine, settings, now=at(today(), 12), worker_id="w", scan=False)
     endpoint.wait_for(1)
     assert subscriptions(db) == []
@@ -472,19 +466,17 @@ def test_a_device_the_push_service_says_is_gone_is_removed(app: FastAPI, db: Ses
         "Chrome on Android: the push service said it is gone"]
     push_row = db.exec(select(OutboxMessage).where(OutboxMessage.channel == "push")).one()
     assert push_row.sent_at is not None and push_row.failed_at is None  # Nobody left to tell.
-    recipient = rules.recipients(db, [sam_.id])[sam_.id]  # type: ignore[list-item,index]
+    recipient = rules.recipients(db, [customer.id])[customer.id]  # type: ignore[list-item,index]
     assert not recipient.can_reach(DeliveryChannel.push)
 
 
-@pytest.mark.usefixtures("quiet_demo")
 def test_other_failures_are_tried_again_later(app: FastAPI, db: Session, settings: Settings,
-                                             endpoint: PushEndpoint) -> None:
-    sam_ = someone(db, "sam")
+                                             endpoint: PushEndpoint, customer: Person) -> None:
     device = FakeDevice()
-    subscribe_directly(db, sam_, device, endpoint.url("busy"))
+    subscribe_directly(db, customer, device, endpoint.url("busy"))
     endpoint.status = 503
     now = at(today(), 12)
-    incident_update(db, sam_, "No water in NF2", now)
+    incident_update(db, customer, "No water in NF2", now)
     worker.run_once(app.state.engine, settings, now=now, worker_id="w", scan=False)
     db.expire_all()
     push_row = db.exec(select(OutboxMessage).where(OutboxMessage.channel == "push")).one()
@@ -500,19 +492,18 @@ def test_other_failures_are_tried_again_later(app: FastAPI, db: Session, setting
     assert device.read(endpoint.received[-1].body)["title"] == "No water in NF2"
 
 
-@pytest.mark.usefixtures("quiet_demo")
 @pytest.mark.parametrize("failure", ["unreachable", "refused"])
 def test_a_failed_push_never_logs_the_devices_push_address(app: FastAPI, db: Session, settings: Settings,
-                                                          endpoint: PushEndpoint, failure: str) -> None:
+                                                          endpoint: PushEndpoint, customer: Person,
+                                                          failure: str) -> None:
     """A push address works like a password for sending to that device: the log names the device by
     its id only."""
-    sam_ = someone(db, "sam")
     secret = "fcm-send-d3v1ce-t0ken"
     url = endpoint.url(secret) if failure == "refused" else f"http://127.0.0.1:{free_port()}/{secret}"
     endpoint.status = 500
-    device = subscribe_directly(db, sam_, FakeDevice(), url)
+    device = subscribe_directly(db, customer, FakeDevice(), url)
     now = at(today(), 12)
-    incident_update(db, sam_, "No water in NF2", now)
+    incident_update(db, customer, "No water in NF2", now)
     with captured_logs() as logged:
         worker.run_once(app.state.engine, settings, now=now, worker_id="w", scan=False)
     lines = logged.lines()
@@ -523,19 +514,17 @@ def test_a_failed_push_never_logs_the_devices_push_address(app: FastAPI, db: Ses
     assert push_row.sent_at is None and push_row.attempts == 1
 
 
-@pytest.mark.usefixtures("quiet_demo")
 def test_quiet_hours_hold_notifications_back_until_they_end(app: FastAPI, db: Session, settings: Settings,
-                                                           endpoint: PushEndpoint) -> None:
-    sam_ = someone(db, "sam")
-    existing = db.exec(select(UpdatePreferences).where(UpdatePreferences.person_id == sam_.id)).first()
+                                                           endpoint: PushEndpoint, customer: Person) -> None:
+    existing = db.exec(select(UpdatePreferences).where(UpdatePreferences.person_id == customer.id)).first()
     if existing is not None:
         db.delete(existing)
         db.commit()
-    prefer(db, sam_, channels={"incidents": ["push"]}, quiet=(dt.time(21), dt.time(8)))
+    prefer(db, customer, channels={"incidents": ["push"]}, quiet=(dt.time(21), dt.time(8)))
     device = FakeDevice()
-    subscribe_directly(db, sam_, device, endpoint.url("night"))
+    subscribe_directly(db, customer, device, endpoint.url("night"))
     night = at(today(), 23)
-    update = incident_update(db, sam_, "No water in NF2", night)
+    update = incident_update(db, customer, "No water in NF2", night)
     worker.run_once(app.state.engine, settings, now=night, worker_id="w", scan=False)
     db.expire_all()
     waiting = db.exec(select(Delivery).where(Delivery.update_id == update.id,
@@ -549,32 +538,29 @@ def test_quiet_hours_hold_notifications_back_until_they_end(app: FastAPI, db: Se
     assert titles(device, endpoint) == ["No water in NF2"]
 
 
-@pytest.mark.usefixtures("quiet_demo")
 def test_a_safety_critical_update_comes_through_quiet_hours(app: FastAPI, db: Session, settings: Settings,
-                                                           endpoint: PushEndpoint) -> None:
-    sam_ = someone(db, "sam")
+                                                           endpoint: PushEndpoint, customer: Person) -> None:
     device = FakeDevice()
-    subscribe_directly(db, sam_, device, endpoint.url("night"))
+    subscribe_directly(db, customer, device, endpoint.url("night"))
     night = at(today(), 23)
-    incident_update(db, sam_, "Gas leak: leave your home", night, safety_critical=True)
+    incident_update(db, customer, "Gas leak: leave your home", night, safety_critical=True)
     worker.run_once(app.state.engine, settings, now=night, worker_id="w", scan=False)
     assert titles(device, endpoint) == ["Gas leak: leave your home"]
 
 
-@pytest.mark.usefixtures("quiet_demo")
 def test_over_the_daily_limit_notifications_wait_for_the_digest(app: FastAPI, db: Session, settings: Settings,
-                                                               endpoint: PushEndpoint) -> None:
-    sam_ = someone(db, "sam")
-    existing = db.exec(select(UpdatePreferences).where(UpdatePreferences.person_id == sam_.id)).first()
+                                                               endpoint: PushEndpoint,
+                                                               customer: Person) -> None:
+    existing = db.exec(select(UpdatePreferences).where(UpdatePreferences.person_id == customer.id)).first()
     if existing is not None:
         db.delete(existing)
         db.commit()
-    prefer(db, sam_, channels={"incidents": ["push"]}, quiet=None, daily_cap=1)
+    prefer(db, customer, channels={"incidents": ["push"]}, quiet=None, daily_cap=1)
     device = FakeDevice()
-    subscribe_directly(db, sam_, device, endpoint.url("capped"))
+    subscribe_directly(db, customer, device, endpoint.url("capped"))
     noon = at(today(), 12)
-    incident_update(db, sam_, "First problem", noon)
-    incident_update(db, sam_, "Second problem", noon)
+    incident_update(db, customer, "First problem", noon)
+    incident_update(db, customer, "Second problem", noon)
     worker.run_once(app.state.engine, settings, now=noon, worker_id="w", scan=False)
     assert [device.read(r.body)["title"] for r in endpoint.wait_for(1)] == ["First problem"]
     next_morning = at(today() + dt.timedelta(days=1), 8)
@@ -601,16 +587,16 @@ def test_the_push_text_is_short_and_plain() -> None:
                                        "/updates")) == "- One\n- Two\nSign in to see each one."
 
 
-def test_your_data_lists_devices_but_never_their_push_address_or_keys(sam: PageCheckingClient) -> None:
+def test_your_data_lists_devices_but_never_their_push_address_or_keys(me: PageCheckingClient) -> None:
     device = FakeDevice()
-    turn_on(sam, device, "https://push.example.net/sams-phone")
-    response = sam.get("/account/privacy/download")
+    turn_on(me, device, "https://push.example.net/my-phone")
+    response = me.get("/account/privacy/download")
     assert response.json()["notification_devices"] == [
         {"device": "Unknown device", "turned_on": response.json()["notification_devices"][0]["turned_on"],
          "last_sent": None}]
     for secret in ("push.example.net", device.p256dh):
         assert secret not in response.text
-    page = sam.get("/account/privacy/data").text
+    page = me.get("/account/privacy/data").text
     assert "Devices that get notifications" in main_text(page) and "push.example.net" not in page
 
 

@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from portal.web.sessions import SessionState, SessionStore, WebSession, hash_id
-from tests.conftest import PageCheckingClient, make_app, make_settings, sign_in
+from tests import factories
+from tests.conftest import PageCheckingClient, make_app, make_settings
 
 
 def session_cookie_header(response) -> str:
@@ -16,9 +17,7 @@ def session_cookie_header(response) -> str:
 
 
 def test_cookie_is_http_only_lax_and_site_wide(client: PageCheckingClient) -> None:
-    token = client.csrf_token()
-    response = client.post("/demo", data={"persona": "sam", "csrf_token": token},
-                           follow_redirects=False)
+    response = client.get("/sign-in")  # A page with a form starts a session.
     header = session_cookie_header(response)
     assert "HttpOnly" in header and "SameSite=Lax" in header and "Path=/" in header
     assert "Secure" not in header  # Served over plain http in development.
@@ -29,7 +28,7 @@ def test_cookie_is_http_only_lax_and_site_wide(client: PageCheckingClient) -> No
 def test_https_uses_host_prefixed_secure_cookie(tmp_path) -> None:
     app = make_app(make_settings(tmp_path, base_url="https://testserver"))
     with TestClient(app, base_url="https://testserver") as client:
-        response = client.get("/demo")
+        response = client.get("/sign-in")
     header = next(h for h in response.headers.get_list("set-cookie") if "portal_session" in h)
     assert header.startswith("__Host-portal_session=") and "; Secure" in header
 
@@ -88,9 +87,9 @@ def test_sign_out_deletes_server_record_and_clears_site_data(signed_in_client, d
     assert signed_in_client.get("/account", follow_redirects=False).status_code == 303
 
 
-def test_sign_out_button_only_when_signed_in(client: PageCheckingClient) -> None:
+def test_sign_out_button_only_when_signed_in(client: PageCheckingClient, db: Session) -> None:
     assert 'action="/sign-out"' not in client.get("/").text
-    sign_in(client)
+    factories.sign_in(client, factories.customer(db))
     assert 'action="/sign-out"' in client.get("/").text
 
 

@@ -19,6 +19,9 @@ from tests.conftest import PageCheckingClient
 from tests.helpers import assertion, latest_code, post_json, register, sign_out, submit
 from tests.softauthn import SoftAuthenticator
 
+# The demo people (a customer online, one not yet online) are who these tests sign in as.
+pytestmark = pytest.mark.demo
+
 SAM = "sam@example.org"
 
 

@@ -15,16 +15,17 @@ from sqlmodel import Session, col, select
 
 from portal.broker import MemoryBroker
 from portal.clock import aware, utcnow
+from portal.identity.models import Person
 from portal.notify.models import OutboxMessage
 from portal.updates import delivery, service, worker
 from portal.updates.models import Delivery, DeliveryChannel, DeliveryStatus, Update, UpdateKind
+from tests import factories
 from tests.helpers import (
     at,
     deliver,
     deliveries,
     incident_update,
     prefer,
-    someone,
     today,
 )
 
@@ -37,8 +38,8 @@ def anyio_backend() -> str:
 
 
 def test_a_claim_is_one_workers_until_it_runs_out(app: FastAPI, db: Session, settings) -> None:
-    sam, now = someone(db), at(today(), 10)
-    news = incident_update(db, sam, "Burst pipe on Mill Lane", now)
+    person, now = factories.customer(db), at(today(), 10)
+    news = incident_update(db, person, "Burst pipe on Mill Lane", now)
     engine, claim_for = app.state.engine, dt.timedelta(seconds=settings.worker.claim_seconds)
 
     mine = delivery.claim_due(engine, "worker-a", now, claim_for)
@@ -53,13 +54,13 @@ def test_a_claim_is_one_workers_until_it_runs_out(app: FastAPI, db: Session, set
     sent = deliveries(db, news)
     assert {d.claimed_by for d in sent.values()} == {"worker-b"}
     assert {d.status for d in sent.values()} == {DeliveryStatus.sent}
-    assert len(db.exec(select(OutboxMessage).where(OutboxMessage.to == sam.email)).all()) == 1
+    assert len(db.exec(select(OutboxMessage).where(OutboxMessage.to == person.email)).all()) == 1
 
 
 def test_two_workers_at_once_deliver_each_once(app: FastAPI, db: Session, settings) -> None:
-    sam, now = someone(db), at(today(), 10)
-    prefer(db, sam, daily_cap=0)
-    made = [incident_update(db, sam, f"Update number {n}", now) for n in range(60)]
+    person, now = factories.customer(db), at(today(), 10)
+    prefer(db, person, daily_cap=0)
+    made = [incident_update(db, person, f"Update number {n}", now) for n in range(60)]
     results: dict[str, dict[str, int]] = {}
 
     def work(name: str) -> None:
@@ -83,8 +84,8 @@ def test_two_workers_at_once_deliver_each_once(app: FastAPI, db: Session, settin
 
 def test_a_delivery_that_fails_is_tried_again_later_then_given_up(app: FastAPI, db: Session, settings,
                                                                   monkeypatch) -> None:
-    sam, now = someone(db), at(today(), 10)
-    news = incident_update(db, sam, "Burst pipe on Mill Lane", now)
+    person, now = factories.customer(db), at(today(), 10)
+    news = incident_update(db, person, "Burst pipe on Mill Lane", now)
 
     def broken(*args, **kwargs):
         raise RuntimeError("the words could not be made")
@@ -104,10 +105,10 @@ def test_a_delivery_that_fails_is_tried_again_later_then_given_up(app: FastAPI, 
 
 def test_a_person_with_nothing_to_reach_is_skipped_with_a_note(app: FastAPI, db: Session,
                                                                settings) -> None:
-    sam, now = someone(db), at(today(), 10)
-    news = incident_update(db, sam, "Burst pipe on Mill Lane", now)
-    sam.email = ""  # Removed after the update was made.
-    db.add(sam)
+    person, now = factories.customer(db), at(today(), 10)
+    news = incident_update(db, person, "Burst pipe on Mill Lane", now)
+    person.email = ""  # Removed after the update was made.
+    db.add(person)
     db.commit()
     deliver(app, settings, now)
     email = deliveries(db, news)[DeliveryChannel.email, 0]
@@ -116,8 +117,8 @@ def test_a_person_with_nothing_to_reach_is_skipped_with_a_note(app: FastAPI, db:
 
 def test_one_failing_step_does_not_stop_the_others(app: FastAPI, db: Session, settings,
                                                    monkeypatch) -> None:
-    sam, now = someone(db), at(today(), 10)
-    incident_update(db, sam, "Burst pipe on Mill Lane", now)
+    person, now = factories.customer(db), at(today(), 10)
+    incident_update(db, person, "Burst pipe on Mill Lane", now)
 
     def broken(*args, **kwargs):
         raise RuntimeError("no digests today")
@@ -128,13 +129,18 @@ def test_one_failing_step_does_not_stop_the_others(app: FastAPI, db: Session, se
     assert counts["sent"] >= 2  # The deliveries before it, and the steps after it, still ran.
 
 
-def test_a_pass_finds_delivers_and_hands_over_what_the_demo_calls_for(app: FastAPI, db: Session,
-                                                                      settings) -> None:
-    sam, now = someone(db), at(today(), 10)
+def late_bill(db: Session, person: Person) -> None:
+    factories.bill(db, factories.account_of(db, person), ends_on=today() - dt.timedelta(days=40))
+
+
+def test_a_pass_finds_delivers_and_hands_over_what_the_accounts_call_for(app: FastAPI, db: Session,
+                                                                         settings) -> None:
+    person, now = factories.customer(db), at(today(), 10)
+    late_bill(db, person)
     counts = worker.run_once(app.state.engine, settings, now=now, worker_id="w")
     assert counts["found"] > 0 and counts["sent"] > 0
     db.expire_all()
-    subjects = db.exec(select(OutboxMessage.subject).where(OutboxMessage.to == sam.email,
+    subjects = db.exec(select(OutboxMessage.subject).where(OutboxMessage.to == person.email,
                                                            col(OutboxMessage.delivery_id).is_not(None))).all()
     assert "Your bill is late" in subjects
     again = worker.run_once(app.state.engine, settings, now=now, worker_id="w")
@@ -144,23 +150,24 @@ def test_a_pass_finds_delivers_and_hands_over_what_the_demo_calls_for(app: FastA
 def test_a_pass_without_the_scan_leaves_the_accounts_alone(app: FastAPI, db: Session, settings) -> None:
     """Looking through every account is the slow part, so workers do it every worker.scan_seconds."""
     now = at(today(), 10)
+    late_bill(db, factories.customer(db, account_fields={"postcode": "NF2 1AA"}))
+    factories.incident(db, areas="NF2")
     quick = worker.run_once(app.state.engine, settings, now=now, worker_id="w", scan=False)
     assert "found" not in quick
-    seeded = db.exec(select(Update).where(Update.kind != UpdateKind.incidents)).all()
-    assert [u.source_key for u in seeded] == [f"case-step:{service.params_of(seeded[0])['step_id']}"]
-    assert quick["fanned_out"] > 0  # The demo's incidents still went out.
+    assert db.exec(select(Update).where(Update.kind != UpdateKind.incidents)).all() == []
+    assert quick["fanned_out"] > 0  # The incident still went out.
     assert worker.run_once(app.state.engine, settings, now=now, worker_id="w")["found"] > 0
 
 
 @pytest.mark.anyio
 async def test_an_update_in_the_portal_is_announced_to_its_person(app: FastAPI, db: Session,
                                                                   settings) -> None:
-    sam, now = someone(db), at(today(), 10)
+    person, now = factories.customer(db), at(today(), 10)
     broker = MemoryBroker()
     await broker.start()
     try:
-        async with broker.subscribe(service.person_channel(sam.id)) as events:
-            news = incident_update(db, sam, "Burst pipe on Mill Lane", now)
+        async with broker.subscribe(service.person_channel(person.id)) as events:
+            news = incident_update(db, person, "Burst pipe on Mill Lane", now)
             await anyio.to_thread.run_sync(lambda: delivery.deliver_due(
                 app.state.engine, settings, worker_id="w", now=now, broker=broker))
             async with asyncio.timeout(5):
@@ -174,16 +181,16 @@ async def test_the_worker_wakes_when_nudged(app: FastAPI, db: Session, settings,
     from tests.conftest import make_settings
 
     slow = make_settings(tmp_path, worker={"poll_seconds": 60})  # Only a nudge can wake it in time.
-    sam = someone(db)
+    person = factories.customer(db)
     broker = MemoryBroker()
     await broker.start()
     running = asyncio.create_task(worker.run_forever(app.state.engine, slow, broker))
     try:
-        async with broker.subscribe(service.person_channel(sam.id)) as events:
-            await asyncio.sleep(0.5)  # Its first pass finds the demo's updates, then it waits.
+        async with broker.subscribe(service.person_channel(person.id)) as events:
+            await asyncio.sleep(0.5)  # Its first pass finds nothing to do, then it waits.
             while events.pending:
                 await anext(events)
-            news = incident_update(db, sam, "Burst pipe on Mill Lane", utcnow())
+            news = incident_update(db, person, "Burst pipe on Mill Lane", utcnow())
             await broker.publish(service.WORK_CHANNEL, {})
             async with asyncio.timeout(10):
                 while await anext(events) != {"type": "update", "id": news.id}:
@@ -196,11 +203,12 @@ async def test_the_worker_wakes_when_nudged(app: FastAPI, db: Session, settings,
         await broker.close()
 
 
-def test_portal_worker_once_does_one_pass(app: FastAPI, settings, monkeypatch) -> None:
+def test_portal_worker_once_does_one_pass(app: FastAPI, db: Session, settings, monkeypatch) -> None:
     from typer.testing import CliRunner
 
     from portal.cli import app as cli
 
+    late_bill(db, factories.customer(db))
     monkeypatch.setenv("PORTAL_DATABASE_URL", settings.database_url)
     result = CliRunner().invoke(cli, ["worker", "--once"])
     assert result.exit_code == 0, result.output

@@ -9,25 +9,29 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from portal.accounts import billing
 from portal.accounts.models import (
-    Appointment,
+    AppointmentKind,
     Bill,
     Case,
+    CaseCategory,
+    CaseKind,
     CaseStep,
     CustomerAccount,
     Payment,
+    PaymentMethod,
     PaymentStatus,
-    Service,
     ServiceKind,
+    Stage,
 )
 from portal.help.context import ABOUT
 from portal.i18n import format_date, format_money, speaking
 from portal.ops.models import Confidence, Incident, IncidentStage, IncidentVersion
 from portal.updates import messages
 from portal.updates.models import Update, UpdateKind
+from tests import factories
 
 ZONE = "Europe/London"
 
@@ -37,25 +41,47 @@ def update(message: str, kind: UpdateKind = UpdateKind.cases, **params: object) 
                   params=json.dumps(params))
 
 
-def sams_photo(db: Session) -> Update:
-    step = db.exec(select(CaseStep).where(CaseStep.detail == "photo_needed")).one()
-    return update("case_step", case_id=step.case_id, step_id=step.id)
+@pytest.fixture
+def account(db: Session) -> CustomerAccount:
+    return factories.account_of(db, factories.customer(db))
 
 
-def sams_late_bill(db: Session) -> tuple[Update, Bill]:
-    bill = db.exec(select(Bill).join(CustomerAccount, col(CustomerAccount.id) == Bill.account_id)
-                   .where(CustomerAccount.holder_name == "Sam Taylor", col(Bill.paid_on).is_(None))).one()
+def photo_needed(db: Session, account: CustomerAccount) -> tuple[Update, Case, CaseStep]:
+    """A meter fault waiting for the customer to send a photo of the meter."""
+    case = factories.case(db, account)
+    step = db.exec(select(CaseStep).where(CaseStep.case_id == case.id,
+                                          CaseStep.detail == "photo_needed")).one()
+    return update("case_step", case_id=case.id, step_id=step.id), case, step
+
+
+def late_bill(db: Session, account: CustomerAccount) -> tuple[Update, Bill]:
+    bill = factories.bill(db, account, ends_on=factories.today() - dt.timedelta(days=40))
     return update("bill_overdue", UpdateKind.bills, bill_id=bill.id), bill
 
 
-def olus_failed_payment(db: Session) -> tuple[Update, Payment]:
-    payment = db.exec(select(Payment).where(Payment.status == PaymentStatus.failed)).one()
+def failed_payment(db: Session, account: CustomerAccount) -> tuple[Update, Payment]:
+    payment = factories.payment(db, account, 4500, made_on=factories.today() - dt.timedelta(days=5),
+                                method=PaymentMethod.direct_debit, status=PaymentStatus.failed)
     return update("payment_failed", UpdateKind.payments, payment_id=payment.id), payment
 
 
-def aminas_visit(db: Session) -> Update:
-    visit = db.exec(select(Appointment)).one()
-    return update("visit_tomorrow", UpdateKind.visits, appointment_id=visit.id)
+FITTING_BOOKED = ((Stage.received, "received", -21, None), (Stage.in_progress, "fitting_booked", -7, None),
+                  (Stage.in_progress, "visit", 5, None), (Stage.done, "fitted", 5, None))
+
+
+def meter_order(db: Session, account: CustomerAccount) -> Case:
+    return factories.case(db, account, category=CaseCategory.order, kind=CaseKind.smart_meter,
+                          steps=FITTING_BOOKED)
+
+
+def visit(db: Session, account: CustomerAccount) -> tuple[Update, Case]:
+    """A smart meter fitting from 8am to noon, London time, for an order."""
+    order = meter_order(db, account)
+    day = factories.today() + dt.timedelta(days=5)
+    starts = dt.datetime.combine(day, dt.time(8), ZoneInfo(ZONE)).astimezone(dt.UTC)
+    made = factories.appointment(db, account, starts_at=starts, hours=4,
+                                 kind=AppointmentKind.smart_meter_fit, for_case=order)
+    return update("visit_tomorrow", UpdateKind.visits, appointment_id=made.id), order
 
 
 def incident(db: Session, *versions: dict) -> Incident:
@@ -72,28 +98,30 @@ def incident(db: Session, *versions: dict) -> Incident:
     return made
 
 
-def test_a_case_waiting_for_you_says_what_we_need_and_by_when(db: Session) -> None:
-    shown = messages.render(db, sams_photo(db), time_zone=ZONE)
-    step = db.exec(select(CaseStep).where(CaseStep.detail == "photo_needed")).one()
+def test_a_case_waiting_for_you_says_what_we_need_and_by_when(db: Session, account: CustomerAccount) -> None:
+    photo, case, step = photo_needed(db, account)
+    shown = messages.render(db, photo, time_zone=ZONE)
     assert step.act_by is not None
     assert shown.title == "We need something from you"
     assert "photo of your meter" in shown.what_to_do
     assert f"Please do this by {format_date(step.act_by)}." in shown.what_to_do
-    assert "CS-101502-1" in shown.body
-    assert shown.link == "/account/cases/CS-101502-1"
+    assert case.reference in shown.body
+    assert shown.link == f"/account/cases/{case.reference}"
 
 
-def test_a_case_moving_on_says_nothing_is_needed(db: Session) -> None:
-    step = db.exec(select(CaseStep).where(CaseStep.detail == "fitting_booked")).one()
+def test_a_case_moving_on_says_nothing_is_needed(db: Session, account: CustomerAccount) -> None:
+    order = meter_order(db, account)
+    step = db.exec(select(CaseStep).where(CaseStep.case_id == order.id,
+                                          CaseStep.detail == "fitting_booked")).one()
     shown = messages.render(db, update("case_step", case_id=step.case_id, step_id=step.id))
     assert shown.title == "Your order has moved on"
     assert "We booked a time to fit your new meter." in shown.body
     assert shown.what_to_do == "You do not need to do anything."
-    assert shown.link == "/account/cases/OR-100234-1"
+    assert shown.link == f"/account/cases/{order.reference}"
 
 
-def test_bills_say_how_much_and_when(db: Session) -> None:
-    late, bill = sams_late_bill(db)
+def test_bills_say_how_much_and_when(db: Session, account: CustomerAccount) -> None:
+    late, bill = late_bill(db, account)
     amount = format_money(Decimal(billing.total(db, bill)) / 100)
     shown = messages.render(db, late)
     assert shown.title == "Your bill is late"
@@ -105,8 +133,8 @@ def test_bills_say_how_much_and_when(db: Session) -> None:
     assert due.what_to_do == f"Pay {amount} by {format_date(bill.due_on)}."
 
 
-def test_a_failed_payment_says_what_to_check(db: Session) -> None:
-    failed, payment = olus_failed_payment(db)
+def test_a_failed_payment_says_what_to_check(db: Session, account: CustomerAccount) -> None:
+    failed, payment = failed_payment(db, account)
     shown = messages.render(db, failed)
     assert shown.title == "A payment did not go through"
     assert "£45.00" in shown.body and format_date(payment.made_on) in shown.body
@@ -114,18 +142,18 @@ def test_a_failed_payment_says_what_to_check(db: Session) -> None:
     assert shown.link == "/account/payments"
 
 
-def test_a_visit_gives_the_time_window_in_local_time(db: Session) -> None:
-    shown = messages.render(db, aminas_visit(db), time_zone=ZONE)
+def test_a_visit_gives_the_time_window_in_local_time(db: Session, account: CustomerAccount) -> None:
+    tomorrow, order = visit(db, account)
+    shown = messages.render(db, tomorrow, time_zone=ZONE)
     assert shown.title == "Your visit is tomorrow"
     assert "Smart meter fitting on" in shown.body
-    assert "between 08:00 and 12:00" in shown.body  # The demo books 8am to noon, London time.
+    assert "between 08:00 and 12:00" in shown.body
     assert "be at home" in shown.what_to_do
-    assert shown.link == "/account/cases/OR-100234-1"
+    assert shown.link == f"/account/cases/{order.reference}"
 
 
-def test_use_over_a_limit_says_how_much(db: Session) -> None:
-    service = db.exec(select(Service).where(Service.kind == ServiceKind.electricity)).first()
-    assert service is not None and service.id is not None
+def test_use_over_a_limit_says_how_much(db: Session, account: CustomerAccount) -> None:
+    service = factories.service_of(db, account, ServiceKind.electricity)
     shown = messages.render(db, update("usage_over", UpdateKind.usage, service_id=service.id,
                                        month="2026-03", units=1234, limit=1000))
     assert shown.title == "Electricity: you went over your limit"
@@ -166,7 +194,9 @@ def test_an_incident_uses_the_words_operations_wrote(db: Session) -> None:
     update("usage_over", UpdateKind.usage, service_id=999_999, month="2026-03", units=1, limit=0),
     Update(id=1, person_id=1, kind=UpdateKind.cases, message="case_step", source_key="x", params="{oops"),
 ])
-def test_anything_we_cannot_say_gets_a_safe_general_message(db: Session, broken: Update) -> None:
+def test_anything_we_cannot_say_gets_a_safe_general_message(db: Session, account: CustomerAccount,
+                                                             broken: Update) -> None:
+    """`account` holds service 1, so the usage update with a month we cannot read fails for that."""
     shown = messages.render(db, broken)
     assert shown.title == "We have an update for you"
     assert shown.link.startswith("/")
@@ -175,21 +205,24 @@ def test_anything_we_cannot_say_gets_a_safe_general_message(db: Session, broken:
     assert messages.help_link(db, broken).startswith("/help")
 
 
-def test_a_reminder_says_it_is_a_reminder(db: Session) -> None:
-    late, _ = sams_late_bill(db)
+def test_a_reminder_says_it_is_a_reminder(db: Session, account: CustomerAccount) -> None:
+    late, _ = late_bill(db, account)
     first, again = messages.render(db, late), messages.render_reminder(db, late)
     assert again.title == "Reminder: Your bill is late"
     assert (again.body, again.what_to_do, again.link) == (first.body, first.what_to_do, first.link)
 
 
-def test_the_callback_offer_takes_what_it_is_about_to_the_callback_page(db: Session) -> None:
-    late, bill = sams_late_bill(db)
-    failed, _ = olus_failed_payment(db)
+def test_the_callback_offer_takes_what_it_is_about_to_the_callback_page(
+        db: Session, account: CustomerAccount) -> None:
+    late, bill = late_bill(db, account)
+    failed, _ = failed_payment(db, account)
+    photo, case, _ = photo_needed(db, account)
+    tomorrow, order = visit(db, account)
     offers = [
-        (sams_photo(db), "/help/callback?about=case:CS-101502-1"),
+        (photo, f"/help/callback?about=case:{case.reference}"),
         (late, f"/help/callback?about=bill:{bill.reference}"),
         (failed, "/help/callback?about=payments"),
-        (aminas_visit(db), "/help/callback?about=case:OR-100234-1"),
+        (tomorrow, f"/help/callback?about=case:{order.reference}"),
     ]
     for about, link in offers:
         offer = messages.render_callback_offer(db, about)
@@ -201,10 +234,10 @@ def test_the_callback_offer_takes_what_it_is_about_to_the_callback_page(db: Sess
         assert messages.help_link(db, about) == f"/help?about={value}"
 
 
-def test_a_digest_counts_the_updates_and_lists_each(db: Session) -> None:
-    late, _ = sams_late_bill(db)
-    failed, _ = olus_failed_payment(db)
-    several = [sams_photo(db), late, failed]
+def test_a_digest_counts_the_updates_and_lists_each(db: Session, account: CustomerAccount) -> None:
+    late, _ = late_bill(db, account)
+    failed, _ = failed_payment(db, account)
+    several = [photo_needed(db, account)[0], late, failed]
     digest = messages.render_digest(db, several)
     assert digest.title == "3 updates for you"
     assert digest.body.splitlines() == ["- We need something from you", "- Your bill is late",
@@ -214,19 +247,20 @@ def test_a_digest_counts_the_updates_and_lists_each(db: Session) -> None:
 
 
 @pytest.mark.parametrize("language", ["cy", "ar"])
-def test_every_message_renders_in_other_languages(db: Session, language: str) -> None:
-    late, bill = sams_late_bill(db)
-    failed, _ = olus_failed_payment(db)
+def test_every_message_renders_in_other_languages(db: Session, account: CustomerAccount,
+                                                language: str) -> None:
+    late, bill = late_bill(db, account)
+    failed, _ = failed_payment(db, account)
     found = incident(db, {"expected_fix_at": dt.datetime(2026, 11, 25, 18, tzinfo=dt.UTC)})
-    service = db.exec(select(Service).where(Service.kind == ServiceKind.electricity)).first()
-    assert service is not None
-    every = [sams_photo(db), late, update("bill_due", UpdateKind.bills, bill_id=bill.id), failed,
-             aminas_visit(db),
+    service = factories.service_of(db, account, ServiceKind.electricity)
+    tomorrow, _ = visit(db, account)
+    every = [photo_needed(db, account)[0], late, update("bill_due", UpdateKind.bills, bill_id=bill.id),
+             failed, tomorrow,
              update("usage_over", UpdateKind.usage, service_id=service.id, month="2026-03", units=9,
                     limit=5),
              update("incident", UpdateKind.incidents, incident_id=found.id, version=1),
              update("no_such_message")]
-    english_visit = messages.render(db, aminas_visit(db), time_zone=ZONE)
+    english_visit = messages.render(db, tomorrow, time_zone=ZONE)
     with speaking(language):
         for each in every:
             for shown in (messages.render(db, each), messages.render_reminder(db, each),
@@ -234,14 +268,13 @@ def test_every_message_renders_in_other_languages(db: Session, language: str) ->
                 assert shown.title and shown.body and shown.what_to_do and shown.link.startswith("/")
         assert messages.render_digest(db, every).title
         # Words already in the catalogues (the kind of visit, the date) read in the language now.
-        visit = messages.render(db, aminas_visit(db), time_zone=ZONE)
-    assert visit.body != english_visit.body
+        in_language = messages.render(db, tomorrow, time_zone=ZONE)
+    assert in_language.body != english_visit.body
 
 
-def test_the_case_record_must_match_the_step(db: Session) -> None:
+def test_the_case_record_must_match_the_step(db: Session, account: CustomerAccount) -> None:
     """An update naming one customer's case and another's step says nothing about either."""
-    step = db.exec(select(CaseStep).where(CaseStep.detail == "photo_needed")).one()
-    other = db.exec(select(Case).where(Case.id != step.case_id)).first()
-    assert other is not None
+    _, _, step = photo_needed(db, account)
+    other = meter_order(db, factories.account_of(db, factories.customer(db)))
     shown = messages.render(db, update("case_step", case_id=other.id, step_id=step.id))
     assert shown.title == "We have an update for you"

@@ -1,5 +1,5 @@
-"""Where updates come from: the demo people get the updates their accounts call for, once each, and
-the ones that need doing stop counting as to do when they are done."""
+"""Where updates come from: people get the updates their accounts call for, once each, and the ones
+that need doing stop counting as to do when they are done."""
 
 from __future__ import annotations
 
@@ -9,30 +9,29 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from portal.accounts import usage
+from portal.accounts.billing import add_months
 from portal.accounts.models import (
     Appointment,
+    AppointmentKind,
     Bill,
     Case,
+    CaseCategory,
+    CaseKind,
     CaseStep,
-    CustomerAccount,
     Payment,
     PaymentMethod,
-    Service,
+    PaymentPlan,
+    PaymentStatus,
     ServiceKind,
+    Stage,
 )
-from portal.clock import aware
 from portal.identity.models import Person
 from portal.updates import service, sources
 from portal.updates.models import Delivery, DeliveryStatus, Update, UsageAlert
+from tests import factories
+from tests.factories import today
 
 ZONE = "Europe/London"
-
-
-def seeded_today(db: Session) -> dt.date:
-    """The day the demo was seeded: Sam was asked for a photo three days before it."""
-    step = db.exec(select(CaseStep).where(CaseStep.detail == "photo_needed")).one()
-    assert step.happened_on is not None
-    return step.happened_on + dt.timedelta(days=3)
 
 
 def at(day: dt.date, hour: int = 10) -> dt.datetime:
@@ -40,17 +39,78 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), ZoneInfo(ZONE)).astimezone(dt.UTC)
 
 
-def person(db: Session, name: str) -> Person:
-    return db.exec(select(Person).where(Person.name == name)).one()
+def days_from_today(days: int) -> dt.date:
+    return today() + dt.timedelta(days=days)
 
 
-def updates_of(db: Session, name: str) -> list[Update]:
-    return list(db.exec(select(Update).where(Update.person_id == person(db, name).id)
-                        .order_by(col(Update.id))).all())
+# People whose accounts call for something, or for nothing.
+
+def late_and_waiting(db: Session) -> tuple[Person, Case]:
+    """A late bill (the one before was paid), and a meter fault waiting three days for a photo."""
+    person = factories.customer(db)
+    account = factories.account_of(db, person)
+    factories.bill(db, account, ends_on=days_from_today(-70), paid=True)
+    factories.bill(db, account, ends_on=days_from_today(-40))
+    return person, factories.case(db, account)
 
 
-def messages_of(db: Session, name: str) -> list[str]:
-    return [u.message for u in updates_of(db, name)]
+def failed_plan_payment(db: Session) -> Person:
+    """Pays a plan by Direct Debit; the payment five days ago did not go through."""
+    person = factories.customer(db)
+    account = factories.account_of(db, person)
+    first_due = add_months(days_from_today(-5), -4)
+    plan = factories.payment_plan(db, account, first_due_on=first_due)
+    for n in range(4):
+        factories.payment(db, account, 4500, made_on=add_months(first_due, n),
+                          method=PaymentMethod.direct_debit, plan=plan)
+    factories.payment(db, account, 4500, made_on=days_from_today(-5), method=PaymentMethod.direct_debit,
+                      status=PaymentStatus.failed, plan=plan)
+    return person
+
+
+REFUNDED = ((Stage.received, "received", -50, None), (Stage.in_progress, "checking", -45, None),
+            (Stage.done, "paid", -38, None))
+
+
+def direct_debit(db: Session) -> Person:
+    """Pays by Direct Debit, a bill falls due in three days, in credit, a case closed long ago."""
+    person = factories.customer(db)
+    account = factories.account_of(db, person)
+    account.direct_debit = True
+    factories.save(db, account)
+    factories.bill(db, account, ends_on=days_from_today(-13))
+    factories.payment(db, account, 9000, made_on=days_from_today(-30), method=PaymentMethod.direct_debit)
+    factories.case(db, account, kind=CaseKind.refund, steps=REFUNDED, closed=True)
+    return person
+
+
+FITTING_BOOKED = ((Stage.received, "received", -21, None), (Stage.in_progress, "fitting_booked", -7, None),
+                  (Stage.in_progress, "visit", 5, None), (Stage.done, "fitted", 5, None))
+
+
+def meter_visit(db: Session) -> tuple[Person, Case, Appointment]:
+    """An order for a smart meter that moved on a week ago: fitted in five days, 8am to noon."""
+    person = factories.customer(db)
+    account = factories.account_of(db, person)
+    order = factories.case(db, account, category=CaseCategory.order, kind=CaseKind.smart_meter,
+                           steps=FITTING_BOOKED)
+    visit = factories.appointment(db, account, starts_at=at(days_from_today(5), 8),
+                                  kind=AppointmentKind.smart_meter_fit, for_case=order)
+    return person, order, visit
+
+
+def bank_transfer(db: Session) -> tuple[Person, Bill]:
+    """Pays by bank transfer; a bill falls due in six days."""
+    person = factories.customer(db)
+    return person, factories.bill(db, factories.account_of(db, person), ends_on=days_from_today(-10))
+
+
+def updates_of(db: Session, person: Person) -> list[Update]:
+    return list(db.exec(select(Update).where(Update.person_id == person.id).order_by(col(Update.id))).all())
+
+
+def messages_of(db: Session, person: Person) -> list[str]:
+    return [u.message for u in updates_of(db, person)]
 
 
 def scan(db: Session, now: dt.datetime) -> int:
@@ -60,29 +120,30 @@ def scan(db: Session, now: dt.datetime) -> int:
 
 
 def test_each_person_gets_what_their_account_calls_for_once(db: Session) -> None:
-    now = at(seeded_today(db))
+    (waiting, case), plan, debit, (ordered, _, _) = (late_and_waiting(db), failed_plan_payment(db),
+                                                     direct_debit(db), meter_visit(db))
+    now = at(today())
     made = scan(db, now)
     assert made > 0
     assert scan(db, now) == 0, "a second scan tells nobody again"
     assert scan(db, now + dt.timedelta(hours=1)) == 0
 
-    sam = updates_of(db, "Sam Taylor")
-    assert sorted(u.message for u in sam) == ["bill_overdue", "case_step"]
-    assert all(u.needs_action for u in sam)  # A late bill, and a case waiting for a photo.
-    case_update = next(u for u in sam if u.message == "case_step")
-    assert case_update.link == "/account/cases/CS-101502-1"
+    theirs = updates_of(db, waiting)
+    assert sorted(u.message for u in theirs) == ["bill_overdue", "case_step"]
+    assert all(u.needs_action for u in theirs)  # A late bill, and a case waiting for a photo.
+    case_update = next(u for u in theirs if u.message == "case_step")
+    assert case_update.link == f"/account/cases/{case.reference}"
     step = db.get(CaseStep, service.params_of(case_update)["step_id"])
     assert step is not None and step.detail == "photo_needed"  # Not the steps weeks ago.
 
-    assert messages_of(db, "Olu Adeyemi") == ["payment_failed"]
-    assert messages_of(db, "Gareth Jones") == []  # Closed case long ago, Direct Debit, in credit.
-    amina = updates_of(db, "Amina Haddad")
-    assert [u.message for u in amina] == ["case_step"]  # Her order moved on; nothing to do.
-    assert not amina[0].needs_action
+    assert messages_of(db, plan) == ["payment_failed"]
+    assert messages_of(db, debit) == []  # Closed case long ago, Direct Debit, in credit.
+    order_news = updates_of(db, ordered)
+    assert [u.message for u in order_news] == ["case_step"]  # The order moved on; nothing to do.
+    assert not order_news[0].needs_action
 
     every = db.exec(select(Update)).all()
-    seeded = 1  # The demo starts with Margaret told about her complaint (demo/update_stories.py).
-    assert len({(u.person_id, u.source_key) for u in every}) == len(every) == made + seeded
+    assert len({(u.person_id, u.source_key) for u in every}) == len(every) == made
     for update in every:
         assert update.account_id is not None
         portal = db.exec(select(Delivery).where(Delivery.update_id == update.id,
@@ -91,71 +152,62 @@ def test_each_person_gets_what_their_account_calls_for_once(db: Session) -> None
 
 
 def test_direct_debit_customers_are_not_told_a_bill_is_due(db: Session) -> None:
-    today = seeded_today(db)
-    # Olu's and Gareth's next bills fall due within five days, but Direct Debit pays them.
-    soon = db.exec(select(Bill, CustomerAccount)
-                   .join(CustomerAccount, col(CustomerAccount.id) == Bill.account_id)
-                   .where(col(Bill.paid_on).is_(None), Bill.due_on >= today,
-                          Bill.due_on <= today + dt.timedelta(days=5))).all()
-    assert {account.holder_name for _, account in soon} >= {"Olu Adeyemi", "Gareth Jones"}
-    assert all(account.direct_debit for _, account in soon)
-    scan(db, at(today))
+    # Two customers' next bills fall due within five days, but Direct Debit pays them.
+    direct_debit(db), direct_debit(db)
+    scan(db, at(today()))
     assert not db.exec(select(Update).where(Update.message == "bill_due")).all()
 
-    # Margaret pays by bank transfer: she hears five days before her bill is due, not before.
-    bill = db.exec(select(Bill).join(CustomerAccount, col(CustomerAccount.id) == Bill.account_id)
-                   .where(CustomerAccount.holder_name == "Margaret Price", col(Bill.paid_on).is_(None))).one()
-    days_before = (bill.due_on - today).days
+    # By bank transfer: they hear five days before the bill is due, not before.
+    person, bill = bank_transfer(db)
+    days_before = (bill.due_on - today()).days
     assert days_before > 5
     scan(db, at(bill.due_on - dt.timedelta(days=6)))
-    assert "bill_due" not in messages_of(db, "Margaret Price")
+    assert "bill_due" not in messages_of(db, person)
     scan(db, at(bill.due_on - dt.timedelta(days=5)))
-    told = [u for u in updates_of(db, "Margaret Price") if u.message == "bill_due"]
+    told = [u for u in updates_of(db, person) if u.message == "bill_due"]
     assert len(told) == 1 and not told[0].needs_action
     assert told[0].link == f"/account/bills/{bill.reference}"
 
 
 def test_a_late_bill_is_told_again_as_late(db: Session) -> None:
-    bill = db.exec(select(Bill).join(CustomerAccount, col(CustomerAccount.id) == Bill.account_id)
-                   .where(CustomerAccount.holder_name == "Margaret Price", col(Bill.paid_on).is_(None))).one()
+    person, bill = bank_transfer(db)
     scan(db, at(bill.due_on - dt.timedelta(days=2)))
     scan(db, at(bill.due_on + dt.timedelta(days=1)))
-    assert [u.message for u in updates_of(db, "Margaret Price") if u.message.startswith("bill")] == [
+    assert [u.message for u in updates_of(db, person) if u.message.startswith("bill")] == [
         "bill_due", "bill_overdue"]
 
 
 def test_a_visit_is_told_the_day_before(db: Session) -> None:
-    today = seeded_today(db)
-    visit = db.exec(select(Appointment)).one()  # Amina's smart meter fitting, in five days.
-    visit_day = aware(visit.starts_at).astimezone(ZoneInfo(ZONE)).date()
-    assert visit_day == today + dt.timedelta(days=5)
+    person, order, visit = meter_visit(db)
+    visit_day = days_from_today(5)
     scan(db, at(visit_day - dt.timedelta(days=2), hour=23))
-    assert "visit_tomorrow" not in messages_of(db, "Amina Haddad")
+    assert "visit_tomorrow" not in messages_of(db, person)
     scan(db, at(visit_day - dt.timedelta(days=1), hour=0))  # Just after midnight, the day before.
-    told = [u for u in updates_of(db, "Amina Haddad") if u.message == "visit_tomorrow"]
+    told = [u for u in updates_of(db, person) if u.message == "visit_tomorrow"]
     assert len(told) == 1
     assert service.params_of(told[0]) == {"appointment_id": visit.id}
-    assert told[0].link == "/account/cases/OR-100234-1"  # The order page shows the visit.
+    assert told[0].link == f"/account/cases/{order.reference}"  # The order page shows the visit.
     scan(db, at(visit_day, hour=7))
-    assert len([u for u in updates_of(db, "Amina Haddad") if u.message == "visit_tomorrow"]) == 1
+    assert len([u for u in updates_of(db, person) if u.message == "visit_tomorrow"]) == 1
 
 
 def test_use_over_the_limit_the_customer_set(db: Session) -> None:
-    amina = person(db, "Amina Haddad")
-    account = db.exec(select(CustomerAccount).where(CustomerAccount.holder_person_id == amina.id)).one()
-    electricity, gas = (db.exec(select(Service).where(Service.account_id == account.id,
-                                                      Service.kind == kind)).one()
+    person = factories.customer(db, services=(ServiceKind.electricity, ServiceKind.gas))
+    account = factories.account_of(db, person)
+    electricity, gas = (factories.service_of(db, account, kind)
                         for kind in (ServiceKind.electricity, ServiceKind.gas))
+    factories.monthly_readings(db, electricity, [250, 240, 260])
+    factories.monthly_readings(db, gas, [900, 800, 700])
     assert electricity.id is not None and gas.id is not None
     used = usage.periods(db, electricity.id, months=1)[-1]
     gas_used = usage.periods(db, gas.id, months=1)[-1]
-    db.add(UsageAlert(person_id=amina.id, service_id=electricity.id, monthly_units=used.amount - 1))
-    db.add(UsageAlert(person_id=amina.id, service_id=gas.id, monthly_units=gas_used.amount))  # Not over.
+    db.add(UsageAlert(person_id=person.id, service_id=electricity.id, monthly_units=used.amount - 1))
+    db.add(UsageAlert(person_id=person.id, service_id=gas.id, monthly_units=gas_used.amount))  # Not over.
     db.commit()
-    now = at(seeded_today(db))
+    now = at(today())
     scan(db, now)
     scan(db, now + dt.timedelta(days=1))
-    told = [u for u in updates_of(db, "Amina Haddad") if u.message == "usage_over"]
+    told = [u for u in updates_of(db, person) if u.message == "usage_over"]
     assert len(told) == 1
     month = f"{used.ending.year:04d}-{used.ending.month:02d}"
     assert service.params_of(told[0]) == {"service_id": electricity.id, "month": month,
@@ -165,29 +217,27 @@ def test_use_over_the_limit_the_customer_set(db: Session) -> None:
 
 
 def test_accounts_nobody_holds_online_are_skipped(db: Session) -> None:
-    sam = person(db, "Sam Taylor")
-    account = db.exec(select(CustomerAccount).where(CustomerAccount.holder_person_id == sam.id)).one()
+    person, _ = late_and_waiting(db)
+    account = factories.account_of(db, person)
     account.holder_person_id = None
-    db.add(account)
-    db.commit()
-    scan(db, at(seeded_today(db)))
-    assert updates_of(db, "Sam Taylor") == []
+    factories.save(db, account)
+    scan(db, at(today()))
+    assert updates_of(db, person) == []
 
 
 def test_a_late_bill_stops_needing_doing_once_paid(db: Session) -> None:
-    today = seeded_today(db)
-    now = at(today)
+    person, _ = late_and_waiting(db)
+    now = at(today())
     scan(db, now)
-    late = next(u for u in updates_of(db, "Sam Taylor") if u.message == "bill_overdue")
+    late = next(u for u in updates_of(db, person) if u.message == "bill_overdue")
     assert sources.still_to_do(db, late, now, ZONE)
     assert sources.mark_done_where_finished(db, now, ZONE) == 0
 
     bill = db.get(Bill, service.params_of(late)["bill_id"])
     assert bill is not None
-    bill.paid_on = today
-    db.add(bill)
-    db.add(Payment(account_id=bill.account_id, amount_pence=1000, made_on=today, method=PaymentMethod.card))
-    db.commit()
+    bill.paid_on = today()
+    factories.save(db, bill)
+    factories.payment(db, factories.account_of(db, person), 1000)
     assert not sources.still_to_do(db, late, now, ZONE)
     assert sources.mark_done_where_finished(db, now, ZONE) == 1
     db.commit()
@@ -195,69 +245,64 @@ def test_a_late_bill_stops_needing_doing_once_paid(db: Session) -> None:
     assert late.done_at is not None
     later_steps = db.exec(select(Delivery).where(Delivery.update_id == late.id, Delivery.step > 0)).all()
     assert later_steps and all(d.status is DeliveryStatus.skipped for d in later_steps)
-    # The case still waits for Sam's photo, so its reminders go on.
-    waiting = next(u for u in updates_of(db, "Sam Taylor") if u.message == "case_step")
+    # The case still waits for their photo, so its reminders go on.
+    waiting = next(u for u in updates_of(db, person) if u.message == "case_step")
     assert waiting.done_at is None
     assert sources.mark_done_where_finished(db, now, ZONE) == 0
 
 
 def test_a_failed_payment_stops_needing_doing_once_a_payment_comes_in(db: Session) -> None:
-    today = seeded_today(db)
-    now = at(today)
+    person = failed_plan_payment(db)
+    now = at(today())
     scan(db, now)
-    failed_update = next(u for u in updates_of(db, "Olu Adeyemi") if u.message == "payment_failed")
+    failed_update = next(u for u in updates_of(db, person) if u.message == "payment_failed")
     failed = db.get(Payment, service.params_of(failed_update)["payment_id"])
     assert failed is not None
     assert sources.still_to_do(db, failed_update, now, ZONE)
-    db.add(Payment(account_id=failed.account_id, plan_id=failed.plan_id, amount_pence=failed.amount_pence,
-                   made_on=today, method=PaymentMethod.card))
-    db.commit()
+    factories.payment(db, factories.account_of(db, person), failed.amount_pence,
+                      plan=db.get(PaymentPlan, failed.plan_id))
     assert not sources.still_to_do(db, failed_update, now, ZONE)
 
 
 def test_a_case_stops_waiting_when_it_moves_on(db: Session) -> None:
-    today = seeded_today(db)
-    now = at(today)
+    person, case = late_and_waiting(db)
+    now = at(today())
     scan(db, now)
-    waiting = next(u for u in updates_of(db, "Sam Taylor") if u.message == "case_step")
+    waiting = next(u for u in updates_of(db, person) if u.message == "case_step")
     assert sources.still_to_do(db, waiting, now, ZONE)
-    case = db.exec(select(Case).where(Case.reference == "CS-101502-1")).one()
     after = db.exec(select(CaseStep).where(CaseStep.case_id == case.id, col(CaseStep.happened_on).is_(None))
                     .order_by(col(CaseStep.position))).first()
     assert after is not None
-    after.happened_on, after.expected_on = today, None
-    db.add(after)
-    db.commit()
+    after.happened_on, after.expected_on = today(), None
+    factories.save(db, after)
     assert not sources.still_to_do(db, waiting, now, ZONE)
     assert sources.mark_done_where_finished(db, now, ZONE) == 1
     db.commit()
-    # The step that happened is news too, and needs nothing from Sam.
+    # The step that happened is news too, and needs nothing from them.
     scan(db, now + dt.timedelta(hours=1))
-    newest = updates_of(db, "Sam Taylor")[-1]
+    newest = updates_of(db, person)[-1]
     assert newest.message == "case_step" and not newest.needs_action
     assert service.params_of(newest)["step_id"] == after.id
 
 
 def test_a_wait_that_is_already_over_is_not_told(db: Session) -> None:
-    today = seeded_today(db)
-    case = db.exec(select(Case).where(Case.reference == "CS-101502-1")).one()
+    person, case = late_and_waiting(db)
     after = db.exec(select(CaseStep).where(CaseStep.case_id == case.id, col(CaseStep.happened_on).is_(None))
                     .order_by(col(CaseStep.position))).first()
     assert after is not None
-    after.happened_on, after.expected_on = today - dt.timedelta(days=1), None
-    db.add(after)
-    db.commit()
-    scan(db, at(today))
-    told = [u for u in updates_of(db, "Sam Taylor") if u.message == "case_step"]
+    after.happened_on, after.expected_on = days_from_today(-1), None
+    factories.save(db, after)
+    scan(db, at(today()))
+    told = [u for u in updates_of(db, person) if u.message == "case_step"]
     assert [service.params_of(u)["step_id"] for u in told] == [after.id]
     assert not told[0].needs_action
 
 
 def test_things_with_nothing_to_do_are_not_to_do(db: Session) -> None:
-    today = seeded_today(db)
-    scan(db, at(today))
-    news = next(u for u in updates_of(db, "Amina Haddad") if u.message == "case_step")
-    assert not sources.still_to_do(db, news, at(today), ZONE)
+    person, _, _ = meter_visit(db)
+    scan(db, at(today()))
+    news = next(u for u in updates_of(db, person) if u.message == "case_step")
+    assert not sources.still_to_do(db, news, at(today()), ZONE)
     strange = Update(person_id=news.person_id, kind=news.kind, message="no_such_message", source_key="x",
                      params="not json")
-    assert not sources.still_to_do(db, strange, at(today), ZONE)
+    assert not sources.still_to_do(db, strange, at(today()), ZONE)
