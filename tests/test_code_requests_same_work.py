@@ -19,11 +19,18 @@ from portal.identity import service
 from portal.identity.models import OneTimeCode
 from portal.notify.models import OutboxMessage
 from portal.updates import worker
+from tests import factories
 from tests.conftest import PageCheckingClient
 from tests.helpers import latest_code, submit
 
-# The demo people (a customer online, one not yet online) are who these tests sign in as.
-pytestmark = pytest.mark.demo
+EMAIL, ONLINE, NOT_ONLINE = "alex@example.org", "NF-123456", "NF-500100"
+
+
+@pytest.fixture(autouse=True)
+def customers(db: Session) -> None:
+    """A customer online, and one not online yet."""
+    factories.customer(db, email=EMAIL, account_fields={"reference": ONLINE})
+    factories.account(db, None, reference=NOT_ONLINE, postcode="NF4 1GH", email="lena@example.org")
 
 
 class UntilAnswered:
@@ -72,11 +79,11 @@ def request_work(app: FastAPI, statements: list[tuple[bool, str]], path: str,
 
 
 @pytest.mark.parametrize(("path", "known", "unknown"), [
-    ("/sign-in", {"identifier": "sam@example.org"}, {"identifier": "nobody@example.org"}),
-    ("/sign-in", {"identifier": "NF-101502"}, {"identifier": "NF-999999"}),
-    ("/set-up", {"reference": "NF-200100", "postcode": "NF4 1GH"},
-     {"reference": "NF-200100", "postcode": "ZZ9 9ZZ"}),
-    ("/set-up", {"reference": "NF-200100", "postcode": "NF4 1GH"},
+    ("/sign-in", {"identifier": EMAIL}, {"identifier": "nobody@example.org"}),
+    ("/sign-in", {"identifier": ONLINE}, {"identifier": "NF-999999"}),
+    ("/set-up", {"reference": NOT_ONLINE, "postcode": "NF4 1GH"},
+     {"reference": NOT_ONLINE, "postcode": "ZZ9 9ZZ"}),
+    ("/set-up", {"reference": NOT_ONLINE, "postcode": "NF4 1GH"},
      {"reference": "NF-999999", "postcode": "NF4 1GH"}),
 ])
 def test_known_and_unknown_details_run_the_same_statements(app, db, statements, path, known,
@@ -94,16 +101,16 @@ def test_known_and_unknown_details_run_the_same_statements(app, db, statements, 
 
 def test_the_worker_makes_a_code_the_request_left_behind(app, db, settings) -> None:
     """As if the process stopped just after answering: the next worker pass sends it."""
-    code_id = service.start_code_sign_in(db, settings, "some-session", " Sam@Example.org ")
+    code_id = service.start_code_sign_in(db, settings, "some-session", " Alex@Example.org ")
     assert db.exec(select(OutboxMessage)).all() == []
     assert worker.run_once(app.state.engine, settings, scan=False)["codes"] == 1
     row = db.get(OneTimeCode, code_id)
     assert row is not None and row.person_id is not None and row.pending_request is None
-    assert latest_code(db, "sam@example.org")
+    assert latest_code(db, EMAIL)
 
 
 def test_a_code_asked_for_long_ago_is_never_sent(app, db, settings) -> None:
-    code_id = service.start_code_sign_in(db, settings, "some-session", "sam@example.org")
+    code_id = service.start_code_sign_in(db, settings, "some-session", EMAIL)
     row = db.get(OneTimeCode, code_id)
     assert row is not None
     row.created_at -= dt.timedelta(minutes=11)
@@ -118,6 +125,6 @@ def test_a_code_asked_for_long_ago_is_never_sent(app, db, settings) -> None:
 def test_the_message_is_in_the_language_the_code_was_asked_for_in(client: PageCheckingClient,
                                                                   db: Session) -> None:
     client.cookies.set("portal_lang", "cy")
-    submit(client, "/sign-in", identifier="sam@example.org")
+    submit(client, "/sign-in", identifier=EMAIL)
     email = db.exec(select(OutboxMessage).where(OutboxMessage.channel == "email")).one()
-    assert "Your code is" not in email.body and latest_code(db, "sam@example.org")
+    assert "Your code is" not in email.body and latest_code(db, EMAIL)
