@@ -15,14 +15,22 @@ from sqlmodel import Session, col, select
 
 from portal.identity.models import OneTimeCode
 from portal.web.ratelimit import RateLimitHit
+from tests import factories
 from tests.conftest import PageCheckingClient
 from tests.helpers import assertion, latest_code, post_json, register, sign_out, submit
 from tests.softauthn import SoftAuthenticator
 
-# The demo people (a customer online, one not yet online) are who these tests sign in as.
-pytestmark = pytest.mark.demo
+# The owner: a customer online. Another customer online, and a customer not online yet.
+OWNER, OWNER_REFERENCE = "alex@example.org", "NF-123456"
+OTHER = "bea@example.org"
+NOT_ONLINE = "NF-500100"
 
-SAM = "sam@example.org"
+
+@pytest.fixture(autouse=True)
+def customers(db: Session) -> None:
+    factories.customer(db, email=OWNER, account_fields={"reference": OWNER_REFERENCE, "postcode": "NF2 9EF"})
+    factories.customer(db, email=OTHER)
+    factories.account(db, None, reference=NOT_ONLINE, postcode="NF4 1GH", email="lena@example.org")
 
 
 def from_address(app: FastAPI, address: str) -> PageCheckingClient:
@@ -30,7 +38,7 @@ def from_address(app: FastAPI, address: str) -> PageCheckingClient:
     return PageCheckingClient(app, client=(address, 50000))
 
 
-def ask_for_code(client: PageCheckingClient, identifier: str = SAM):
+def ask_for_code(client: PageCheckingClient, identifier: str = OWNER):
     return submit(client, "/sign-in", identifier=identifier)
 
 
@@ -45,7 +53,7 @@ def waits(response, *, most: int | None = None) -> int:
     return seconds
 
 
-def signs_in_with_a_code(client: PageCheckingClient, db: Session, to: str = SAM) -> bool:
+def signs_in_with_a_code(client: PageCheckingClient, db: Session, to: str = OWNER) -> bool:
     if ask_for_code(client).status_code != 303:
         return False
     response = submit(client, "/sign-in/code", code=latest_code(db, to))
@@ -102,8 +110,8 @@ def test_the_device_is_known_only_for_the_people_who_signed_in_on_it(app, db) ->
         sign_out(owner)
         for number in range(10):
             with from_address(app, f"203.0.113.{number}") as attacker:
-                assert ask_for_code(attacker, "amina@example.org").status_code == 303
-        waits(ask_for_code(owner, "amina@example.org"), most=60)
+                assert ask_for_code(attacker, OTHER).status_code == 303
+        waits(ask_for_code(owner, OTHER), most=60)
 
 
 @pytest.mark.parametrize("bend", [lambda value: value[:-1] + ("0" if value[-1] != "0" else "1"),
@@ -124,23 +132,23 @@ def test_a_changed_device_cookie_is_a_new_device(app, db, bend) -> None:
 def test_the_device_cookie_is_private_and_says_nothing_readable(app, db) -> None:
     with from_address(app, "198.51.100.7") as owner:
         ask_for_code(owner)
-        response = submit(owner, "/sign-in/code", code=latest_code(db, SAM))
+        response = submit(owner, "/sign-in/code", code=latest_code(db, OWNER))
         cookie = next(value for value in response.headers.get_list("set-cookie")
                       if value.startswith("portal_device="))
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Max-Age=15552000" in cookie
         value = cookie.split(";")[0].removeprefix("portal_device=")
-        assert "sam" not in value.lower() and "101502" not in value
+        assert "alex" not in value.lower() and OWNER_REFERENCE[3:] not in value
 
 
 def test_set_up_asks_are_counted_the_same_way(app, db) -> None:
     with from_address(app, "203.0.113.66") as attacker:
         for _ in range(5):
-            assert submit(attacker, "/set-up", reference="NF-200100", postcode="XX1 1XX").status_code == 303
-        response = submit(attacker, "/set-up", reference="NF-200100", postcode="NF4 1GH")
+            assert submit(attacker, "/set-up", reference=NOT_ONLINE, postcode="XX1 1XX").status_code == 303
+        response = submit(attacker, "/set-up", reference=NOT_ONLINE, postcode="NF4 1GH")
         assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
         assert 'href="/set-up"' in response.text
     with from_address(app, "198.51.100.7") as owner:
-        assert submit(owner, "/set-up", reference="NF-200100", postcode="NF4 1GH").status_code == 303
+        assert submit(owner, "/set-up", reference=NOT_ONLINE, postcode="NF4 1GH").status_code == 303
 
 
 # Passkeys: their own count, and the owner's always works
@@ -153,8 +161,8 @@ def fill(db: Session, key: str, count: int) -> None:
 def test_the_owners_passkey_works_while_an_attacker_has_hit_every_limit(app, db, settings) -> None:
     authenticator = SoftAuthenticator()
     with from_address(app, "198.51.100.7") as owner:
-        submit(owner, "/sign-in", identifier=SAM)
-        submit(owner, "/sign-in/code", code=latest_code(db, SAM))
+        submit(owner, "/sign-in", identifier=OWNER)
+        submit(owner, "/sign-in/code", code=latest_code(db, OWNER))
         assert register(owner, authenticator).status_code == 200
         sign_out(owner)
     with from_address(app, "203.0.113.66") as attacker:
@@ -176,8 +184,8 @@ def test_codes_do_not_use_up_passkey_tries_from_the_same_address(app, db) -> Non
     """A household shares an address: someone asking for codes there does not stop a passkey."""
     authenticator = SoftAuthenticator()
     with from_address(app, "203.0.113.66") as owner:
-        submit(owner, "/sign-in", identifier=SAM)
-        submit(owner, "/sign-in/code", code=latest_code(db, SAM))
+        submit(owner, "/sign-in", identifier=OWNER)
+        submit(owner, "/sign-in/code", code=latest_code(db, OWNER))
         assert register(owner, authenticator).status_code == 200
         sign_out(owner)
     with from_address(app, "203.0.113.66") as other:
@@ -205,7 +213,7 @@ def wrong(code: str) -> str:
     return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
-def guess(app: FastAPI, db: Session, number: int, identifier: str = SAM, tries: int = 5) -> list[int]:
+def guess(app: FastAPI, db: Session, number: int, identifier: str = OWNER, tries: int = 5) -> list[int]:
     """A stranger with a fresh browser and address: asks for a code and types wrong ones."""
     with from_address(app, f"203.0.113.{number}") as stranger:
         ask_for_code(stranger, identifier)
@@ -217,7 +225,7 @@ def test_only_ten_wrong_codes_a_day_are_checked_for_an_account(app, db) -> None:
     assert guess(app, db, 2) == [422] * 5
     with from_address(app, "203.0.113.3") as stranger:
         ask_for_code(stranger)
-        response = submit(stranger, "/sign-in/code", code=latest_code(db, SAM))
+        response = submit(stranger, "/sign-in/code", code=latest_code(db, OWNER))
         assert response.status_code == 429
         assert 23 * 3600 < int(response.headers["Retry-After"]) <= 24 * 3600
         assert "Too many wrong codes" in response.text and "You can try again after" in response.text
@@ -227,7 +235,7 @@ def test_only_ten_wrong_codes_a_day_are_checked_for_an_account(app, db) -> None:
 def test_an_unknown_identifier_is_refused_the_same_way(app, db) -> None:
     """So counting wrong codes says nothing about who has an account."""
     answers = []
-    for identifier in (SAM, "nobody@example.org"):
+    for identifier in (OWNER, "nobody@example.org"):
         statuses = guess(app, db, 1, identifier) + guess(app, db, 2, identifier)
         statuses += guess(app, db, 3, identifier, tries=1)
         answers.append(statuses)
@@ -255,8 +263,8 @@ def test_wrong_codes_for_setting_up_count_for_the_same_account(app, db) -> None:
     guess(app, db, 1)
     guess(app, db, 2)
     with from_address(app, "203.0.113.3") as stranger:
-        submit(stranger, "/set-up", reference="NF-101502", postcode="NF2 9EF")  # Sam's account.
-        response = submit(stranger, "/set-up/code", code=latest_code(db, SAM))
+        submit(stranger, "/set-up", reference=OWNER_REFERENCE, postcode="NF2 9EF")  # The owner's.
+        response = submit(stranger, "/set-up/code", code=latest_code(db, OWNER))
         assert response.status_code == 429 and "Too many wrong codes" in response.text
 
 
