@@ -6,6 +6,8 @@ import pytest
 from sqlmodel import Session, select
 
 from portal.activity.models import ActivityEntry
+from portal.clock import utcnow
+from portal.identity.models import Person
 from portal.web.sessions import WebSession, hash_id
 from tests.conftest import PageCheckingClient, demo_sign_in, make_app, make_settings
 from tests.page_checks import parse, text_of
@@ -117,3 +119,14 @@ def test_the_operations_person_is_on_the_demo_page_and_starts_at_the_incidents(c
     assert "Signed in as Olwen Price." in text
     # The demo's sample incidents: one open, one fixed lately.
     assert text.index("IN-WATER") < text.index("IN-AMPER")
+
+
+def test_a_demo_person_whose_sign_in_is_locked_cannot_sign_in_here_either(client: PageCheckingClient,
+                                                                          db: Session) -> None:
+    sam = db.exec(select(Person).where(Person.name == "Sam Taylor")).one()
+    sam.sign_in_locked_at, sam.sign_in_locked_reason = utcnow(), "Says a stranger has his phone"
+    db.add(sam)
+    db.commit()
+    response = demo_sign_in(client, "sam")
+    assert response.url.path == "/sign-in/locked" and "You cannot sign in at the moment" in response.text
+    assert client.get("/account", follow_redirects=False).status_code == 303
