@@ -20,7 +20,7 @@ from portal.help.models import HelpRequest, Team
 from portal.identity.models import Person
 from portal.notify.models import InboxMessage, OutboxMessage
 from tests import factories
-from tests.conftest import PageCheckingClient, demo_sign_in
+from tests.conftest import PageCheckingClient
 from tests.page_checks import parse, text_of
 
 
@@ -66,13 +66,6 @@ def not_online(db: Session) -> CustomerAccount:
     """A customer of ours who has not set up online access yet."""
     return factories.account(db, None, reference="NF-500200", holder_name="Ray Evans",
                              date_of_birth=dt.date(1949, 8, 9), email="ray@example.org", phone="")
-
-
-def demo_authority(db: Session) -> CarerAuthority:
-    """Ceri's authority to act for Margaret, in the demo."""
-    authority = db.get(CarerAuthority, 1)
-    assert authority is not None
-    return authority
 
 
 def act_for(client: PageCheckingClient, authority: CarerAuthority):
@@ -263,57 +256,54 @@ def test_acting_is_logged_page_by_page_for_the_customer_to_see(
     assert [(e.actor_person_id, e.on_behalf_of_person_id) for e in entries] == [(carer.id, helped.id)]
 
 
-@pytest.mark.demo
 def test_a_page_the_carer_may_not_use_is_in_the_customers_record_as_a_refusal(
-    client: PageCheckingClient, db: Session
+    client: PageCheckingClient, db: Session, carer: Person, helped: Person, authority: CarerAuthority
 ) -> None:
     refusals = select(ActivityEntry).where(ActivityEntry.action == "carer_refused")
-    before = len(db.exec(refusals).all())  # The demo has one from a few days ago.
-    demo_sign_in(client, "ceri")  # Ceri may see the account, messages, talking to us and contact details.
-    act_for(client, demo_authority(db))
+    before = len(db.exec(refusals).all())
+    factories.sign_in(client, carer)  # May see the account, messages, talking to us and contact details.
+    act_for(client, authority)
     assert client.get("/account/payments").status_code == 403
     refused = client.get("/account/security")
-    assert refused.status_code == 403 and "Margaret Price" in main_text(refused.text)
-    client.get("/account/security", headers={"Sec-Fetch-Mode": "cors"})  # The browser, not Ceri.
-    demo_sign_in(client, "margaret")
-    text = main_text(client.get("/carers/1/activity").text)
+    assert refused.status_code == 403 and "Iris Obi" in main_text(refused.text)
+    client.get("/account/security", headers={"Sec-Fetch-Mode": "cors"})  # The browser, not the carer.
+    factories.sign_in(client, helped)
+    text = main_text(client.get(f"/carers/{authority.id}/activity").text)
     assert "Tried to open a page they may not use: Payments and payment plans" in text
     assert "Tried to open a page they may not use: Passkeys and where you are signed in" in text
     assert len(db.exec(refusals).all()) == before + 2  # Not the browser's own background request.
     assert "Looked at a page: Payments" not in text
     client.get("/language/cy?next=/carers")
-    welsh = main_text(client.get("/carers/1/activity").text)
+    welsh = main_text(client.get(f"/carers/{authority.id}/activity").text)
     assert "Tried to open" not in welsh and "Taliadau a chynlluniau talu" in welsh
     export = client.get("/account/privacy/download").json()
     assert [e["detail"] for e in export["activity"] if e["action"] == "carer_refused"][:2] == [
         "/account/security", "/account/payments"]
 
 
-@pytest.mark.demo
 def test_someone_elses_bill_or_message_is_a_refusal_and_their_reference_is_kept_nowhere(
-    client: PageCheckingClient, db: Session
+    client: PageCheckingClient, db: Session, carer: Person, helped: Person, authority: CarerAuthority
 ) -> None:
-    sam = db.exec(select(Person).where(Person.name == "Sam Taylor")).one()
-    sams_bill = db.exec(select(Bill).join(CustomerAccount, col(Bill.account_id) == CustomerAccount.id)
-                        .where(CustomerAccount.holder_person_id == sam.id)).first()
-    sams_message = db.exec(select(HelpRequest).where(HelpRequest.customer_person_id == sam.id)).first()
-    assert sams_bill is not None and sams_message is not None
-    demo_sign_in(client, "ceri")
-    act_for(client, demo_authority(db))
-    assert client.get(f"/account/bills/{sams_bill.reference}").status_code == 404
-    assert client.get(f"/help/messages/{sams_message.reference}").status_code == 404
-    assert client.get("/account/bills/B100990-14").status_code == 200  # Margaret's own: looked at.
-    demo_sign_in(client, "margaret")
-    text = main_text(client.get("/carers/1/activity").text)
+    stranger = factories.customer(db)
+    their_bill = factories.bill(db, factories.account_of(db, stranger))
+    their_message = factories.help_request(db, stranger)
+    own_bill = db.exec(select(Bill).where(Bill.account_id == factories.account_of(db, helped).id)).one()
+    factories.sign_in(client, carer)
+    act_for(client, authority)
+    assert client.get(f"/account/bills/{their_bill.reference}").status_code == 404
+    assert client.get(f"/help/messages/{their_message.reference}").status_code == 404
+    assert client.get(f"/account/bills/{own_bill.reference}").status_code == 200  # Iris's own: looked at.
+    factories.sign_in(client, helped)
+    text = main_text(client.get(f"/carers/{authority.id}/activity").text)
     assert "Tried to open a page they may not use: A bill" in text
     assert "Tried to open a page they may not use: A message" in text
     assert text.count("Looked at a page: A bill") == 1
     export = client.get("/account/privacy/download").text
     details = [e.detail for e in db.exec(select(ActivityEntry)).all()]
-    for reference in (sams_bill.reference, sams_message.reference):
+    for reference in (their_bill.reference, their_message.reference):
         assert reference not in text and reference not in export
         assert not [d for d in details if reference in d]
-    assert "/account/bills/B100990-14" in export
+    assert f"/account/bills/{own_bill.reference}" in export
 
 
 def test_stopping_acting_makes_the_carer_themself_again(client: PageCheckingClient, carer: Person,
@@ -381,12 +371,11 @@ def test_an_invitation_sent_twice_makes_one_and_sends_one_code(
     assert len(sent) == 1 and "/carers/accept#code=" in sent[0].body
 
 
-@pytest.mark.demo
 def test_an_invitation_link_never_sends_its_code_to_the_server(client: PageCheckingClient,
-                                                               db: Session) -> None:
+                                                               db: Session, helped: Person) -> None:
     """The code travels after "#", which browsers keep to themselves: no access log can keep it. A
     link from before (with "?code=") takes the code out of the address at once."""
-    demo_sign_in(client, "margaret")
+    factories.sign_in(client, helped)
     page = invite(client)
     code = code_on(page.text).replace("-", "")
     [link] = re.findall(r'href="([^"]*/carers/accept[^"]*)"', page.text)
