@@ -389,5 +389,7 @@ def sign_in(client: TestClient | httpx.Client, someone: Person, *, engine: Engin
         found = db.get(Person, someone.id)
         assert found is not None
         record_sign_in(db, found, "test")  # Commits the session too.
+    # Where the cookie jar keeps a cookie the server sets, so the server's next one replaces it.
+    host = client.base_url.host
     client.cookies.delete(name)
-    client.cookies.set(name, session_id)
+    client.cookies.set(name, session_id, domain=host if "." in host else f"{host}.local")
