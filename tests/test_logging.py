@@ -22,6 +22,7 @@ from portal.identity.models import Person
 from portal.notify.models import OutboxMessage
 from portal.notify.service import deliver_pending
 from portal.push.models import PushSubscription
+from tests import factories
 from tests.conftest import PageCheckingClient, make_app, make_settings
 from tests.helpers import captured_logs, free_port
 from tests.push_endpoint import FakeDevice
@@ -161,15 +162,18 @@ def test_the_main_journeys_log_no_message_code_address_session_or_invitation(tmp
     keys = vapid.generate()
     settings = make_settings(tmp_path, mail={"smtp_host": "127.0.0.1", "smtp_port": smtp.port},
                              push={"vapid_public_key": keys.public, "vapid_private_key": keys.private})
-    app = make_app(settings, demo=True)  # The demo people, their carer and their messages.
+    app = make_app(settings)
+    with Session(app.state.engine, expire_on_commit=False) as db:
+        customer = factories.customer(db, "Alex Green", email="alex@example.org")
+        inviting = factories.customer(db, "Iris Obi")
     push_secret = "fcm-d3v1ce-t0ken-for-the-log-test"
     secrets: set[str] = {CANARY_MESSAGE, CANARY_SUBJECT, CARER_NAME, push_secret}
     try:
         with captured_logs() as logged, PageCheckingClient(app, raise_server_exceptions=False) as client, \
                 Session(app.state.engine) as db:
             # Signing in with a code sent by email (the mail server refuses it: logged, but not where to).
-            form(client, "/sign-in", identifier="sam@example.org")
-            code = code_sent_to(db, "sam@example.org")
+            form(client, "/sign-in", identifier="alex@example.org")
+            code = code_sent_to(db, "alex@example.org")
             secrets.add(code)
             assert form(client, "/sign-in/code", code=code).url.path == "/account"
             secrets.update(client.cookies.values())
@@ -178,24 +182,24 @@ def test_the_main_journeys_log_no_message_code_address_session_or_invitation(tmp
             sent = form(client, "/help/messages/new", subject=CANARY_SUBJECT, message=CANARY_MESSAGE,
                         form_key="log-test-key-000001")
             assert sent.url.path.startswith("/help/messages/HR-")
-            form(client, "/account/details/email", email="sam.logtest@example.org")
-            code = code_sent_to(db, "sam.logtest@example.org")
+            form(client, "/account/details/email", email="alex.logtest@example.org")
+            code = code_sent_to(db, "alex.logtest@example.org")
             secrets.add(code)
             assert form(client, "/account/details/confirm", code=code).url.path == "/account/details"
 
             # A failed push to a device whose push service cannot be reached.
-            sam = db.exec(select(Person).where(Person.email == "sam.logtest@example.org")).one()
+            person = db.exec(select(Person).where(Person.email == "alex.logtest@example.org")).one()
             unreachable = f"http://127.0.0.1:{free_port()}/{push_secret}"
-            db.add(PushSubscription(person_id=sam.id, endpoint=unreachable, p256dh=FakeDevice().p256dh,
+            db.add(PushSubscription(person_id=person.id, endpoint=unreachable, p256dh=FakeDevice().p256dh,
                                     auth="c2VjcmV0LWF1dGgtMTIzNA", session_hash="log-test",
                                     user_agent="Chrome/130.0"))
-            db.add(OutboxMessage(channel="push", to=f"person:{sam.id}", subject="Water off", body="Off"))
+            db.add(OutboxMessage(channel="push", to=f"person:{person.id}", subject="Water off", body="Off"))
             db.commit()
             deliver_pending(app.state.engine, settings)
-            assert latest_to(db, f"person:{sam.id}").attempts == 1
+            assert latest_to(db, f"person:{person.id}").attempts == 1
 
-            # Margaret invites a carer; the carer accepts with the code, from an old link and by typing it.
-            form(client, "/demo", persona="margaret")
+            # A customer invites a carer; the carer accepts with the code, from an old link and by typing it.
+            factories.sign_in(client, inviting)
             invited = form(client, "/carers/invite", carer_name=CARER_NAME,
                            carer_email="bethan.q@example.org", scopes=["account"], until="stopped",
                            form_key="log-test-key-000002")
@@ -212,13 +216,13 @@ def test_the_main_journeys_log_no_message_code_address_session_or_invitation(tmp
             secrets.update(client.cookies.values())
 
             # The database fails: a message that could not be saved, and a change that fails outright.
-            form(client, "/demo", persona="sam")
+            factories.sign_in(client, customer)
             fail_inserts(db, "help_message")
             failed = form(client, "/help/messages/new", subject=CANARY_SUBJECT, message=CANARY_MESSAGE,
                           form_key="log-test-key-000003")
             assert failed.status_code == 503
             fail_inserts(db, "outbox_message")
-            assert form(client, "/account/details/email", email="sam.third@example.org").status_code == 500
+            assert form(client, "/account/details/email", email="alex.third@example.org").status_code == 500
             secrets.update(client.cookies.values())
     finally:
         smtp.stop()
