@@ -188,9 +188,9 @@ def test_a_message_that_cannot_be_built_fails_once_and_the_rest_go_out(smtp_serv
                                                                         tmp_path) -> None:
     controller, inbox = smtp_server
     settings = smtp_settings(tmp_path, controller.port)
-    queue_email(db, "sam@example.org", "First", "One.")
-    broken = queue_email(db, "sam@example.org\r\nBcc: x@example.net", "Second", "Two.")
-    queue_email(db, "amina@example.org", "Third", "Three.")
+    queue_email(db, "alex@example.org", "First", "One.")
+    broken = queue_email(db, "alex@example.org\r\nBcc: x@example.net", "Second", "Two.")
+    queue_email(db, "bea@example.org", "Third", "Three.")
     db.commit()
     now = at(today(), 10)
     assert deliver_pending(app.state.engine, settings, now=now) == 2
